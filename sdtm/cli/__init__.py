@@ -1,0 +1,67 @@
+"""The ``sdtm`` command line: a thin layer that parses arguments, calls the library, and exits.
+
+Exit codes follow ruff: 0 no findings at or above ``--fail-on``; 1 findings at or above it;
+2 usage, configuration or internal error. A crash is never reported as 1.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+import click
+from rich.console import Console
+
+from sdtm.cli import ct, export, rules, run, sample, spec, trace, validate
+from sdtm.errors import SdtmError
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_ERROR = 2
+
+_COMMAND_MODULES = (run, validate, sample, export, rules, spec, ct, trace)
+
+
+def build_app() -> click.Group:
+    """Return a new command group with every subcommand registered."""
+    app = click.Group(
+        name="sdtm",
+        help="Raw CAR-T trial data -> validated CDISC SDTM (SDTMIG 3.4) -> XPT / Define-XML / "
+        "Dataset-JSON. Add --debug to any command to see tracebacks of internal errors.",
+        no_args_is_help=True,
+    )
+    app = click.version_option(package_name="sdtm")(app)
+    for module in _COMMAND_MODULES:
+        module.register(app)
+    return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; user-facing errors become one line on stderr and exit code 2."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in arguments
+    if debug:
+        arguments.remove("--debug")
+    stderr = Console(stderr=True)
+    try:
+        result = build_app().main(args=arguments, prog_name="sdtm", standalone_mode=False)
+    except click.exceptions.ClickException as error:
+        error.show()
+        sys.exit(EXIT_ERROR)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except SdtmError as error:
+        stderr.print(f"[bold red]error:[/] {error}", highlight=False)
+        if debug:
+            traceback.print_exc()
+        sys.exit(EXIT_ERROR)
+    except Exception as error:
+        stderr.print(
+            f"[bold red]internal error:[/] {type(error).__name__}: {error}\n"
+            "Run again with --debug for the traceback, and please report it.",
+            highlight=False,
+        )
+        if debug:
+            traceback.print_exc()
+        sys.exit(EXIT_ERROR)
+    sys.exit(result if isinstance(result, int) else EXIT_OK)

@@ -1,0 +1,7 @@
+"""CLI command module `validate` (registered by ``sdtm.cli.build_app``)."""
+
+import click
+
+
+def register(app: click.Group) -> None:
+    """Add this module's commands to ``app``."""

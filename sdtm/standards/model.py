@@ -1,0 +1,147 @@
+"""Typed, frozen metadata objects for SDTMIG datasets and CDISC Controlled Terminology."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One term of a codelist."""
+
+    code: str
+    """NCI C-code of the term, e.g. ``C49488``."""
+    submission_value: str
+    """CDISC submission value, e.g. ``Y``."""
+    synonyms: tuple[str, ...] = ()
+    """CDISC synonyms as published."""
+    preferred_term: str = ""
+    """NCI preferred term."""
+    definition: str = ""
+    """CDISC definition."""
+
+
+@dataclass(frozen=True, slots=True)
+class Codelist:
+    """A CDISC codelist from one CT package."""
+
+    code: str
+    """NCI C-code of the codelist, e.g. ``C66742``."""
+    short_name: str
+    """Submission value of the codelist itself, e.g. ``NY``."""
+    name: str
+    """Codelist name, e.g. ``No Yes Response``."""
+    extensible: bool
+    """Whether sponsors may add terms."""
+    terms: tuple[Term, ...]
+    """The terms, in the order published."""
+    preferred_term: str = ""
+    """NCI preferred term of the codelist."""
+    submission_values: frozenset[str] = field(init=False)
+    """All submission values, for fast membership checks."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "submission_values", frozenset(t.submission_value for t in self.terms)
+        )
+
+    def term(self, submission_value: str) -> Term | None:
+        """Return the term with this submission value, or ``None``."""
+        for candidate in self.terms:
+            if candidate.submission_value == submission_value:
+                return candidate
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class VariableSpec:
+    """One variable of an SDTMIG dataset."""
+
+    name: str
+    """Variable name, e.g. ``AESEV``."""
+    label: str
+    """Variable label (<= 40 characters)."""
+    order: int
+    """Position in the dataset."""
+    data_type: str
+    """``Char`` or ``Num``."""
+    role: str
+    """SDTM role (Identifier, Topic, Timing, Grouping Qualifier, ...)."""
+    core: str
+    """``Req``, ``Exp`` or ``Perm``."""
+    codelists: tuple[str, ...] = ()
+    """C-codes of the CDISC codelists that apply, if any."""
+    described_value_domain: str | None = None
+    """Described value domain, e.g. ``ISO 8601 datetime or interval``."""
+    value_list: tuple[str, ...] = ()
+    """Fixed values given by the IG (e.g. the DOMAIN code)."""
+    notes: str = ""
+    """The CDISC notes: the SDTMIG description of the variable."""
+
+
+@dataclass(frozen=True, slots=True)
+class DomainSpec:
+    """An SDTMIG dataset: its metadata and variables."""
+
+    name: str
+    """Dataset name, e.g. ``AE`` or ``SUPPQUAL``."""
+    label: str
+    """Dataset label."""
+    observation_class: str
+    """SDTM class (Events, Interventions, Findings, Special-Purpose, Trial Design, ...)."""
+    structure: str
+    """One-line description of what a record is."""
+    keys: tuple[str, ...]
+    """Natural key variables, in order."""
+    variables: tuple[VariableSpec, ...]
+    """Variables in IG order."""
+
+    def variable(self, name: str) -> VariableSpec | None:
+        """Return the variable of this name, or ``None``."""
+        for candidate in self.variables:
+            if candidate.name == name:
+                return candidate
+        return None
+
+    @property
+    def variable_names(self) -> tuple[str, ...]:
+        """Variable names in IG order."""
+        return tuple(v.name for v in self.variables)
+
+
+@dataclass(frozen=True, slots=True)
+class Standards:
+    """The SDTMIG metadata and the CT package a run uses."""
+
+    sdtmig_version: str
+    """SDTMIG version, e.g. ``3.4``."""
+    ct_version: str
+    """CT package date, e.g. ``2025-03-28``."""
+    domains: Mapping[str, DomainSpec]
+    """Datasets by name."""
+    codelists: Mapping[str, Codelist]
+    """Codelists by C-code."""
+    sources: tuple[str, ...] = ()
+    """Where the facts came from (recorded in reports)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "domains", MappingProxyType(dict(self.domains)))
+        object.__setattr__(self, "codelists", MappingProxyType(dict(self.codelists)))
+
+    def domain(self, name: str) -> DomainSpec | None:
+        """Return the dataset spec for ``name``; ``SUPPxx`` datasets resolve to ``SUPPQUAL``."""
+        upper = name.upper()
+        if upper in self.domains:
+            return self.domains[upper]
+        if upper.startswith("SUPP") and "SUPPQUAL" in self.domains:
+            return self.domains["SUPPQUAL"]
+        return None
+
+    def codelist_by_short_name(self, short_name: str) -> Codelist | None:
+        """Return the codelist whose submission value is ``short_name`` (e.g. ``NY``)."""
+        for codelist in self.codelists.values():
+            if codelist.short_name == short_name:
+                return codelist
+        return None
