@@ -1,0 +1,25 @@
+from pathlib import Path
+
+import pytest
+
+REPO_DIR = Path(__file__).resolve().parents[1]
+SHARED_DIR = REPO_DIR.parent / "shared"
+REFERENCE_DIR = SHARED_DIR / "reference"
+PILOT_DIR = REFERENCE_DIR / "cdiscpilot-sdtm"
+
+
+@pytest.fixture(scope="session")
+def repo_dir() -> Path:
+    return REPO_DIR
+
+
+@pytest.fixture(scope="session")
+def reference_dir() -> Path:
+    if not REFERENCE_DIR.is_dir():
+        pytest.fail(f"reference data not found at {REFERENCE_DIR} (expected ../shared/reference)")
+    return REFERENCE_DIR
+
+
+@pytest.fixture(scope="session")
+def pilot_dir(reference_dir: Path) -> Path:
+    return reference_dir / "cdiscpilot-sdtm"
