@@ -5,4 +5,6 @@ This module only re-exports the public API; the work is done in the stage packag
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+from sdtm.pipeline import RunResult, load_mapping, run_study
+
+__all__ = ["RunResult", "__version__", "load_mapping", "run_study"]

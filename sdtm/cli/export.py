@@ -1,7 +1,168 @@
-"""CLI command module `export` (registered by ``sdtm.cli.build_app``)."""
+"""CLI command ``sdtm export``: an SDTM package folder -> XPT v5 / Define-XML / Dataset-JSON."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
 
 import click
+from rich.console import Console
+
+from sdtm.config import default_specs_dir
+from sdtm.errors import InputError
+from sdtm.export.define_metadata import DefineMetadata, StudyInfo
+from sdtm.export.source import read_export_source
+from sdtm.export.submission import FORMATS, ExportSettings, export_submission
+from sdtm.findings import FindingsTable, Severity
+from sdtm.standards import load_standards
+
+_WHAT = {"xpt": ("xpt",), "define": ("define",), "dataset-json": ("dataset-json",), "all": FORMATS}
+_SHOWN = 50
+
+
+def creation_datetime_from(option: str | None, source_date_epoch: str | None) -> datetime | None:
+    """Return the datetime to stamp into the files: the option, else SOURCE_DATE_EPOCH.
+
+    Raises:
+        InputError: When either value cannot be read.
+    """
+    if option:
+        try:
+            return datetime.fromisoformat(option).replace(tzinfo=None)
+        except ValueError as error:
+            raise InputError(
+                f"--creation-datetime {option!r} is not an ISO 8601 datetime"
+            ) from error
+    if source_date_epoch:
+        try:
+            moment = datetime.fromtimestamp(int(source_date_epoch), tz=UTC)
+        except (ValueError, OverflowError, OSError) as error:
+            raise InputError(
+                f"SOURCE_DATE_EPOCH {source_date_epoch!r} is not a number of seconds"
+            ) from error
+        return moment.replace(tzinfo=None)
+    return None
+
+
+def _render(findings: FindingsTable) -> None:
+    for finding in list(findings)[:_SHOWN]:
+        click.echo(f"{finding.severity}: {finding.message}")
+    if len(findings) > _SHOWN:
+        click.echo(f"... {len(findings) - _SHOWN} more findings (use --findings FILE)")
+    counts = findings.count_by_severity()
+    click.echo(
+        f"{len(findings)} finding(s): {counts['error']} error, {counts['warning']} warning, "
+        f"{counts['notice']} notice"
+    )
 
 
 def register(app: click.Group) -> None:
-    """Add this module's commands to ``app``."""
+    """Add ``sdtm export`` to ``app``."""
+
+    @app.command("export")
+    @click.argument("what", type=click.Choice(list(_WHAT)))
+    @click.argument("src_dir", type=click.Path(path_type=Path, file_okay=False))
+    @click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path))
+    @click.option(
+        "--specs",
+        "specs_dir",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Standards folder (default: the project's specs/).",
+    )
+    @click.option("--ct-version", default=None, help="CT package date (default: newest).")
+    @click.option(
+        "--creation-datetime",
+        default=None,
+        help="ISO datetime stamped into every file; default SOURCE_DATE_EPOCH, "
+        "else the clock (then reruns differ).",
+    )
+    @click.option(
+        "--define-schema",
+        type=click.Path(path_type=Path, file_okay=False),
+        default=None,
+        help="Define-XML 2.1 schema folder (holding "
+        "cdisc-define-2.1/define2-1-0.xsd); validates define.xml against it.",
+    )
+    @click.option("--study-oid", default=None, help="Study OID (default: STUDYID of the data).")
+    @click.option(
+        "--encoding",
+        default="utf-8",
+        show_default=True,
+        help="Text encoding of input .xpt files (cp1252 is tried for bad bytes).",
+    )
+    @click.option(
+        "--fail-on",
+        type=click.Choice([s.value for s in Severity]),
+        default="error",
+        show_default=True,
+    )
+    @click.option(
+        "--findings",
+        "findings_file",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Write all findings as JSON to this file.",
+    )
+    def export_command(
+        what: str,
+        src_dir: Path,
+        out_dir: Path,
+        specs_dir: Path | None,
+        ct_version: str | None,
+        creation_datetime: str | None,
+        define_schema: Path | None,
+        study_oid: str | None,
+        encoding: str,
+        fail_on: str,
+        findings_file: Path | None,
+    ) -> int:
+        """Export an SDTM package (folder of .xpt or Dataset-JSON) as WHAT into --out.
+
+        WHAT is xpt, define, dataset-json or all. A manifest.json with the SHA-256 of every
+        file written is always written.
+        """
+        stderr = Console(stderr=True)
+        moment = creation_datetime_from(creation_datetime, os.environ.get("SOURCE_DATE_EPOCH"))
+        if moment is None:
+            moment = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+            stderr.print(
+                "note: no --creation-datetime or SOURCE_DATE_EPOCH; the clock is stamped into "
+                "the files, so a rerun will not be byte-identical",
+                highlight=False,
+            )
+        specs = specs_dir or default_specs_dir()
+        standards = load_standards(specs, ct_version)
+        frames, read_findings = read_export_source(src_dir, encoding=encoding)
+        if study_oid is None:
+            studies = {
+                str(v) for f in frames.values() if "STUDYID" in f for v in f["STUDYID"].dropna()
+            }
+            study_oid = sorted(studies)[0] if len(studies) == 1 else "STUDY"
+        metadata = DefineMetadata(
+            study=StudyInfo(study_oid=study_oid, name=study_oid, protocol=study_oid)
+        )
+        schema_dir = specs / "dataset-json-1.1"
+        with stderr.status(f"exporting {len(frames)} dataset(s)"):
+            findings = export_submission(
+                frames,
+                standards,
+                out_dir,
+                define_metadata=metadata,
+                creation_datetime=moment,
+                formats=_WHAT[what],
+                settings=ExportSettings(
+                    dataset_json_schema_dir=schema_dir if schema_dir.is_dir() else None,
+                    define_schema_dir=define_schema,
+                ),
+            )
+        findings = read_findings + findings
+        _render(findings)
+        if findings_file is not None:
+            findings.write_json(
+                findings_file,
+                tool={"name": "sdtm", "command": f"export {what}"},
+                standards={"sdtmig": standards.sdtmig_version, "ct": standards.ct_version},
+            )
+        return 1 if len(findings.at_or_above(fail_on)) else 0

@@ -1,7 +1,95 @@
-"""CLI command module `run` (registered by ``sdtm.cli.build_app``)."""
+"""CLI command ``sdtm run``: read -> map -> derive -> validate -> export one study."""
+
+from __future__ import annotations
+
+from pathlib import Path
 
 import click
+from rich.console import Console
+from rich.table import Table
+
+from sdtm.findings import Severity
+from sdtm.pipeline import RunResult, fails, run_study
+
+
+def render_summary(result: RunResult, console: Console) -> None:
+    """Print the run summary: per-file counts, per-dataset records, findings by severity."""
+    counts = Table(title="Raw rows: in = mapped + reported", title_justify="left")
+    for column in ("file", "rows in", "mapped", "reported", "check"):
+        counts.add_column(column, justify="left" if column == "file" else "right")
+    for row in result.counts.itertuples(index=False):
+        ok = row.rows_in == row.rows_mapped + row.rows_reported
+        counts.add_row(
+            row.file,
+            str(row.rows_in),
+            str(row.rows_mapped),
+            str(row.rows_reported),
+            "ok" if ok else "MISMATCH",
+        )
+    console.print(counts)
+    datasets = Table(title="SDTM datasets", title_justify="left")
+    datasets.add_column("dataset")
+    datasets.add_column("records", justify="right")
+    for name in sorted(result.frames):
+        datasets.add_row(name, str(len(result.frames[name])))
+    console.print(datasets)
+    by_severity = result.findings.count_by_severity()
+    console.print(
+        "Findings: "
+        + ", ".join(f"{count} {level}" for level, count in by_severity.items())
+        + (f" (details: {result.out_dir}/findings.json)" if result.out_dir else "")
+    )
+    for note in result.notes:
+        console.print(f"note: {note}")
 
 
 def register(app: click.Group) -> None:
-    """Add this module's commands to ``app``."""
+    """Add ``sdtm run`` to ``app``."""
+
+    @app.command("run")
+    @click.argument("study_dir", required=False, type=click.Path(path_type=Path))
+    @click.option(
+        "--mapping",
+        "mapping_dir",
+        type=click.Path(path_type=Path),
+        help="Mapping spec folder (default: mappings/<study folder name>).",
+    )
+    @click.option(
+        "--out",
+        "out_dir",
+        type=click.Path(path_type=Path),
+        help="Output folder (default: out/<study folder name>).",
+    )
+    @click.option("--specs", "specs_dir", type=click.Path(path_type=Path), help="Standards folder.")
+    @click.option("--ct", "ct_version", help="CT package date (default: newest).")
+    @click.option(
+        "--fail-on",
+        type=click.Choice([s.value for s in Severity]),
+        default=None,
+        help="Exit 1 when findings at or above this severity exist (default: exit 0 whenever "
+        "the run completes and writes its outputs).",
+    )
+    def run_command(
+        study_dir: Path | None,
+        mapping_dir: Path | None,
+        out_dir: Path | None,
+        specs_dir: Path | None,
+        ct_version: str | None,
+        fail_on: str | None,
+    ) -> int:
+        """Map a study's raw files to SDTM and write datasets plus findings.
+
+        STUDY_DIR defaults to the bundled sample study sample_data/cart-psca-001.
+        """
+        stderr = Console(stderr=True)
+        with stderr.status("sdtm run") as status:
+            result = run_study(
+                study_dir,
+                mapping_dir,
+                out_dir,
+                specs_dir=specs_dir,
+                ct_version=ct_version,
+                progress=lambda message: status.update(f"sdtm run: {message}"),
+            )
+        render_summary(result, Console(highlight=False))
+        return 1 if fails(result.findings, fail_on) else 0

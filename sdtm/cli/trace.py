@@ -1,7 +1,55 @@
-"""CLI command module `trace` (registered by ``sdtm.cli.build_app``)."""
+"""CLI command ``sdtm trace``: print the raw rows an SDTM record came from."""
+
+from __future__ import annotations
+
+from pathlib import Path
 
 import click
+from rich.console import Console
+
+from sdtm.mapping.lineage import read_lineage, trace_record
+from sdtm.pipeline import DEFAULT_OUT_DIR, DEFAULT_STUDY_DIR
 
 
 def register(app: click.Group) -> None:
-    """Add this module's commands to ``app``."""
+    """Add ``sdtm trace`` to ``app``."""
+
+    @app.command("trace")
+    @click.argument("usubjid")
+    @click.argument("domain")
+    @click.argument("seq", required=False, type=float)
+    @click.option(
+        "--study",
+        "study_dir",
+        type=click.Path(path_type=Path),
+        default=DEFAULT_STUDY_DIR,
+        show_default=True,
+        help="Study folder the run read.",
+    )
+    @click.option(
+        "--out",
+        "out_dir",
+        type=click.Path(path_type=Path),
+        help="Output folder of the run (default: out/<study folder name>).",
+    )
+    def trace_command(
+        usubjid: str, domain: str, seq: float | None, study_dir: Path, out_dir: Path | None
+    ) -> int:
+        """Print the raw rows behind the record USUBJID DOMAIN SEQ (SEQ omitted for DM).
+
+        Exit code 1 when no record matches.
+        """
+        out_dir = out_dir or DEFAULT_OUT_DIR / study_dir.resolve().name
+        traced = trace_record(read_lineage(out_dir), study_dir, usubjid, domain, seq)
+        console = Console(highlight=False)
+        label = f"{usubjid} {domain.upper()}" + ("" if seq is None else f" {seq:g}")
+        if not traced:
+            Console(stderr=True).print(f"no {label} record in {out_dir}/lineage.csv")
+            return 1
+        console.print(f"{label} <- {len(traced)} raw row(s)")
+        for row in traced:
+            console.print(f"{row.source_file}:{row.source_row}")
+            for column, value in row.values.items():
+                if value != "":
+                    console.print(f"    {column} = {value}")
+        return 0

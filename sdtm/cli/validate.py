@@ -1,7 +1,134 @@
-"""CLI command module `validate` (registered by ``sdtm.cli.build_app``)."""
+"""CLI command ``sdtm validate PATH``: check SDTM .xpt datasets against SDTMIG 3.4 and CDISC CT."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
 
 import click
+from rich.console import Console
+from rich.table import Table
+
+from sdtm.findings import FindingsTable, Severity
+from sdtm.read.sdtm_package import read_sdtm_package
+from sdtm.standards import load_standards
+from sdtm.validate.package import standards_info, tool_info, validate_frames
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+
+_SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "notice": "cyan"}
+
+
+def render_findings(findings: FindingsTable, console: Console, *, fail_on: Severity) -> None:
+    """Print findings grouped by rule, dataset and variable, with counts and one example each."""
+    frame = findings.frame
+    if frame.empty:
+        console.print("No findings.")
+        return
+    frame["variable"] = frame["variable"].fillna("")
+    frame["rank"] = frame["severity"].map(lambda level: -Severity(level).rank)
+    grouped = (
+        frame.groupby(["rank", "severity", "rule_id", "dataset", "variable"], sort=True)
+        .agg(count=("rule_id", "size"), example=("message", "first"))
+        .reset_index()
+    )
+    table = Table(title="Findings (grouped; --format json for every record)", title_justify="left")
+    for column in ("severity", "rule", "dataset", "variable", "count", "example"):
+        table.add_column(column, justify="right" if column == "count" else "left")
+    for row in grouped.itertuples(index=False):
+        table.add_row(
+            f"[{_SEVERITY_STYLE[row.severity]}]{row.severity}[/]",
+            row.rule_id,
+            str(row.dataset),
+            row.variable,
+            str(row.count),
+            row.example,
+        )
+    console.print(table)
+    counts = findings.count_by_severity()
+    console.print(
+        "Findings: "
+        + ", ".join(f"{count} {level}" for level, count in counts.items())
+        + f" (fail-on {fail_on.value})"
+    )
 
 
 def register(app: click.Group) -> None:
-    """Add this module's commands to ``app``."""
+    """Add ``sdtm validate`` to ``app``."""
+
+    @app.command("validate")
+    @click.argument("path", type=click.Path(path_type=Path))
+    @click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        show_default=True,
+        help="text: grouped table on the terminal; json: the findings document.",
+    )
+    @click.option(
+        "--output",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="File for --format json (default: standard output).",
+    )
+    @click.option(
+        "--fail-on",
+        type=click.Choice([level.value for level in Severity]),
+        default=Severity.ERROR.value,
+        show_default=True,
+        help="Exit 1 when findings at or above this severity exist.",
+    )
+    @click.option("--ct-version", default=None, help="CT package date (default: newest).")
+    @click.option(
+        "--specs",
+        "specs_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Standards folder (default: the project's specs/).",
+    )
+    @click.option(
+        "--encoding",
+        default="utf-8",
+        show_default=True,
+        help="Text encoding of the .xpt files; values invalid in it are read as cp1252 and "
+        "reported (ST0016).",
+    )
+    def validate_command(
+        path: Path,
+        output_format: str,
+        output: Path | None,
+        fail_on: str,
+        ct_version: str | None,
+        specs_dir: Path | None,
+        encoding: str,
+    ) -> int:
+        """Validate the SDTM datasets (.xpt) in PATH (a folder or one file).
+
+        Exit codes: 0 no findings at or above --fail-on, 1 such findings, 2 usage or input
+        error.
+        """
+        standards = load_standards(specs_dir, ct_version)
+        frames, read_findings = read_sdtm_package(path, encoding=encoding)
+        findings = read_findings + validate_frames(frames, standards)
+        level = Severity(fail_on)
+        document_args = {"tool": tool_info(), "standards": standards_info(standards)}
+        if output_format == "json":
+            if output is not None:
+                findings.write_json(output, **document_args)
+                Console(stderr=True).print(f"wrote {len(findings)} findings to {output}")
+            else:
+                document = findings.to_json_document(**document_args)
+                sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+        else:
+            console = Console(width=max(Console().width, 160))
+            summary = ", ".join(f"{name} ({len(frame)})" for name, frame in sorted(frames.items()))
+            console.print(
+                f"SDTMIG {standards.sdtmig_version}, CT {standards.ct_version}; "
+                f"datasets: {summary}",
+                highlight=False,
+            )
+            render_findings(findings, console, fail_on=level)
+        return EXIT_FINDINGS if len(findings.at_or_above(level)) else EXIT_OK

@@ -41,6 +41,10 @@ class Codelist:
     """NCI preferred term of the codelist."""
     submission_values: frozenset[str] = field(init=False)
     """All submission values, for fast membership checks."""
+    definition: str = ""
+    """CDISC definition of the codelist."""
+    synonyms: tuple[str, ...] = ()
+    """CDISC synonyms of the codelist."""
 
     def __post_init__(self) -> None:
         object.__setattr__(
@@ -79,6 +83,8 @@ class VariableSpec:
     """Fixed values given by the IG (e.g. the DOMAIN code)."""
     notes: str = ""
     """The CDISC notes: the SDTMIG description of the variable."""
+    model_variable: str | None = None
+    """For a study-level addition: the SDTM model variable it instantiates, e.g. ``--LLOQ``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +103,14 @@ class DomainSpec:
     """Natural key variables, in order."""
     variables: tuple[VariableSpec, ...]
     """Variables in IG order."""
+    model_additions: tuple[VariableSpec, ...] = ()
+    """SDTM model variables the study adds to this standard domain (e.g. ``LBLLOQ``)."""
+    keys_source: str = ""
+    """Where the natural keys come from."""
+    model_permissible: tuple[str, ...] = ()
+    """SDTM model variables of the dataset's class that are not in its IG table (not declared)."""
+    source: str = ""
+    """Where the dataset and variable metadata come from."""
 
     def variable(self, name: str) -> VariableSpec | None:
         """Return the variable of this name, or ``None``."""
@@ -109,6 +123,18 @@ class DomainSpec:
     def variable_names(self) -> tuple[str, ...]:
         """Variable names in IG order."""
         return tuple(v.name for v in self.variables)
+
+    @property
+    def declared_variables(self) -> tuple[VariableSpec, ...]:
+        """IG variables followed by the declared model additions (the study's full list)."""
+        return self.variables + self.model_additions
+
+    def declared_variable(self, name: str) -> VariableSpec | None:
+        """Return the IG variable or declared model addition of this name, or ``None``."""
+        for candidate in self.declared_variables:
+            if candidate.name == name:
+                return candidate
+        return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,202 @@
+"""ISO 8601 date/time helpers for SDTM ``--DTC`` values: precision, comparison, durations.
+
+SDTMIG 3.4 §4.4.1 and §4.4.2: dates are ISO 8601 text at the precision collected
+(``2024``, ``2024-03``, ``2024-03-12``, ``2024-03-12T14``, ``2024-03-12T14:30``,
+``2024-03-12T14:30:15``); SDTM never imputes. Elapsed times and durations are ISO 8601
+durations (§4.4.3, §4.4.10). All functions here are vectorized ``compute_*`` helpers.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import numpy as np
+import pandas as pd
+
+_DTC_RE = (
+    r"^(?P<year>\d{4})"
+    r"(?:-(?P<month>\d{2})"
+    r"(?:-(?P<day>\d{2})"
+    r"(?:T(?P<hour>\d{2})"
+    r"(?::(?P<minute>\d{2})"
+    r"(?::(?P<second>\d{2}(?:\.\d+)?))?)?)?)?)?$"
+)
+# Characters of the normalised text up to each precision: "YYYY", "YYYY-MM", ... "...T hh:mm:ss".
+_PREFIX_LENGTH = {1: 4, 2: 7, 3: 10, 4: 13, 5: 16, 6: 19}
+_DURATION_RE = (
+    r"^(?P<sign>-)?P(?:(?P<days>\d+(?:\.\d+)?)D)?"
+    r"(?:T(?:(?P<hours>\d+(?:\.\d+)?)H)?(?:(?P<minutes>\d+(?:\.\d+)?)M)?"
+    r"(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$"
+)
+
+
+class DatePrecision(IntEnum):
+    """How much of an ISO 8601 date/time was collected; ``INVALID`` for non-ISO text."""
+
+    MISSING = -1
+    INVALID = 0
+    YEAR = 1
+    MONTH = 2
+    DAY = 3
+    HOUR = 4
+    MINUTE = 5
+    SECOND = 6
+
+
+def compute_dtc_precision(dtc: pd.Series) -> pd.Series:
+    """Return the ``DatePrecision`` (as int) of each ISO 8601 value.
+
+    Values with ``-`` placeholders for a missing component (``2024---15``) are reduced to the
+    precision before the first gap (year), since no SDTM day can be computed from them.
+
+    Args:
+        dtc: ISO 8601 date/time text; nulls and blanks are ``MISSING``.
+
+    Returns:
+        Int Series aligned with ``dtc``.
+    """
+    text = dtc.astype("string").str.strip()
+    # Length identifies the precision of a valid value; fullmatch (no group extraction) keeps
+    # this fast on millions of rows.
+    valid = text.str.fullmatch(_DTC_RE).fillna(False).to_numpy(dtype=bool)
+    length = text.str.len().fillna(0).astype("int64").to_numpy()
+    level = np.select(
+        [length == 4, length == 7, length == 10, length == 13, length == 16, length >= 19],
+        [1, 2, 3, 4, 5, 6],
+        default=0,
+    )
+    precision = pd.Series(np.where(valid, level, int(DatePrecision.INVALID)), index=dtc.index)
+    # Placeholder forms such as "2024---15" or "2024-03-12T-:30" keep only their leading part.
+    gap_level = np.select(
+        [
+            text.str.match(r"^\d{4}-\d{2}-\d{2}T-").fillna(False).to_numpy(dtype=bool),
+            text.str.match(r"^\d{4}-\d{2}--").fillna(False).to_numpy(dtype=bool),
+            text.str.match(r"^\d{4}--").fillna(False).to_numpy(dtype=bool),
+        ],
+        [3, 2, 1],
+        default=0,
+    )
+    precision = precision.mask((~valid) & (gap_level > 0), pd.Series(gap_level, index=dtc.index))
+    missing = (text.isna() | (text == "")).fillna(True).to_numpy()
+    return precision.mask(missing, int(DatePrecision.MISSING)).astype("int64")
+
+
+def compute_date(dtc: pd.Series) -> pd.Series:
+    """Return the calendar date of each value with at least day precision, else ``NaT``.
+
+    Time of day is dropped: SDTM study days count calendar dates (SDTMIG 3.4 §4.4.4).
+    """
+    precision = compute_dtc_precision(dtc)
+    text = dtc.astype("string").str.slice(0, 10).where(precision >= DatePrecision.DAY)
+    return pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+
+
+def compute_datetime(dtc: pd.Series) -> pd.Series:
+    """Return each value as a timestamp at the precision collected, missing parts set to 0.
+
+    Only values with at least day precision get a timestamp; a date-only value becomes
+    midnight, so callers that need to know whether a time was collected must also look at
+    ``compute_dtc_precision``.
+    """
+    precision = compute_dtc_precision(dtc)
+    text = dtc.astype("string").str.strip()
+    template = "0000-01-01T00:00:00"
+    full = pd.Series(pd.NA, index=dtc.index, dtype="string")
+    for level in (DatePrecision.DAY, DatePrecision.HOUR, DatePrecision.MINUTE):
+        length = _PREFIX_LENGTH[level]
+        # Complete the collected prefix with the template's zeros ("...T14" -> "...T14:00:00").
+        full = full.mask(precision == level, text.str.slice(0, length) + template[length:])
+    full = full.mask(precision == DatePrecision.SECOND, text.str.slice(0, 19))
+    return pd.to_datetime(full, format="%Y-%m-%dT%H:%M:%S", errors="coerce")
+
+
+def compute_dtc_compare(left: pd.Series, right: pd.Series) -> pd.Series:
+    """Compare two ISO 8601 series at their common precision.
+
+    ``2024-03`` vs ``2024-03-12`` compare at month precision and are equal (0): neither can
+    be shown to be earlier. ``2024-03-11`` vs ``2024-03-12T10:05`` compare at day precision: -1.
+
+    Args:
+        left: ISO 8601 text.
+        right: ISO 8601 text, aligned with ``left``.
+
+    Returns:
+        Int64 Series: -1 when ``left`` is earlier, 0 when equal at the common precision,
+        1 when later, ``<NA>`` when either value is missing or not ISO 8601.
+    """
+    left_precision = compute_dtc_precision(left)
+    right_precision = compute_dtc_precision(right)
+    common = np.minimum(left_precision, right_precision)
+    left_text = left.astype("string").str.strip()
+    right_text = right.astype("string").str.strip()
+    result = pd.Series(pd.NA, index=left.index, dtype="Int64")
+    for level, length in _PREFIX_LENGTH.items():
+        at_level = common == level
+        if not at_level.any():
+            continue
+        a = left_text.str.slice(0, length)
+        b = right_text.str.slice(0, length)
+        cmp = pd.Series(0, index=left.index, dtype="Int64").mask(a < b, -1).mask(a > b, 1)
+        result = result.mask(at_level, cmp)
+    return result
+
+
+def compute_common_precision(left: pd.Series, right: pd.Series) -> pd.Series:
+    """Return the lower of the two precisions per row (``DatePrecision`` values as int)."""
+    return pd.Series(
+        np.minimum(compute_dtc_precision(left), compute_dtc_precision(right)), index=left.index
+    )
+
+
+def compute_iso_duration(hours: pd.Series) -> pd.Series:
+    """Format durations given in hours as ISO 8601 durations (SDTMIG 3.4 §4.4.10).
+
+    Whole days are written as days (``168`` -> ``P7D``), the rest as hours/minutes/seconds
+    (``-1`` -> ``-PT1H``, ``0.25`` -> ``PT15M``, ``30`` -> ``P1DT6H``, ``0`` -> ``PT0H``).
+    The negative sign for times before the reference follows the SDTMIG ``--ELTM`` examples.
+
+    Args:
+        hours: Numeric hours; nulls stay null.
+
+    Returns:
+        String Series of durations.
+    """
+    values = pd.to_numeric(hours, errors="coerce")
+    total_seconds = (values.abs() * 3600).round().astype("Int64")
+    days = total_seconds // 86400
+    rest = total_seconds % 86400
+    h = rest // 3600
+    m = (rest % 3600) // 60
+    s = rest % 60
+
+    def part(amount: pd.Series, suffix: str) -> pd.Series:
+        text = amount.astype("string") + suffix
+        return text.where(amount > 0, "").fillna("")
+
+    time_part = part(h, "H") + part(m, "M") + part(s, "S")
+    time_part = ("T" + time_part).where(time_part != "", "")
+    day_part = part(days, "D")
+    body = day_part + time_part
+    body = body.where(body != "", "T0H")
+    sign = pd.Series("", index=values.index, dtype="string").mask(values < 0, "-")
+    out = sign + "P" + body
+    return out.where(values.notna(), pd.NA).astype("string")
+
+
+def compute_duration_hours(duration: pd.Series) -> pd.Series:
+    """Parse ISO 8601 durations of the form ``[-]PnDTnHnMnS`` into hours (float).
+
+    Year/month/week forms have no fixed length in hours and give ``NaN``, as does text that
+    is not a duration.
+    """
+    parts = duration.astype("string").str.strip().str.extract(_DURATION_RE)
+    numbers = parts[["days", "hours", "minutes", "seconds"]].apply(pd.to_numeric)
+    any_part = numbers.notna().any(axis=1)
+    hours = (
+        numbers["days"].fillna(0) * 24
+        + numbers["hours"].fillna(0)
+        + numbers["minutes"].fillna(0) / 60
+        + numbers["seconds"].fillna(0) / 3600
+    )
+    hours = hours.where(parts["sign"].isna(), -hours)
+    return hours.where(any_part).astype("float64")

@@ -1,0 +1,142 @@
+"""The one return convention of every ``derive_*`` and ``build_*`` function, and finding helpers.
+
+Every derivation returns ``DeriveResult(frame, findings)``: ``frame`` is a new DataFrame (the
+input is never modified or re-ordered) and ``findings`` holds one finding per row that could
+not be derived, naming the subject, the raw source row (from the ``_src_file``/``_src_row``
+provenance columns when present) and the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from sdtm.findings import FindingsTable, Severity, Stage
+
+
+@dataclass(frozen=True, slots=True)
+class DeriveResult:
+    """What every ``derive_*``/``build_*`` function returns."""
+
+    frame: pd.DataFrame
+    """The derived frame: a new object; the input frame is left untouched."""
+    findings: FindingsTable
+    """Rows that could not be derived (null kept in ``frame``), one finding each."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeriveRule:
+    """Identity of one derivation finding rule (metadata in ``specs/rules/<id>.yaml``)."""
+
+    id: str
+    """Stable rule id in the derive range ``MP0500``-``MP0999``."""
+    name: str
+    """Kebab-case name of the problem, e.g. ``partial-date-study-day-not-derived``."""
+    severity: Severity
+    """Severity the finding is reported with."""
+
+
+def _text(series: pd.Series) -> pd.Series:
+    """Return ``series`` as object dtype with missing values as ``None``."""
+    out = series.astype("object")
+    return out.where(series.notna(), None)
+
+
+def row_findings(
+    df: pd.DataFrame,
+    mask: pd.Series,
+    rule: DeriveRule,
+    message: pd.Series | str,
+    *,
+    dataset: str | None = None,
+    variable: str | None = None,
+    value: pd.Series | None = None,
+) -> FindingsTable:
+    """Build one finding per row of ``df`` selected by ``mask`` (vectorized).
+
+    Args:
+        df: The frame the rows come from; ``USUBJID``, ``_src_file`` and ``_src_row`` are used
+            when present to say which subject and which raw row the finding is about.
+        mask: Boolean Series aligned with ``df``; True selects a row.
+        rule: The rule that fired.
+        message: The message, either one string or a Series aligned with ``df``.
+        dataset: Dataset name (``LB``, ``DM``) to record.
+        variable: The variable that could not be derived.
+        value: The offending value per row (aligned with ``df``), if any.
+
+    Returns:
+        A findings table with one row per selected row, in ``df`` order.
+    """
+    mask = mask.fillna(False).astype(bool)
+    if not mask.any():
+        return FindingsTable()
+    selected = df.loc[mask]
+    out = pd.DataFrame(index=selected.index)
+    out["rule_id"] = rule.id
+    out["rule_name"] = rule.name
+    out["severity"] = rule.severity.value
+    out["stage"] = Stage.DERIVE.value
+    out["dataset"] = dataset
+    out["variable"] = variable
+    out["message"] = message.loc[mask] if isinstance(message, pd.Series) else message
+    if "USUBJID" in selected.columns:
+        out["usubjid"] = _text(selected["USUBJID"])
+    if value is not None:
+        out["value"] = _text(value.loc[mask].astype("string"))
+    if "_src_file" in selected.columns:
+        out["source_file"] = _text(selected["_src_file"])
+    if "_src_row" in selected.columns:
+        out["source_row"] = selected["_src_row"]
+    return FindingsTable.from_frame(out.reset_index(drop=True))
+
+
+def where_label(df: pd.DataFrame) -> pd.Series:
+    """Return a per-row location label for messages.
+
+    ``file:row (USUBJID x)`` when the provenance columns exist, else ``USUBJID x``, else the
+    1-based row number, so every message says where and for whom without repeating it.
+    """
+    subject = (
+        "USUBJID " + df["USUBJID"].astype("string").fillna("?") if "USUBJID" in df.columns else None
+    )
+    if "_src_file" in df.columns and "_src_row" in df.columns:
+        source = (
+            df["_src_file"].astype("string").fillna("?")
+            + ":"
+            + df["_src_row"].astype("string").fillna("?")
+        )
+        return source if subject is None else source + " (" + subject + ")"
+    if subject is not None:
+        return subject
+    return pd.Series("row " + pd.Series(range(1, len(df) + 1), index=df.index).astype("string"))
+
+
+def require_columns(df: pd.DataFrame, columns: tuple[str, ...] | list[str], what: str) -> None:
+    """Raise ``MappingError`` naming the missing columns a derivation needs.
+
+    A missing column is a defect of the mapping spec, not of the data, so the run cannot
+    continue with this derivation.
+    """
+    from sdtm.errors import MappingError
+
+    missing = [name for name in columns if name not in df.columns]
+    if missing:
+        raise MappingError(f"{what} needs column(s) {', '.join(missing)}, which the frame lacks")
+
+
+def key_text(series: pd.Series) -> pd.Series:
+    """Return key values as comparable text: numbers canonical (``3.0`` -> ``3``), text stripped.
+
+    Keys that tie records together (CRF line numbers, ``--SPID``, ``--SEQ``) arrive as numbers
+    from one source and as text from another; comparing their canonical text makes ``3``,
+    ``3.0`` and ``" 3"`` the same key.
+    """
+    from sdtm.derive.results import compute_canonical_number
+
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        return compute_canonical_number(series, 6)
+    text = series.astype("string").str.strip()
+    number = pd.to_numeric(text.where(text.str.fullmatch(r"-?\d+(\.\d+)?").fillna(False)))
+    canonical = compute_canonical_number(number, 6)
+    return canonical.where(number.notna(), text).astype("string")

@@ -1,0 +1,445 @@
+r"""Standardized results (``--STRESC``/``--STRESN``/``--STRESU``), unit conversion, ``--NRIND``.
+
+Implements SDTMIG 3.4 §4.5.1 (original and standardized results): ``--ORRES`` keeps the value
+as collected; ``--STRESC`` holds it converted to the one standard unit of the test, as a
+canonical number string (CORE-000863 / CORE-000542 compare it with
+``^-?(0|[1-9]\d*)(\.\d+)?$``); ``--STRESN`` holds the same number. Censored results keep
+their comparator in ``--STRESC`` (``<2.5``) and have a null ``--STRESN``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+import numpy as np
+import pandas as pd
+
+from sdtm.derive.result import DeriveResult, DeriveRule, require_columns, row_findings, where_label
+from sdtm.findings import FindingsTable, Severity
+
+UNIT_WITHOUT_CONVERSION = DeriveRule("MP0540", "unit-without-conversion", Severity.WARNING)
+STANDARD_UNIT_NOT_DECLARED = DeriveRule("MP0541", "standard-unit-not-declared", Severity.WARNING)
+RESULT_UNIT_MISSING = DeriveRule("MP0542", "result-unit-missing", Severity.WARNING)
+BLQ_WITHOUT_LLOQ = DeriveRule("MP0543", "blq-result-without-lloq", Severity.WARNING)
+RANGE_NOT_NUMERIC = DeriveRule("MP0544", "reference-range-not-numeric", Severity.NOTICE)
+RULE_IDS: tuple[str, ...] = (
+    UNIT_WITHOUT_CONVERSION.id,
+    STANDARD_UNIT_NOT_DECLARED.id,
+    RESULT_UNIT_MISSING.id,
+    BLQ_WITHOUT_LLOQ.id,
+    RANGE_NOT_NUMERIC.id,
+)
+
+_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+
+# Mass concentration units in g/L and molar units in mol/L multipliers, for conversions through
+# a molecular weight: value[mol unit] = value[mass unit] * g_per_l / mw * per_mol.
+MASS_UNITS_G_PER_L = MappingProxyType(
+    {
+        "g/L": 1.0,
+        "g/dL": 10.0,
+        "mg/mL": 1.0,
+        "mg/dL": 1e-2,
+        "mg/L": 1e-3,
+        "ug/mL": 1e-3,
+        "ug/dL": 1e-5,
+        "ug/L": 1e-6,
+        "ng/mL": 1e-6,
+        "ng/L": 1e-9,
+        "pg/mL": 1e-9,
+    }
+)
+MOLAR_UNITS_PER_MOL_PER_L = MappingProxyType(
+    {"mol/L": 1.0, "mmol/L": 1e3, "umol/L": 1e6, "nmol/L": 1e9, "pmol/L": 1e12}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StandardUnit:
+    """The standard unit and reporting precision of one test (one ``--STRESU`` per test)."""
+
+    testcd: str
+    """``--TESTCD`` the unit applies to."""
+    unit: str | None
+    """Standard unit (CT submission value); ``None`` for a unitless test."""
+    decimals: int
+    """Decimals to round standardized values to; trailing zeros are dropped."""
+
+
+@dataclass(frozen=True, slots=True)
+class UnitConversion:
+    """One declared conversion ``value[to_unit] = value[from_unit] * factor``."""
+
+    from_unit: str
+    """Unit as in ``--ORRESU`` (CT submission value)."""
+    to_unit: str
+    """Standard unit."""
+    factor: float
+    """Multiplier."""
+    testcd: str | None = None
+    """Test the conversion is restricted to; ``None`` for any test (pure unit scaling)."""
+
+    @classmethod
+    def via_molecular_weight(
+        cls, testcd: str, from_unit: str, to_unit: str, molecular_weight: float
+    ) -> UnitConversion:
+        """Build a mass-to-molar conversion of one analyte from its molecular weight (g/mol).
+
+        Example: triglycerides mg/dL -> mmol/L with MW 885.7 gives factor 0.01129.
+
+        Raises:
+            ValueError: If a unit is not a known mass or molar concentration unit.
+        """
+        if from_unit not in MASS_UNITS_G_PER_L or to_unit not in MOLAR_UNITS_PER_MOL_PER_L:
+            raise ValueError(
+                f"cannot convert {from_unit!r} to {to_unit!r} through a molecular weight; "
+                f"mass units: {sorted(MASS_UNITS_G_PER_L)}, "
+                f"molar units: {sorted(MOLAR_UNITS_PER_MOL_PER_L)}"
+            )
+        factor = (
+            MASS_UNITS_G_PER_L[from_unit] / molecular_weight * MOLAR_UNITS_PER_MOL_PER_L[to_unit]
+        )
+        return cls(from_unit=from_unit, to_unit=to_unit, factor=factor, testcd=testcd)
+
+
+@dataclass(frozen=True, slots=True)
+class ResultStandards:
+    """The study's declared standard units and unit conversions (from the study YAML)."""
+
+    standard_units: tuple[StandardUnit, ...]
+    """One entry per test code."""
+    conversions: tuple[UnitConversion, ...] = ()
+    """Declared conversions; same unit to same unit needs no entry (factor 1)."""
+    blq_values: tuple[str, ...] = ("BLQ", "BQL", "<LLOQ")
+    """Result texts meaning "below the limit of quantitation" (upper-case)."""
+    _by_test: pd.DataFrame = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        units = pd.DataFrame(
+            [(u.testcd, u.unit, u.decimals) for u in self.standard_units],
+            columns=["testcd", "std_unit", "decimals"],
+        )
+        object.__setattr__(self, "_by_test", units.drop_duplicates("testcd"))
+
+    def factors(self, testcd: pd.Series, from_unit: pd.Series) -> pd.DataFrame:
+        """Return standard unit, decimals and conversion factor per row (vectorized lookup).
+
+        Columns: ``std_unit``, ``decimals``, ``declared`` (a standard unit exists for the test)
+        and ``factor`` (NaN when no declared conversion reaches the standard unit).
+        """
+        rows = pd.DataFrame(
+            {
+                "testcd": testcd.astype("object").where(testcd.notna(), None).to_numpy(),
+                "from_unit": from_unit.astype("object").where(from_unit.notna(), None).to_numpy(),
+            }
+        )
+        rows = rows.merge(self._by_test, on="testcd", how="left", indicator=True)
+        rows["declared"] = rows.pop("_merge") == "both"
+        conv = pd.DataFrame(
+            [(c.testcd, c.from_unit, c.to_unit, c.factor) for c in self.conversions],
+            columns=["testcd", "from_unit", "std_unit", "factor"],
+        ).astype({"testcd": "object", "from_unit": "object", "std_unit": "object"})
+        specific = conv[conv["testcd"].notna()]
+        generic = conv[conv["testcd"].isna()].drop(columns="testcd")
+        rows = rows.merge(
+            specific.rename(columns={"factor": "f_test"}),
+            on=["testcd", "from_unit", "std_unit"],
+            how="left",
+        )
+        rows = rows.merge(
+            generic.rename(columns={"factor": "f_any"}), on=["from_unit", "std_unit"], how="left"
+        )
+        source, target = rows["from_unit"].astype("string"), rows["std_unit"].astype("string")
+        same = (source == target).fillna(False) | (source.isna() & target.isna() & rows["declared"])
+        factor = rows["f_test"].astype("float64").fillna(rows["f_any"].astype("float64"))
+        rows["factor"] = factor.mask(same.astype(bool), 1.0)
+        rows.index = testcd.index
+        return rows[["std_unit", "decimals", "declared", "factor"]]
+
+
+def compute_canonical_number(values: pd.Series, decimals: pd.Series | int) -> pd.Series:
+    r"""Format numbers as canonical SDTM result text.
+
+    Rounds to ``decimals`` places (printf rounding of the binary value), then drops trailing
+    zeros and a trailing point: ``260.0`` -> ``260``, ``0.01129`` (4 decimals) -> ``0.0113``.
+    Never uses scientific notation, never a leading ``+`` or leading zeros, and ``-0`` becomes
+    ``0``, so the text matches ``^-?(0|[1-9]\d*)(\.\d+)?$``.
+
+    Args:
+        values: Numbers (nulls stay null).
+        decimals: Decimal places, one for all rows or per row.
+
+    Returns:
+        String Series.
+    """
+    numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+    places = (
+        pd.Series(decimals, index=values.index)
+        if isinstance(decimals, int)
+        else pd.to_numeric(decimals, errors="coerce").reindex(values.index)
+    )
+    places = places.fillna(0).astype("int64").clip(lower=0)
+    out = pd.Series(pd.NA, index=values.index, dtype="string")
+    for d in sorted(places.unique()):
+        chosen = (places == d) & numbers.notna()
+        if not chosen.any():
+            continue
+        # printf rounding of the binary value; np.round first would add its own error.
+        text = np.char.mod(f"%.{int(d)}f", numbers[chosen].to_numpy())
+        out[chosen] = pd.array(text, dtype="string")
+    out = out.str.replace(r"(\.\d*?)0+$", r"\1", regex=True).str.replace(r"\.$", "", regex=True)
+    return out.mask((out == "-0").fillna(False), "0")
+
+
+def compute_parsed_result(result: pd.Series) -> pd.DataFrame:
+    """Split result text into comparator and number.
+
+    Returns:
+        Frame aligned with ``result`` with ``op`` (``<``, ``<=``, ``>``, ``>=`` or null) and
+        ``number`` (float, NaN when the text is not a possibly-censored number).
+    """
+    text = result.astype("string").str.strip()
+    op = pd.Series(
+        np.select(
+            [
+                text.str.startswith(prefix).fillna(False).to_numpy(dtype=bool)
+                for prefix in ("<=", ">=", "<", ">")
+            ],
+            ["<=", ">=", "<", ">"],
+            default="",
+        ),
+        index=result.index,
+        dtype="string",
+    )
+    rest = text.where(op == "", text.str.lstrip("<>=").str.strip())
+    # fullmatch first: to_numeric alone would accept "inf" and "nan"
+    is_number = rest.str.fullmatch(_NUMBER).fillna(False)
+    number = pd.to_numeric(rest.where(is_number), errors="coerce").astype("float64")
+    return pd.DataFrame({"op": op.where(op != ""), "number": number}, index=result.index)
+
+
+def derive_standard_results(
+    df: pd.DataFrame,
+    result_standards: ResultStandards,
+    *,
+    domain: str,
+    lloq_var: str | None = None,
+    infer_lloq_from_censored: bool = True,
+) -> DeriveResult:
+    """Add ``--STRESC``, ``--STRESN``, ``--STRESU``, ``--STNRLO``, ``--STNRHI`` and ``--LLOQ``.
+
+    Implements SDTMIG 3.4 §4.5.1 (original and standardized results) with the study's declared
+    standard unit per test (one ``--STRESU`` per test; CORE-000699 / FB3001):
+
+    - numeric ``--ORRES``: converted with the declared factor, rounded to the test's decimals,
+      written canonically to ``--STRESC``; ``--STRESN`` is the same number;
+    - censored ``<x``/``>x``: ``--STRESC`` is the comparator plus the converted number,
+      ``--STRESN`` null;
+    - a BLQ text (``ResultStandards.blq_values``): ``--STRESC`` is ``<`` plus the converted LLOQ,
+      ``--STRESN`` null;
+    - other text (``NEGATIVE``): copied to ``--STRESC``; no unit, ``--STRESN`` null;
+    - ``--LLOQ`` (numeric, standard units; a model variable added to LB, SD1076): the
+      converted ``lloq_var`` value, or, with ``infer_lloq_from_censored``, the bound of a
+      ``<x`` result when no LLOQ was sent;
+    - ``--STNRLO``/``--STNRHI``: ``--ORNRLO``/``--ORNRHI`` converted, when those columns exist.
+
+    A numeric result whose unit has no declared conversion keeps its ``--ORRES``, gets null
+    standardized values and finding MP0540; a test without a declared standard unit gives
+    MP0541; a numeric result without ``--ORRESU`` (for a test with a unit) MP0542; a BLQ text
+    without an LLOQ MP0543; a non-numeric range bound MP0544.
+
+    Args:
+        df: Findings frame; needs ``USUBJID``, ``--TESTCD``, ``--ORRES``, ``--ORRESU``.
+        result_standards: Declared standard units and conversions.
+        domain: Domain prefix, e.g. ``LB`` or ``PC``.
+        lloq_var: Column holding the lab's LLOQ in ``--ORRESU`` units, if any.
+        infer_lloq_from_censored: Fill ``--LLOQ`` from ``<x`` results when ``lloq_var`` is null.
+
+    Returns:
+        ``DeriveResult`` with the added columns and the findings above.
+    """
+    testcd_var, orres_var, orresu_var = f"{domain}TESTCD", f"{domain}ORRES", f"{domain}ORRESU"
+    require_columns(df, ("USUBJID", testcd_var, orres_var, orresu_var), "derive_standard_results")
+    orres = df[orres_var].astype("string").str.strip()
+    orresu = df[orresu_var].astype("string").str.strip().replace("", pd.NA)
+    lookup = result_standards.factors(df[testcd_var], orresu)
+    parsed = compute_parsed_result(orres)
+    upper = orres.str.upper()
+    is_blq = upper.isin([v.upper() for v in result_standards.blq_values]).fillna(False)
+    is_number = parsed["number"].notna()
+    is_text = orres.notna() & (orres != "") & ~is_number & ~is_blq
+    factor = lookup["factor"]
+    decimals = lookup["decimals"].fillna(0).astype("int64")
+    declared = lookup["declared"]
+    unitless = declared & lookup["std_unit"].isna()
+
+    lloq_raw = (
+        pd.to_numeric(df[lloq_var], errors="coerce")
+        if lloq_var is not None and lloq_var in df.columns
+        else pd.Series(np.nan, index=df.index)
+    )
+    lloq_orig = lloq_raw.copy()
+    if infer_lloq_from_censored:
+        censored_low = parsed["op"].isin(["<", "<="]).fillna(False)
+        lloq_orig = lloq_orig.fillna(parsed["number"].where(censored_low).astype("float64"))
+    converted = parsed["number"] * factor
+    text = compute_canonical_number(converted, decimals)
+    lloq_text = compute_canonical_number(lloq_orig * factor, decimals)
+    lloq_std = pd.to_numeric(lloq_text, errors="coerce")
+
+    stresc = pd.Series(pd.NA, index=df.index, dtype="string")
+    has_op = parsed["op"].notna()
+    stresc = stresc.mask(is_number & ~has_op, text)
+    stresc = stresc.mask(is_number & has_op, parsed["op"] + text)
+    stresc = stresc.mask(is_blq, "<" + lloq_text)
+    stresc = stresc.mask(is_text, orres)
+    stresn = pd.to_numeric(stresc.where(is_number & ~has_op), errors="coerce").astype("float64")
+    stresu = (
+        lookup["std_unit"]
+        .astype("string")
+        .where((is_number | is_blq) & factor.notna() & stresc.notna())
+    )
+
+    out = df.copy()
+    out[f"{domain}STRESC"] = stresc
+    out[f"{domain}STRESN"] = stresn
+    out[f"{domain}STRESU"] = stresu
+    out[f"{domain}LLOQ"] = lloq_std.astype("float64")
+    range_findings = []
+    for side in ("LO", "HI"):
+        source = f"{domain}ORNR{side}"
+        if source not in df.columns:
+            continue
+        bound_text = df[source].astype("string").str.strip().replace("", pd.NA)
+        bound = pd.to_numeric(bound_text, errors="coerce")
+        value = pd.to_numeric(
+            compute_canonical_number(bound * factor, decimals), errors="coerce"
+        ).astype("float64")
+        out[f"{domain}STNR{side}"] = value
+        bad = bound_text.notna() & bound.isna()
+        range_findings.append(
+            row_findings(
+                df,
+                bad,
+                RANGE_NOT_NUMERIC,
+                where_label(df)
+                + f": {source} "
+                + bound_text.fillna("")
+                + f" is not a number; {domain}STNR{side} left null",
+                dataset=domain,
+                variable=f"{domain}STNR{side}",
+                value=bound_text,
+            )
+        )
+
+    where = where_label(df)
+    needs_unit = (is_number | is_blq) & declared & ~unitless
+    no_unit = needs_unit & orresu.isna()
+    no_conversion = needs_unit & orresu.notna() & factor.isna()
+    undeclared = (is_number | is_blq) & ~declared
+    blq_no_lloq = is_blq & lloq_orig.isna() & declared
+    test_text = df[testcd_var].astype("string").fillna("")
+    findings = [
+        row_findings(
+            df,
+            no_conversion,
+            UNIT_WITHOUT_CONVERSION,
+            where
+            + f": {testcd_var} "
+            + test_text
+            + f" {orres_var} "
+            + orres.fillna("")
+            + " in unit "
+            + orresu.fillna("")
+            + " has no declared conversion to "
+            + lookup["std_unit"].astype("string").fillna("")
+            + "; value kept in "
+            + orres_var
+            + ", standardized result left null; "
+            + "declare the conversion in the study's unit table",
+            dataset=domain,
+            variable=orresu_var,
+            value=orresu,
+        ),
+        row_findings(
+            df,
+            undeclared,
+            STANDARD_UNIT_NOT_DECLARED,
+            where
+            + f": {testcd_var} "
+            + test_text
+            + " has no declared standard unit; standardized result left null",
+            dataset=domain,
+            variable=f"{domain}STRESU",
+            value=df[testcd_var].astype("string"),
+        ),
+        row_findings(
+            df,
+            no_unit,
+            RESULT_UNIT_MISSING,
+            where
+            + f": {testcd_var} "
+            + test_text
+            + f" numeric {orres_var} "
+            + orres.fillna("")
+            + f" has no {orresu_var}; standardized result left null",
+            dataset=domain,
+            variable=orresu_var,
+            value=orres,
+        ),
+        row_findings(
+            df,
+            blq_no_lloq,
+            BLQ_WITHOUT_LLOQ,
+            where
+            + f": {testcd_var} "
+            + test_text
+            + f" {orres_var} "
+            + orres.fillna("")
+            + " is below the limit of quantitation but no LLOQ was sent; "
+            + f"{domain}STRESC left null",
+            dataset=domain,
+            variable=f"{domain}STRESC",
+            value=orres,
+        ),
+        *range_findings,
+    ]
+    return DeriveResult(out, FindingsTable.concat(findings))
+
+
+def derive_reference_range_indicator(df: pd.DataFrame, *, domain: str) -> DeriveResult:
+    """Add ``--NRIND`` from the standardized result and the standardized reference range.
+
+    Implements the ``--NRIND`` definition of SDTMIG 3.4 ("reference range indicator") using
+    the standard range: ``LOW`` when ``--STRESN < --STNRLO``, ``HIGH`` when
+    ``--STRESN > --STNRHI``, ``NORMAL`` when inside the bounds that exist. Null when the
+    result is not numeric (text or censored) or no bound exists: research assays often have no
+    range, and that is not a derivation failure, so no finding is produced.
+
+    Args:
+        df: Findings frame with ``--STRESN``, ``--STNRLO``, ``--STNRHI``.
+        domain: Domain prefix, e.g. ``LB``.
+
+    Returns:
+        ``DeriveResult``: ``df`` plus ``--NRIND``; no findings.
+    """
+    stresn_var, lo_var, hi_var = f"{domain}STRESN", f"{domain}STNRLO", f"{domain}STNRHI"
+    require_columns(df, (stresn_var,), "derive_reference_range_indicator")
+    value = pd.to_numeric(df[stresn_var], errors="coerce")
+    lo = pd.to_numeric(df[lo_var], errors="coerce") if lo_var in df.columns else value * np.nan
+    hi = pd.to_numeric(df[hi_var], errors="coerce") if hi_var in df.columns else value * np.nan
+    has_range = lo.notna() | hi.notna()
+    nrind = pd.Series(pd.NA, index=df.index, dtype="string")
+    nrind = nrind.mask(value.notna() & has_range, "NORMAL")
+    nrind = nrind.mask(value.notna() & lo.notna() & (value < lo), "LOW")
+    nrind = nrind.mask(value.notna() & hi.notna() & (value > hi), "HIGH")
+    out = df.copy()
+    out[f"{domain}NRIND"] = nrind
+    return DeriveResult(out, FindingsTable())
+
+
+def standard_units_by_test(units: Iterable[StandardUnit]) -> MappingProxyType[str, StandardUnit]:
+    """Return the standard units keyed by test code (read-only)."""
+    return MappingProxyType({unit.testcd: unit for unit in units})

@@ -1,0 +1,130 @@
+"""VISITNUM, VISIT and VISITDY from the study visit map, including unscheduled visits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from sdtm.derive.design import Visit
+from sdtm.derive.result import DeriveResult, DeriveRule, require_columns, row_findings, where_label
+from sdtm.findings import FindingsTable, Severity
+
+UNSCHEDULED_NOT_NUMBERED = DeriveRule("MP0530", "unscheduled-visit-not-numbered", Severity.WARNING)
+VISIT_NOT_IN_PLAN = DeriveRule("MP0531", "visit-not-in-visit-map", Severity.WARNING)
+RULE_IDS: tuple[str, ...] = (UNSCHEDULED_NOT_NUMBERED.id, VISIT_NOT_IN_PLAN.id)
+
+_MAX_UNSCHEDULED = 99
+
+
+def derive_visit(
+    df: pd.DataFrame,
+    visits: Sequence[Visit],
+    *,
+    dy_var: str,
+    source_var: str,
+    dataset: str | None = None,
+) -> DeriveResult:
+    """Set VISIT and VISITDY from the visit map and number unscheduled visits.
+
+    Implements SDTMIG 3.4 §4.4.5 (clinical encounters and visits) and the TV/VISITNUM
+    conventions: planned visits take VISIT and VISITDY from the visit map (one-to-one
+    VISIT/VISITNUM, CORE-000361 / CG0035). A row with null VISITNUM is an unscheduled visit:
+    it gets the previous planned visit's number plus ``.01``, ``.02``, ... (the planned visit
+    with the greatest VISITDY on or before the row's study day; one number per distinct
+    calendar date within the subject), VISIT ``UNSCHEDULED 11.01`` and a null VISITDY
+    (P21 SD1019). The study day must be derived first (``derive_study_day``).
+
+    Findings: MP0530 when an unscheduled row cannot be numbered (no study day, a day before
+    the first planned visit, or more than 99 unscheduled dates after one visit); MP0531 when a
+    VISITNUM is not in the visit map (VISIT/VISITDY left null).
+
+    Args:
+        df: Domain frame with ``USUBJID``, ``VISITNUM``, ``dy_var`` and ``source_var``.
+        visits: Planned visits of the study (``StudyDesign.visits``).
+        dy_var: Study day variable, e.g. ``LBDY``.
+        source_var: Date variable, e.g. ``LBDTC`` (its calendar date groups unscheduled rows).
+        dataset: Dataset name for findings.
+
+    Returns:
+        ``DeriveResult``: ``df`` with ``VISITNUM`` filled for unscheduled rows and ``VISIT``,
+        ``VISITDY`` set.
+    """
+    require_columns(df, ("USUBJID", "VISITNUM", dy_var, source_var), "derive_visit")
+    dataset = dataset or dy_var[:2]
+    plan = pd.DataFrame(
+        [(float(v.visitnum), v.visit, v.visitdy) for v in visits],
+        columns=["VISITNUM", "VISIT", "VISITDY"],
+    )
+    visitnum = pd.to_numeric(df["VISITNUM"], errors="coerce").astype("float64")
+    planned = visitnum.notna()
+    label = visitnum.map(plan.set_index("VISITNUM")["VISIT"]).astype("string")
+    visitdy = visitnum.map(plan.set_index("VISITNUM")["VISITDY"]).astype("Int64")
+    not_in_plan = planned & ~visitnum.isin(plan["VISITNUM"])
+
+    # Previous planned visit of each unscheduled row: greatest VISITDY on or before its day.
+    dated = plan[plan["VISITDY"].notna()].sort_values(["VISITDY", "VISITNUM"], kind="mergesort")
+    days = pd.to_numeric(df[dy_var], errors="coerce").astype("float64")
+    position = np.searchsorted(dated["VISITDY"].to_numpy(dtype="float64"), days, side="right") - 1
+    has_previous = (~planned) & days.notna() & (position >= 0)
+    previous = pd.Series(
+        dated["VISITNUM"].to_numpy()[np.clip(position, 0, None)] if len(dated) else np.nan,
+        index=df.index,
+        dtype="float64",
+    ).where(has_previous)
+    calendar_date = df[source_var].astype("string").str.slice(0, 10)
+    keys = pd.DataFrame(
+        {"USUBJID": df["USUBJID"], "previous": previous, "date": calendar_date}
+    ).where(has_previous)
+    rank = (
+        keys[has_previous]
+        .groupby(["USUBJID", "previous"], sort=False)["date"]
+        .rank(method="dense")
+        .reindex(df.index)
+    )
+    numbered = has_previous & (rank <= _MAX_UNSCHEDULED)
+    unscheduled_num = (previous + rank / 100).round(2).where(numbered)
+    # Keep two decimals in the label ("11.10", not "11.1") so labels sort like their numbers.
+    unscheduled_label = "UNSCHEDULED " + pd.Series(
+        np.char.mod("%.2f", unscheduled_num.fillna(0).to_numpy()), index=df.index, dtype="string"
+    )
+
+    out = df.copy()
+    out["VISITNUM"] = visitnum.where(planned, unscheduled_num)
+    out["VISIT"] = label.where(planned, unscheduled_label.where(numbered))
+    out["VISITDY"] = visitdy.where(planned)
+    where = where_label(df)
+    reason = pd.Series("", index=df.index, dtype="string")
+    reason = reason.mask(days.isna(), f"it has no {dy_var} (partial or missing date)")
+    reason = reason.mask(
+        days.notna() & (position < 0), "its study day is before the first planned visit"
+    )
+    reason = reason.mask(
+        has_previous & (rank > _MAX_UNSCHEDULED),
+        f"more than {_MAX_UNSCHEDULED} unscheduled dates follow the same planned visit",
+    )
+    findings = [
+        row_findings(
+            df,
+            (~planned) & ~numbered,
+            UNSCHEDULED_NOT_NUMBERED,
+            where + ": unscheduled visit not numbered: " + reason,
+            dataset=dataset,
+            variable="VISITNUM",
+            value=df[source_var].astype("string"),
+        ),
+        row_findings(
+            df,
+            not_in_plan,
+            VISIT_NOT_IN_PLAN,
+            where
+            + ": VISITNUM "
+            + visitnum.astype("string").fillna("")
+            + " is not in the study visit map; VISIT and VISITDY left null",
+            dataset=dataset,
+            variable="VISITNUM",
+            value=visitnum.astype("string"),
+        ),
+    ]
+    return DeriveResult(out, FindingsTable.concat(findings))

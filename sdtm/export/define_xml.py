@@ -1,0 +1,609 @@
+"""Define-XML 2.1 writer, schema validation and structural checks.
+
+The document is built from three sources: the standards (dataset class, structure, keys,
+variable labels, codelists with NCI C-codes), the mapping metadata (``DefineMetadata``: origins,
+methods, comments, study facts) and the data (lengths, integer/float, the codelist terms
+actually used, value-level metadata). It follows the shape of CDISC's SDTM example
+``defineV21-SDTM.xml``:
+
+* ``ItemGroupDef`` per dataset with keys (``KeySequence``), structure, class, ``def:leaf`` to
+  the ``.xpt``;
+* ``ItemDef`` per variable with label, data type, length (from the data), origin;
+* ``CodeList`` per codelist used, holding only the terms that occur, each with its NCI C-code
+  (``Alias Context="nci:ExtCodeID"``); sponsor values in an extensible codelist are marked
+  ``def:ExtendedValue="Yes"``;
+* value-level metadata (``def:ValueListDef`` + ``def:WhereClauseDef``) for LB and PC results
+  by ``--TESTCD`` and for SUPPxx ``QVAL`` by ``QNAM``;
+* ``MethodDef`` per derivation method, ``def:CommentDef`` per comment.
+
+OIDs: ``IG.<dataset>``, ``IT.<dataset>.<variable>``, ``IT.<dataset>.<variable>.<value>`` (value
+level), ``VL.<dataset>.<variable>``, ``WC.<dataset>.<variable>.<value>``, ``CL.<codelist>``,
+``MT.<method>``, ``COM.<...>``, ``LF.<dataset>``, ``STD.<...>``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from types import MappingProxyType
+
+import numpy as np
+import pandas as pd
+from lxml import etree
+
+from sdtm.export.dataset_json import iso_datetime, item_group_oid, item_oid
+from sdtm.export.define_metadata import DefineMetadata, VariableOrigin
+from sdtm.export.metadata import ColumnMeta, PreparedDataset
+from sdtm.export.rules import make_finding
+from sdtm.export.xpt import xpt_file_name
+from sdtm.findings import FindingsTable
+from sdtm.standards.model import Standards
+
+RULE_IDS: tuple[str, ...] = ("XP0021", "XP0022", "XP0023", "XP0025")
+
+ODM_NS = "http://www.cdisc.org/ns/odm/v1.3"
+DEF_NS = "http://www.cdisc.org/ns/def/v2.1"
+XLINK_NS = "http://www.w3.org/1999/xlink"
+XML_NS = "http://www.w3.org/XML/1998/namespace"
+NSMAP: Mapping[str | None, str] = MappingProxyType({None: ODM_NS, "def": DEF_NS, "xlink": XLINK_NS})
+DEFINE_VERSION = "2.1.0"
+SCHEMA_FILE = "cdisc-define-2.1/define2-1-0.xsd"
+STYLESHEET = "define2-1.xsl"
+VALUE_LEVEL: Mapping[str, tuple[str, tuple[str, ...]]] = MappingProxyType(
+    {
+        "LB": ("LBTESTCD", ("LBORRES", "LBSTRESC", "LBSTRESN")),
+        "PC": ("PCTESTCD", ("PCORRES", "PCSTRESC", "PCSTRESN")),
+    }
+)
+"""Domain -> (variable the value level is keyed by, result variables described per value)."""
+_CLASS_NAMES: Mapping[str, str] = MappingProxyType(
+    {
+        "EVENTS": "EVENTS",
+        "FINDINGS": "FINDINGS",
+        "FINDINGS ABOUT": "FINDINGS ABOUT",
+        "INTERVENTIONS": "INTERVENTIONS",
+        "SPECIAL-PURPOSE": "SPECIAL PURPOSE",
+        "SPECIAL PURPOSE": "SPECIAL PURPOSE",
+        "TRIAL DESIGN": "TRIAL DESIGN",
+        "RELATIONSHIP": "RELATIONSHIP",
+        "STUDY REFERENCE": "STUDY REFERENCE",
+    }
+)
+
+
+def _odm(tag: str) -> str:
+    return f"{{{ODM_NS}}}{tag}"
+
+
+def _def(tag: str) -> str:
+    return f"{{{DEF_NS}}}{tag}"
+
+
+def _description(parent: etree._Element, text: str, tag: str = "Description") -> None:
+    holder = etree.SubElement(parent, _odm(tag))
+    translated = etree.SubElement(holder, _odm("TranslatedText"))
+    translated.set(f"{{{XML_NS}}}lang", "en")
+    translated.text = text
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    """One ItemDef to write."""
+
+    oid: str
+    name: str
+    label: str
+    data_type: str
+    length: int
+    significant_digits: int | None
+    codelist_oid: str | None
+    origin: VariableOrigin
+    value_list_oid: str | None
+    comment_oid: str | None
+
+
+def _number_shape(values: pd.Series) -> tuple[int, int]:
+    """Return (length, significant digits) of numbers as Define-XML counts them."""
+    present = values.dropna().unique()
+    if len(present) == 0:
+        return 1, 0
+    texts = [repr(float(v)).removesuffix(".0") for v in present]
+    length = max(len(t.lstrip("-").replace(".", "")) for t in texts)
+    digits = max((len(t.split(".")[1]) if "." in t else 0) for t in texts)
+    return max(length, 1), digits
+
+
+def _define_type(column: ColumnMeta) -> str:
+    if column.data_type == "Num":
+        return "integer" if column.integer else "float"
+    if column.name.endswith("DTC"):
+        return "datetime"
+    if column.name.endswith("DUR"):
+        return "durationDatetime"
+    return "text"
+
+
+def _item_for(
+    column: ColumnMeta,
+    values: pd.Series,
+    *,
+    oid: str,
+    label: str,
+    origin: VariableOrigin,
+    codelist_oid: str | None,
+    value_list_oid: str | None,
+    comment_oid: str | None,
+) -> _Item:
+    if column.data_type == "Num":
+        numbers = pd.to_numeric(values, errors="coerce")
+        length, digits = _number_shape(numbers)
+        integer = bool(((numbers.dropna() % 1) == 0).all())
+        data_type = "integer" if integer else "float"
+        significant = digits if data_type == "float" else None
+    else:
+        present = values.dropna().astype("string")
+        length = max(1, int(present.str.encode("utf-8").str.len().max())) if len(present) else 1
+        data_type = _define_type(column)
+        significant = None
+    return _Item(
+        oid=oid,
+        name=column.name,
+        label=label,
+        data_type=data_type,
+        length=length,
+        significant_digits=significant,
+        codelist_oid=codelist_oid,
+        origin=origin,
+        value_list_oid=value_list_oid,
+        comment_oid=comment_oid,
+    )
+
+
+def _qorig_origin(dataset: str, qnam: str, qorig: str | None) -> VariableOrigin:
+    text = (qorig or "").strip()
+    mapping = {"CRF": "Collected", "EDT": "Collected", "COLLECTED": "Collected"}
+    origin_type = mapping.get(text.upper())
+    if origin_type is None:
+        origin_type = next(
+            (
+                t
+                for t in ("Derived", "Assigned", "Protocol", "Predecessor")
+                if t.upper() == text.upper()
+            ),
+            "Collected",
+        )
+    return VariableOrigin(dataset, f"QVAL.{qnam}", origin_type)
+
+
+def _first_text(frame: pd.DataFrame, mask: np.ndarray, column: str) -> str | None:
+    """Return the first non-missing value of ``column`` among the rows in ``mask``."""
+    if column not in frame.columns:
+        return None
+    present = frame.loc[mask, column].dropna()
+    return str(present.iloc[0]) if len(present) else None
+
+
+def _value_level_items(
+    prepared: PreparedDataset,
+    column: ColumnMeta,
+    key: str,
+    origin: VariableOrigin,
+    metadata: DefineMetadata,
+) -> list[tuple[_Item, str, str]]:
+    """Return one value-level ItemDef per value of ``key`` (e.g. LBTESTCD, QNAM).
+
+    Returns:
+        (item, WhereClauseDef OID, key value) per value, sorted by value. For SUPPxx the label
+        is the QLABEL of the QNAM and the origin is the mapping's (``VariableOrigin`` with the
+        QNAM as variable) or else read from QORIG; for results the label names the test.
+    """
+    meta = prepared.meta
+    frame = prepared.frame
+    found = []
+    for value in sorted(frame[key].dropna().astype(str).unique()):
+        mask = (frame[key] == value).to_numpy()
+        if key == "QNAM":
+            label = _first_text(frame, mask, "QLABEL") or value
+            given = [o for o in metadata.origins if o.dataset == meta.name and o.variable == value]
+            value_origin = (
+                given[0]
+                if given
+                else _qorig_origin(meta.name, value, _first_text(frame, mask, "QORIG"))
+            )
+        else:
+            test_name = _first_text(frame, mask, f"{meta.domain}TEST") or value
+            label = f"{column.label} for {test_name}"
+            value_origin = origin
+        item = _item_for(
+            column,
+            frame.loc[mask, column.name],
+            oid=f"{item_oid(meta.name, column.name)}.{value}",
+            label=label,
+            origin=value_origin,
+            codelist_oid=None,
+            value_list_oid=None,
+            comment_oid=None,
+        )
+        found.append((item, f"WC.{meta.name}.{key}.{value}", value))
+    return found
+
+
+def build_define(
+    datasets: Mapping[str, PreparedDataset],
+    standards: Standards,
+    *,
+    metadata: DefineMetadata,
+    creation_datetime: datetime,
+) -> tuple[etree._ElementTree, FindingsTable]:
+    """Build the Define-XML 2.1 document for prepared datasets.
+
+    Args:
+        datasets: Prepared datasets by name.
+        standards: SDTMIG metadata and CT (codelist names, C-codes, extensibility).
+        metadata: Origins, methods, comments and study facts from the mapping stage.
+        creation_datetime: ``ODM/@CreationDateTime`` (never the clock).
+
+    Returns:
+        The document and any findings raised while building it (none today; structural and
+        schema problems are found by ``check_define_structure`` and ``validate_define``).
+    """
+    study = metadata.study
+    mdv_oid = metadata_version_oid(study.study_oid, standards)
+    root = etree.Element(_odm("ODM"), nsmap=dict(NSMAP))
+    root.set("ODMVersion", "1.3.2")
+    root.set("FileOID", f"{study.study_oid}.Define-XML_{DEFINE_VERSION}")
+    root.set("FileType", "Snapshot")
+    root.set("CreationDateTime", iso_datetime(creation_datetime))
+    root.set("Originator", study.originator)
+    root.set("SourceSystem", "sdtm")
+    root.set(_def("Context"), "Submission")
+    study_element = etree.SubElement(root, _odm("Study"), OID=study.study_oid)
+    global_vars = etree.SubElement(study_element, _odm("GlobalVariables"))
+    etree.SubElement(global_vars, _odm("StudyName")).text = study.name
+    etree.SubElement(global_vars, _odm("StudyDescription")).text = study.description
+    etree.SubElement(global_vars, _odm("ProtocolName")).text = study.protocol
+    mdv = etree.SubElement(
+        study_element,
+        _odm("MetaDataVersion"),
+        OID=mdv_oid,
+        Name=f"{study.name} SDTM {standards.sdtmig_version}",
+        Description=f"SDTM datasets of {study.name}",
+    )
+    mdv.set(_def("DefineVersion"), DEFINE_VERSION)
+    standards_element = etree.SubElement(mdv, _def("Standards"))
+    etree.SubElement(
+        standards_element,
+        _def("Standard"),
+        OID="STD.SDTMIG",
+        Name="SDTMIG",
+        Type="IG",
+        Version=standards.sdtmig_version,
+        Status="Final",
+    )
+    etree.SubElement(
+        standards_element,
+        _def("Standard"),
+        OID="STD.CT",
+        Name="CDISC/NCI",
+        Type="CT",
+        PublishingSet="SDTM",
+        Version=standards.ct_version,
+        Status="Final",
+    )
+
+    value_lists: list[tuple[str, list[tuple[str, str, str | None]]]] = []
+    where_clauses: dict[str, tuple[str, str]] = {}
+    item_groups: list[tuple[PreparedDataset, list[tuple[ColumnMeta, _Item]]]] = []
+    items: dict[str, _Item] = {}
+    used_terms: dict[str, set[str]] = {}
+    methods: dict[str, str] = {}
+    comments: dict[str, str] = {}
+
+    for name in sorted(datasets):
+        prepared = datasets[name]
+        meta = prepared.meta
+        frame = prepared.frame
+        refs: list[tuple[ColumnMeta, _Item]] = []
+        vlm_key, vlm_targets = VALUE_LEVEL.get(meta.domain, ("", ()))
+        if meta.name.startswith("SUPP") and "QNAM" in frame.columns:
+            vlm_key, vlm_targets = "QNAM", ("QVAL",)
+        for column in meta.columns:
+            origin = metadata.origin(meta.name, column.name)
+            if origin.method_id:
+                methods.setdefault(origin.method_id, origin.method_text or origin.method_id)
+            comment_oid = None
+            if origin.comment:
+                comment_oid = f"COM.{meta.name}.{column.name}"
+                comments[comment_oid] = origin.comment
+            codelist_oid = None
+            for code in column.codelists:
+                codelist = standards.codelists.get(code)
+                values = frame[column.name].dropna().astype(str).unique()
+                # A codelist needs at least one item (ODM schema); an all-null variable
+                # therefore gets no CodeListRef.
+                if codelist is not None and len(values):
+                    codelist_oid = f"CL.{codelist.short_name}"
+                    used_terms.setdefault(code, set()).update(values)
+                    break
+            value_list_oid = None
+            if column.name in vlm_targets and vlm_key in frame.columns:
+                value_list_oid = f"VL.{meta.name}.{column.name}"
+                entries: list[tuple[str, str, str | None]] = []
+                for value_item, where_oid, key_value in _value_level_items(
+                    prepared, column, vlm_key, origin, metadata
+                ):
+                    where_clauses.setdefault(where_oid, (item_oid(meta.name, vlm_key), key_value))
+                    method_id = value_item.origin.method_id
+                    if method_id:
+                        methods.setdefault(method_id, value_item.origin.method_text or method_id)
+                    items[value_item.oid] = value_item
+                    entries.append(
+                        (value_item.oid, where_oid, f"MT.{method_id}" if method_id else None)
+                    )
+                value_lists.append((value_list_oid, entries))
+            item = _item_for(
+                column,
+                frame[column.name],
+                oid=item_oid(meta.name, column.name),
+                label=column.label,
+                origin=origin,
+                codelist_oid=codelist_oid,
+                value_list_oid=value_list_oid,
+                comment_oid=comment_oid,
+            )
+            items[item.oid] = item
+            refs.append((column, item))
+        if meta.name in metadata.dataset_comments:
+            comments[f"COM.{meta.name}"] = metadata.dataset_comments[meta.name]
+        item_groups.append((prepared, refs))
+
+    for list_oid, entries in value_lists:
+        element = etree.SubElement(mdv, _def("ValueListDef"), OID=list_oid)
+        for order, (oid, where_oid, method_oid) in enumerate(entries, start=1):
+            ref = etree.SubElement(
+                element, _odm("ItemRef"), ItemOID=oid, OrderNumber=str(order), Mandatory="No"
+            )
+            if method_oid:
+                ref.set("MethodOID", method_oid)
+            etree.SubElement(ref, _def("WhereClauseRef"), WhereClauseOID=where_oid)
+    for where_oid, (key_item, value) in where_clauses.items():
+        element = etree.SubElement(mdv, _def("WhereClauseDef"), OID=where_oid)
+        check = etree.SubElement(element, _odm("RangeCheck"), Comparator="EQ", SoftHard="Soft")
+        check.set(_def("ItemOID"), key_item)
+        etree.SubElement(check, _odm("CheckValue")).text = value
+
+    for prepared, refs in item_groups:
+        meta = prepared.meta
+        is_supp = meta.name.startswith("SUPP") and len(meta.name) > 4
+        class_name = (
+            "RELATIONSHIP"
+            if is_supp
+            else _CLASS_NAMES.get(meta.observation_class.upper().replace("_", " "), "")
+        )
+        group = etree.SubElement(
+            mdv,
+            _odm("ItemGroupDef"),
+            OID=item_group_oid(meta.name),
+            Domain=meta.name[4:]
+            if is_supp
+            else meta.domain[:2]
+            if len(meta.domain) > 2
+            else meta.domain,
+            Name=meta.name,
+            Repeating="No" if meta.domain == "DM" else "Yes",
+            IsReferenceData="Yes" if class_name == "TRIAL DESIGN" else "No",
+            SASDatasetName=meta.name,
+            Purpose="Tabulation",
+        )
+        group.set(_def("Structure"), meta.structure or "One record per row of the dataset")
+        group.set(_def("StandardOID"), "STD.SDTMIG")
+        group.set(_def("ArchiveLocationID"), f"LF.{meta.name}")
+        if f"COM.{meta.name}" in comments:
+            group.set(_def("CommentOID"), f"COM.{meta.name}")
+        _description(group, meta.label)
+        for order, (column, item) in enumerate(refs, start=1):
+            mandatory = column.core == "Req" or column.key_sequence is not None
+            ref = etree.SubElement(
+                group,
+                _odm("ItemRef"),
+                ItemOID=item.oid,
+                Mandatory="Yes" if mandatory else "No",
+                OrderNumber=str(order),
+            )
+            if column.key_sequence is not None:
+                ref.set("KeySequence", str(column.key_sequence))
+            if item.origin.method_id:
+                ref.set("MethodOID", f"MT.{item.origin.method_id}")
+        if meta.domain != meta.name and not is_supp:
+            domain_spec = standards.domain(meta.domain)
+            if domain_spec is not None:
+                etree.SubElement(
+                    group, _odm("Alias"), Context="DomainDescription", Name=domain_spec.label
+                )
+        if class_name:
+            etree.SubElement(group, _def("Class"), Name=class_name)
+        leaf = etree.SubElement(group, _def("leaf"), ID=f"LF.{meta.name}")
+        leaf.set(f"{{{XLINK_NS}}}href", xpt_file_name(meta.name))
+        etree.SubElement(leaf, _def("title")).text = xpt_file_name(meta.name)
+
+    for item in items.values():
+        element = etree.SubElement(
+            mdv,
+            _odm("ItemDef"),
+            OID=item.oid,
+            Name=item.name,
+            DataType=item.data_type,
+            Length=str(item.length),
+        )
+        if item.significant_digits is not None:
+            element.set("SignificantDigits", str(item.significant_digits))
+        element.set("SASFieldName", item.name)
+        if item.comment_oid:
+            element.set(_def("CommentOID"), item.comment_oid)
+        _description(element, item.label)
+        if item.codelist_oid:
+            etree.SubElement(element, _odm("CodeListRef"), CodeListOID=item.codelist_oid)
+        origin = etree.SubElement(element, _def("Origin"), Type=item.origin.origin_type)
+        if item.origin.origin_type in ("Collected", "Derived", "Assigned", "Protocol"):
+            origin.set("Source", item.origin.source)
+        if item.value_list_oid:
+            etree.SubElement(element, _def("ValueListRef"), ValueListOID=item.value_list_oid)
+
+    for code in sorted(used_terms, key=lambda c: standards.codelists[c].short_name):
+        codelist = standards.codelists[code]
+        element = etree.SubElement(
+            mdv,
+            _odm("CodeList"),
+            OID=f"CL.{codelist.short_name}",
+            Name=codelist.name,
+            DataType="text",
+        )
+        element.set(_def("StandardOID"), "STD.CT")
+        for order, value in enumerate(sorted(used_terms[code]), start=1):
+            term = codelist.term(value)
+            entry = etree.SubElement(
+                element, _odm("EnumeratedItem"), CodedValue=value, OrderNumber=str(order)
+            )
+            if term is not None:
+                etree.SubElement(entry, _odm("Alias"), Context="nci:ExtCodeID", Name=term.code)
+            elif codelist.extensible:
+                entry.set(_def("ExtendedValue"), "Yes")
+        etree.SubElement(element, _odm("Alias"), Context="nci:ExtCodeID", Name=codelist.code)
+
+    for method_id in sorted(methods):
+        element = etree.SubElement(
+            mdv,
+            _odm("MethodDef"),
+            OID=f"MT.{method_id}",
+            Name=f"Algorithm for {method_id}",
+            Type="Computation",
+        )
+        _description(element, methods[method_id])
+    for comment_oid in sorted(comments):
+        element = etree.SubElement(mdv, _def("CommentDef"), OID=comment_oid)
+        _description(element, comments[comment_oid])
+
+    tree = etree.ElementTree(root)
+    stylesheet = etree.ProcessingInstruction(
+        "xml-stylesheet", f'type="text/xsl" href="{STYLESHEET}"'
+    )
+    root.addprevious(stylesheet)
+    return tree, FindingsTable()
+
+
+def metadata_version_oid(study_oid: str, standards: Standards) -> str:
+    """Return the MetaDataVersion OID shared by Define-XML and Dataset-JSON."""
+    return f"MDV.{study_oid}.SDTMIG.{standards.sdtmig_version}"
+
+
+def define_bytes(tree: etree._ElementTree) -> bytes:
+    """Serialise the document (UTF-8, declaration, stylesheet instruction, indented)."""
+    etree.indent(tree, space="  ")
+    return etree.tostring(tree, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def validate_define(document: bytes, schema_dir: Path) -> FindingsTable:
+    """Validate a Define-XML document against the Define-XML 2.1 XSD.
+
+    Args:
+        document: The serialised document.
+        schema_dir: Folder holding ``cdisc-define-2.1/define2-1-0.xsd`` and the schemas it
+            imports (CDISC's release package layout).
+
+    Returns:
+        One XP0021 finding per schema error (line and message).
+    """
+    schema = etree.XMLSchema(etree.parse(str(schema_dir / SCHEMA_FILE)))
+    parsed = etree.fromstring(document)
+    if schema.validate(parsed):
+        return FindingsTable()
+    return FindingsTable.from_findings(
+        make_finding("XP0021", f"define.xml line {error.line}: {error.message}")
+        for error in schema.error_log
+    )
+
+
+def check_define_structure(document: bytes) -> FindingsTable:
+    """Check the cross-references and item completeness the XSD cannot check.
+
+    Rules: every ItemDef has a label (Description), DataType, Length and ``def:Origin``
+    (XP0023); every ItemRef, CodeListRef, WhereClauseRef (and the item its RangeCheck names),
+    ValueListRef, MethodOID, CommentOID and ArchiveLocationID resolves (XP0022); every ItemRef
+    whose item is Derived names a method (XP0025, a warning: the schema allows it, reviewers
+    expect the method).
+    """
+    root = etree.fromstring(document)
+    ns = {"odm": ODM_NS, "def": DEF_NS}
+    item_defs = {e.get("OID"): e for e in root.iterfind(".//odm:ItemDef", ns)}
+    found = []
+    for oid, element in item_defs.items():
+        text = element.findtext("odm:Description/odm:TranslatedText", namespaces=ns)
+        missing = [
+            what
+            for what, present in (
+                ("label", bool(text and text.strip())),
+                ("DataType", bool(element.get("DataType"))),
+                ("Length", bool(element.get("Length"))),
+                ("def:Origin", element.find("def:Origin", ns) is not None),
+            )
+            if not present
+        ]
+        if missing:
+            found.append(
+                make_finding(
+                    "XP0023",
+                    f"ItemDef {oid} has no {', '.join(missing)}",
+                    variable=element.get("Name"),
+                    value=oid,
+                )
+            )
+    targets = {
+        "CodeList": {e.get("OID") for e in root.iterfind(".//odm:CodeList", ns)},
+        "WhereClauseDef": {e.get("OID") for e in root.iterfind(".//def:WhereClauseDef", ns)},
+        "ValueListDef": {e.get("OID") for e in root.iterfind(".//def:ValueListDef", ns)},
+        "MethodDef": {e.get("OID") for e in root.iterfind(".//odm:MethodDef", ns)},
+        "CommentDef": {e.get("OID") for e in root.iterfind(".//def:CommentDef", ns)},
+        "leaf": {e.get("ID") for e in root.iterfind(".//def:leaf", ns)},
+        "ItemDef": set(item_defs),
+    }
+    references = (
+        (".//odm:ItemRef", "ItemOID", "ItemDef"),
+        (".//odm:CodeListRef", "CodeListOID", "CodeList"),
+        (".//def:WhereClauseRef", "WhereClauseOID", "WhereClauseDef"),
+        (".//def:ValueListRef", "ValueListOID", "ValueListDef"),
+        (".//odm:ItemRef[@MethodOID]", "MethodOID", "MethodDef"),
+        (".//*[@def:CommentOID]", f"{{{DEF_NS}}}CommentOID", "CommentDef"),
+        (".//odm:ItemGroupDef", f"{{{DEF_NS}}}ArchiveLocationID", "leaf"),
+        (".//odm:RangeCheck", f"{{{DEF_NS}}}ItemOID", "ItemDef"),
+    )
+    for path, attribute, kind in references:
+        for element in root.iterfind(path, ns):
+            value = element.get(attribute)
+            if value is None or value not in targets[kind]:
+                found.append(
+                    make_finding(
+                        "XP0022",
+                        f"{etree.QName(element).localname} {attribute.split('}')[-1]}="
+                        f"{value!r} names no {kind}",
+                        value=value,
+                    )
+                )
+    for ref in root.iterfind(".//odm:ItemRef", ns):
+        item = item_defs.get(ref.get("ItemOID"))
+        origin = item.find("def:Origin", ns) if item is not None else None
+        if origin is not None and origin.get("Type") == "Derived" and not ref.get("MethodOID"):
+            oid = str(ref.get("ItemOID"))
+            parts = oid.split(".")
+            found.append(
+                make_finding(
+                    "XP0025",
+                    f"ItemRef {oid} is Derived but names no MethodOID; give the method in the "
+                    "mapping metadata (VariableOrigin.method_id/method_text)",
+                    dataset=parts[1] if len(parts) > 2 else None,
+                    variable=parts[2] if len(parts) > 2 else None,
+                    value=oid,
+                )
+            )
+    return FindingsTable.from_findings(found)

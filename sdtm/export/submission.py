@@ -1,0 +1,217 @@
+"""Write a whole submission: XPT v5, Define-XML 2.1, Dataset-JSON 1.1 (JSON and NDJSON), manifest.
+
+Layout of ``out_dir``::
+
+    <dataset>.xpt ...        SAS transport v5, one per dataset, lower-case names
+    define.xml               Define-XML 2.1 (with the define2-1.xsl stylesheet instruction)
+    json/<dataset>.json      Dataset-JSON 1.1
+    ndjson/<dataset>.ndjson  Dataset-JSON 1.1, NDJSON variant
+    manifest.json            every file written: path, size, SHA-256, record count (sorted)
+
+Every byte depends only on the inputs and ``creation_datetime``, so two runs on the same data
+give the same manifest; comparing manifests proves a rerun byte-identical.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+from sdtm.errors import ExportError
+from sdtm.export.dataset_json import write_dataset_json
+from sdtm.export.define_metadata import DefineMetadata
+from sdtm.export.define_xml import (
+    build_define,
+    check_define_structure,
+    define_bytes,
+    metadata_version_oid,
+    validate_define,
+)
+from sdtm.export.metadata import PreparedDataset, prepare_dataset
+from sdtm.export.rules import make_finding
+from sdtm.export.xpt import MAX_FILE_BYTES, write_xpt
+from sdtm.findings import FindingsTable, Severity
+from sdtm.standards.model import Standards
+
+RULE_IDS: tuple[str, ...] = ("XP0024",)
+
+FORMATS: tuple[str, ...] = ("xpt", "define", "dataset-json")
+"""What ``export_submission`` can write."""
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True, slots=True)
+class ExportSettings:
+    """Where the validation schemas are and how big an XPT file may get."""
+
+    dataset_json_schema_dir: Path | None = None
+    """Folder with the Dataset-JSON 1.1 schemas; ``None`` skips their validation."""
+    define_schema_dir: Path | None = None
+    """Folder with ``cdisc-define-2.1/define2-1-0.xsd``; ``None`` skips XSD validation (the
+    structural checks always run)."""
+    max_xpt_bytes: int = MAX_FILE_BYTES
+    """Size over which an XPT file must be split (FDA TCG: 5 GB)."""
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_manifest(
+    out_dir: Path, written: Mapping[Path, int | None], *, creation_datetime: datetime
+) -> Path:
+    """Write ``manifest.json``: one entry per file (path relative to ``out_dir``), sorted.
+
+    Args:
+        out_dir: The export folder.
+        written: Files written, each with its record count (``None`` for define.xml).
+        creation_datetime: The datetime stamped into the files, recorded for the reader.
+
+    Returns:
+        The manifest path.
+    """
+    entries = sorted(
+        (
+            {
+                "file": path.relative_to(out_dir).as_posix(),
+                "size": path.stat().st_size,
+                "sha256": _sha256(path),
+                "records": records,
+            }
+            for path, records in written.items()
+        ),
+        key=lambda entry: entry["file"],
+    )
+    document = {"creation_datetime": creation_datetime.isoformat(), "files": entries}
+    target = out_dir / MANIFEST
+    target.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    return target
+
+
+def _not_written(dataset: str, what: str, findings: FindingsTable) -> FindingsTable:
+    errors = findings.at_or_above(Severity.ERROR)
+    rules = ", ".join(sorted(set(errors.frame["rule_id"])))
+    return FindingsTable.from_findings(
+        [
+            make_finding(
+                "XP0024",
+                f"{dataset}: {what} not written because of {len(errors)} error finding(s) "
+                f"({rules})",
+                dataset=dataset,
+                value=what,
+            )
+        ]
+    )
+
+
+def export_submission(
+    frames: Mapping[str, pd.DataFrame],
+    standards: Standards,
+    out_dir: Path,
+    *,
+    define_metadata: DefineMetadata | None = None,
+    creation_datetime: datetime,
+    formats: tuple[str, ...] = FORMATS,
+    settings: ExportSettings | None = None,
+) -> FindingsTable:
+    """Export SDTM datasets as XPT v5, Define-XML 2.1 and Dataset-JSON 1.1, plus a manifest.
+
+    Args:
+        frames: Datasets by name (``AE``, ``SUPPAE``, ...); provenance columns (``_...``) are
+            dropped. ``attrs["dataset_label"]``/``attrs["labels"]`` label what the standards
+            do not know.
+        standards: SDTMIG metadata and CT.
+        out_dir: Target folder (created when missing).
+        define_metadata: Origins, methods, comments and study facts from the mapping stage;
+            defaults apply when ``None`` (see ``sdtm.export.define_metadata``).
+        creation_datetime: Stamped into every file instead of the clock (e.g. from a study
+            setting or ``SOURCE_DATE_EPOCH``).
+        formats: Any of ``FORMATS``.
+        settings: Schema folders and the XPT size limit.
+
+    Returns:
+        All findings of the export. A dataset with error findings is not written in the
+        format concerned (XP0024 says so); define.xml is written even with structural or schema
+        findings, so that they can be inspected.
+
+    Raises:
+        ExportError: When ``out_dir`` cannot be created or written.
+    """
+    unknown = sorted(set(formats) - set(FORMATS))
+    if unknown:
+        raise ExportError(f"unknown export format(s) {unknown}; choose from {list(FORMATS)}")
+    settings = settings or ExportSettings()
+    metadata = define_metadata or DefineMetadata()
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ExportError(f"cannot create {out_dir}: {error}") from error
+    tables: list[FindingsTable] = []
+    prepared: dict[str, PreparedDataset] = {}
+    for name in sorted(frames):
+        dataset = prepare_dataset(name, frames[name], standards)
+        prepared[dataset.meta.name] = dataset
+    written: dict[Path, int | None] = {}
+    for name, dataset in prepared.items():
+        if "xpt" in formats:
+            result = write_xpt(
+                dataset,
+                out_dir,
+                creation_datetime=creation_datetime,
+                max_file_bytes=settings.max_xpt_bytes,
+            )
+            tables.append(result.findings)
+            if result.path is None:
+                tables.append(_not_written(name, "XPT", result.findings))
+            else:
+                written[result.path] = dataset.meta.records
+        else:
+            tables.append(dataset.findings)
+        if "dataset-json" in formats:
+            for ndjson, folder in ((False, "json"), (True, "ndjson")):
+                target_dir = out_dir / folder
+                target_dir.mkdir(exist_ok=True)
+                own_errors = dataset.findings.at_or_above(Severity.ERROR)
+                if len(own_errors):
+                    tables.append(_not_written(name, folder, own_errors))
+                    continue
+                path, found = write_dataset_json(
+                    dataset,
+                    target_dir,
+                    creation_datetime=creation_datetime,
+                    study=metadata.study,
+                    metadata_version_oid=metadata_version_oid(metadata.study.study_oid, standards),
+                    schema_dir=settings.dataset_json_schema_dir,
+                    ndjson=ndjson,
+                )
+                tables.append(found)
+                if path is None:
+                    tables.append(_not_written(name, folder, found))
+                else:
+                    written[path] = dataset.meta.records
+    if "define" in formats and prepared:
+        tree, found = build_define(
+            prepared, standards, metadata=metadata, creation_datetime=creation_datetime
+        )
+        document = define_bytes(tree)
+        tables.append(found)
+        tables.append(check_define_structure(document))
+        if settings.define_schema_dir is not None:
+            tables.append(validate_define(document, settings.define_schema_dir))
+        target = out_dir / "define.xml"
+        temp = out_dir / ".define.xml.tmp"
+        temp.write_bytes(document)
+        temp.replace(target)
+        written[target] = None
+    write_manifest(out_dir, written, creation_datetime=creation_datetime)
+    return FindingsTable.concat(tables)

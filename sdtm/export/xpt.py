@@ -1,0 +1,379 @@
+"""SAS transport (XPT) version 5 writer: preflight, pyreadstat write, fixed header dates, read-back.
+
+pyreadstat writes the file (``file_format_version=5``, stated explicitly: its default is 8). This
+module owns everything around that call:
+
+* the **preflight** (``preflight_xpt``): XPT v5 limits that pyreadstat does not enforce (it
+  truncates labels longer than 40 characters and writes long or non-ASCII values without a
+  word) become findings naming dataset, variable and row. A dataset with an error-level preflight
+  finding is not written.
+* **deterministic bytes**: pyreadstat stamps the wall-clock time into the header and has no option
+  to set it. The transport format keeps the creation and modification datetimes as 16-byte text
+  fields (``ddMMMyy:hh:mm:ss``) at fixed places in 80-byte records: record 2 bytes 64-79 and
+  record 3 bytes 0-15 (library header), record 6 bytes 64-79 and record 7 bytes 0-15 (member
+  header of the one dataset in the file; records counted from 1). ``patch_header_datetimes``
+  overwrites these four fields with the datetime the caller gives, after checking that each
+  holds a datetime, so a rerun gives identical bytes.
+* the **atomic write**: the file is written to a temporary name in the target folder, patched,
+  read back and compared, and only then renamed over the target. A crash leaves no partial
+  ``.xpt``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyreadstat
+
+from sdtm.errors import ExportError
+from sdtm.export.metadata import PreparedDataset
+from sdtm.export.rules import findings_frame, make_finding
+from sdtm.findings import FindingsTable, Severity
+
+RULE_IDS: tuple[str, ...] = (
+    "XP0001",
+    "XP0002",
+    "XP0003",
+    "XP0004",
+    "XP0005",
+    "XP0006",
+    "XP0007",
+    "XP0008",
+    "XP0009",
+    "XP0016",
+)
+
+XPT_FORMAT_VERSION = 5
+"""SAS transport version the FDA Technical Conformance Guide requires; pyreadstat defaults to 8."""
+MAX_NAME = 8
+MAX_LABEL = 40
+MAX_VALUE_BYTES = 200
+MAX_FILE_BYTES = 5 * 1024**3
+"""FDA TCG: datasets over 5 GB are split."""
+IBM_MAX = (1.0 - 16.0**-14) * 16.0**63
+"""Largest magnitude an IBM System/360 double (the XPT v5 number format) can hold."""
+IBM_MIN = 16.0**-65
+"""Smallest non-zero magnitude an IBM double can hold (normalised)."""
+
+RECORD = 80
+NAMESTR = 140
+_DATETIME_FIELDS: tuple[tuple[int, int], ...] = ((1, 64), (2, 0), (5, 64), (6, 0))
+"""(0-based record index, byte offset) of the 16-byte datetime fields of a one-member file."""
+_DATETIME_TEXT = re.compile(rb"^\d\d[A-Z]{3}\d\d:\d\d:\d\d:\d\d$")
+_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+
+
+@dataclass(frozen=True, slots=True)
+class XptResult:
+    """Outcome of writing one dataset."""
+
+    path: Path | None
+    """The written file, or ``None`` when it was not written."""
+    findings: FindingsTable
+    """Preflight and read-back findings."""
+
+
+def sas_datetime_text(moment: datetime) -> bytes:
+    """Return ``moment`` as the 16-byte XPT header datetime, e.g. ``b'01JAN25:00:00:00'``."""
+    return (
+        f"{moment.day:02d}{_MONTHS[moment.month - 1]}{moment.year % 100:02d}:"
+        f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}"
+    ).encode("ascii")
+
+
+def xpt_file_name(dataset: str) -> str:
+    """Return the submission file name of a dataset: lower case, ``.xpt``."""
+    return f"{dataset.lower()}.xpt"
+
+
+def estimate_xpt_bytes(prepared: PreparedDataset) -> int:
+    """Return the size of the XPT v5 file for ``prepared``, computed from the record layout."""
+    columns = prepared.meta.columns
+    row_bytes = sum(c.length for c in columns)
+    # 3 library records, 4 member records, 1 NAMESTR header, the NAMESTR block, 1 OBS header.
+    header = (9 + -(-len(columns) * NAMESTR // RECORD)) * RECORD
+    return header + -(-prepared.meta.records * row_bytes // RECORD) * RECORD
+
+
+def _per_row(
+    prepared: PreparedDataset, column: str, mask: pd.Series, message: pd.Series | str
+) -> pd.DataFrame:
+    frame = prepared.frame
+    rows = np.flatnonzero(mask.to_numpy())
+    out = pd.DataFrame({"row": rows + 1})
+    out["dataset"] = prepared.meta.name
+    out["variable"] = column
+    out["value"] = frame[column].iloc[rows].astype("string").to_numpy()
+    if "USUBJID" in frame.columns:
+        out["usubjid"] = frame["USUBJID"].iloc[rows].to_numpy()
+    seq = f"{prepared.meta.domain[:2]}SEQ"
+    if seq in frame.columns:
+        out["seq"] = frame[seq].iloc[rows].to_numpy()
+    prefix = f"{prepared.meta.name}.{column} row " + out["row"].astype(str)
+    out["message"] = prefix + (message if isinstance(message, str) else message.to_numpy())
+    return out
+
+
+def _name_findings(kind: str, name: str, dataset: str, variable: str | None) -> list:
+    found = []
+    if len(name) > MAX_NAME:
+        rule = "XP0001" if kind == "dataset" else "XP0002"
+        found.append(
+            make_finding(
+                rule,
+                f"{kind} name {name!r} has {len(name)} characters; XPT v5 allows {MAX_NAME}",
+                dataset=dataset,
+                variable=variable,
+                value=name,
+            )
+        )
+    if not _NAME.match(name) or (kind == "dataset" and "_" in name):
+        found.append(
+            make_finding(
+                "XP0003",
+                f"{kind} name {name!r} must start with a letter and hold only letters, digits"
+                + (" " if kind == "dataset" else " and underscores ")
+                + "(XPT v5, SDTM naming)",
+                dataset=dataset,
+                variable=variable,
+                value=name,
+            )
+        )
+    return found
+
+
+def _label_findings(label: str, dataset: str, variable: str | None) -> list:
+    what = f"{dataset}.{variable} label" if variable else f"{dataset} dataset label"
+    found = []
+    if len(label) > MAX_LABEL:
+        found.append(
+            make_finding(
+                "XP0005" if variable else "XP0004",
+                f"{what} {label!r} has {len(label)} characters; XPT v5 allows {MAX_LABEL}",
+                dataset=dataset,
+                variable=variable,
+                value=label,
+            )
+        )
+    if not (label.isascii() and label.isprintable()):
+        found.append(
+            make_finding(
+                "XP0007",
+                f"{what} {label!r} holds non-ASCII or non-printable characters; XPT v5 text "
+                "must be printable ASCII (FDA TCG)",
+                dataset=dataset,
+                variable=variable,
+                value=label,
+            )
+        )
+    return found
+
+
+def preflight_xpt(
+    prepared: PreparedDataset, *, max_file_bytes: int = MAX_FILE_BYTES
+) -> FindingsTable:
+    """Check a prepared dataset against the XPT v5 and FDA limits, without writing anything.
+
+    Args:
+        prepared: The dataset from ``prepare_dataset``.
+        max_file_bytes: Largest file allowed before the dataset must be split (FDA TCG: 5 GB).
+
+    Returns:
+        Findings: XP0001/XP0002 names over 8 characters, XP0003 invalid names, XP0004/XP0005
+        labels over 40 characters, XP0006 character values over 200 bytes (per row), XP0007
+        non-ASCII or non-printable labels or values (per row), XP0008 numbers an IBM double
+        cannot hold (infinite, or beyond its range; per row), XP0009 a file over
+        ``max_file_bytes``.
+    """
+    meta = prepared.meta
+    loose = _name_findings("dataset", meta.name, meta.name, None)
+    loose += _label_findings(meta.label, meta.name, None)
+    tables: list[FindingsTable] = []
+    for column in meta.columns:
+        loose += _name_findings("variable", column.name, meta.name, column.name)
+        loose += _label_findings(column.label, meta.name, column.name)
+        values = prepared.frame[column.name]
+        if column.data_type == "Char":
+            text = values.astype("string")
+            byte_lengths = text.str.encode("utf-8").str.len()
+            long_values = (byte_lengths > MAX_VALUE_BYTES).fillna(False)
+            if long_values.any():
+                message = (
+                    ": value is "
+                    + byte_lengths[long_values].astype("Int64").astype(str)
+                    + f" bytes; XPT v5 allows {MAX_VALUE_BYTES} (FDA TCG). Split the text "
+                    "into the variable and SUPPQUAL records as the SDTMIG describes for long text"
+                )
+                tables.append(
+                    findings_frame("XP0006", _per_row(prepared, column.name, long_values, message))
+                )
+            # Printable ASCII is bytes 32-126 (P21 SD1029); tabs and line breaks count as bad.
+            non_ascii = text.str.contains(r"[^\x20-\x7e]", regex=True).fillna(False)
+            if non_ascii.any():
+                tables.append(
+                    findings_frame(
+                        "XP0007",
+                        _per_row(
+                            prepared,
+                            column.name,
+                            non_ascii,
+                            ": value holds non-ASCII or non-printable characters; XPT v5 text "
+                            "must be printable ASCII (FDA TCG). Replace them in the source or "
+                            "mapping; they are never transliterated silently",
+                        ),
+                    )
+                )
+        else:
+            numbers = values.astype("float64")
+            size = numbers.abs()
+            bad = (np.isinf(numbers) | (size > IBM_MAX) | ((size > 0) & (size < IBM_MIN))).fillna(
+                False
+            )
+            if bad.any():
+                tables.append(
+                    findings_frame(
+                        "XP0008",
+                        _per_row(
+                            prepared,
+                            column.name,
+                            bad,
+                            f": number cannot be stored as an IBM double (range {IBM_MIN:.3g} "
+                            f"to {IBM_MAX:.3g}, no infinity)",
+                        ),
+                    )
+                )
+    size = estimate_xpt_bytes(prepared)
+    if size > max_file_bytes:
+        loose.append(
+            make_finding(
+                "XP0009",
+                f"{meta.name}: the XPT file would be {size} bytes, over the limit of "
+                f"{max_file_bytes}; split the dataset as the FDA Technical Conformance Guide "
+                "describes (SDTMIG split datasets, e.g. LB by LBCAT)",
+                dataset=meta.name,
+                value=str(size),
+            )
+        )
+    return FindingsTable.concat([FindingsTable.from_findings(loose), *tables])
+
+
+def patch_header_datetimes(path: Path, moment: datetime) -> None:
+    """Overwrite the four header datetime fields of a one-member XPT v5 file with ``moment``.
+
+    Raises:
+        ExportError: When a field does not hold a datetime (the layout is not the expected one,
+            so patching would corrupt the file).
+    """
+    stamp = sas_datetime_text(moment)
+    with path.open("r+b") as handle:
+        for record, offset in _DATETIME_FIELDS:
+            position = record * RECORD + offset
+            handle.seek(position)
+            current = handle.read(16)
+            if not _DATETIME_TEXT.match(current):
+                raise ExportError(
+                    f"{path.name}: expected a header datetime at byte {position}, found "
+                    f"{current!r}; cannot make the file deterministic"
+                )
+            handle.seek(position)
+            handle.write(stamp)
+
+
+def _read_back_findings(prepared: PreparedDataset, written: Path) -> list:
+    """Compare the written file with what was meant to be written; return XP0016 findings."""
+    meta = prepared.meta
+    frame, info = pyreadstat.read_xport(str(written), encoding="ascii")
+    problems = []
+    if info.table_name != meta.name:
+        problems.append(f"dataset name {info.table_name!r}")
+    if (info.file_label or "") != meta.label:
+        problems.append(f"dataset label {info.file_label!r}")
+    if list(frame.columns) != [c.name for c in meta.columns]:
+        problems.append("variable names or order")
+    if len(frame) != meta.records:
+        problems.append(f"{len(frame)} records")
+    for column, label in zip(meta.columns, info.column_labels, strict=False):
+        if (label or "") != column.label:
+            problems.append(f"{column.name} label {label!r}")
+        width = info.variable_storage_width.get(column.name)
+        if width != column.length:
+            problems.append(f"{column.name} length {width}")
+    return [
+        make_finding(
+            "XP0016",
+            f"{meta.name}: the file read back differs from the data ({problem}); not written",
+            dataset=meta.name,
+        )
+        for problem in problems
+    ]
+
+
+def write_xpt(
+    prepared: PreparedDataset,
+    out_dir: Path,
+    *,
+    creation_datetime: datetime,
+    max_file_bytes: int = MAX_FILE_BYTES,
+) -> XptResult:
+    """Write one dataset as ``<out_dir>/<dataset>.xpt`` (SAS transport v5), atomically.
+
+    Args:
+        prepared: The dataset from ``prepare_dataset``.
+        out_dir: Existing target folder.
+        creation_datetime: Written as the header's created and modified datetimes (never the
+            clock, so reruns give identical bytes).
+        max_file_bytes: Size limit passed to the preflight.
+
+    Returns:
+        The path written (``None`` when the dataset has error findings: then nothing is written
+        and an existing file of that name is left untouched) and all findings.
+
+    Raises:
+        ExportError: When the folder cannot be written.
+    """
+    meta = prepared.meta
+    findings = FindingsTable.concat(
+        [prepared.findings, preflight_xpt(prepared, max_file_bytes=max_file_bytes)]
+    )
+    if len(findings.at_or_above(Severity.ERROR)):
+        return XptResult(path=None, findings=findings)
+    target = out_dir / xpt_file_name(meta.name)
+    try:
+        handle, temp_name = tempfile.mkstemp(prefix=f".{meta.name.lower()}.", dir=out_dir)
+    except OSError as error:
+        raise ExportError(f"cannot write to {out_dir}: {error}") from error
+    os.close(handle)
+    temp = Path(temp_name)
+    try:
+        pyreadstat.write_xport(
+            prepared.frame,
+            str(temp),
+            file_label=meta.label,
+            column_labels=[c.label for c in meta.columns],
+            table_name=meta.name,
+            file_format_version=XPT_FORMAT_VERSION,
+        )
+        patch_header_datetimes(temp, creation_datetime)
+        os.chmod(temp, 0o644)
+        mismatches = _read_back_findings(prepared, temp)
+        if mismatches:
+            return XptResult(
+                path=None,
+                findings=findings + FindingsTable.from_findings(mismatches),
+            )
+        os.replace(temp, target)
+    except OSError as error:
+        raise ExportError(f"cannot write {target}: {error}") from error
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temp.unlink()
+    return XptResult(path=target, findings=findings)

@@ -1,0 +1,409 @@
+"""The mapping algorithms, named as in sdtm.oak, and the read-only table that dispatches them.
+
+Each algorithm takes the raw frame of one block (with provenance columns), the step, and the
+context, and returns the values for the step's target (a Series on the frame's index, missing
+where nothing is assigned) plus the findings it raised. Algorithms never loop over records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+import pandas as pd
+
+from sdtm.findings import Stage
+from sdtm.mapping.dates import DATE_FORMATS, compute_iso_datetime
+from sdtm.mapping.spec import Condition, Operator, Step, When
+from sdtm.standards.model import Codelist, Standards
+
+DATA_RULES = MappingProxyType(
+    {
+        "MP0010": ("collected-term-not-in-codelist", "error"),
+        "RD0102": ("unparseable-date", "error"),
+        "RD0103": ("unparseable-time", "warning"),
+    }
+)
+"""Rule id -> (name, severity) of the findings algorithms raise."""
+
+RULE_IDS: tuple[str, ...] = tuple(DATA_RULES)
+
+SRC_FILE = "_src_file"
+SRC_ROW = "_src_row"
+SRC_ID = "_src_id"
+PROVENANCE = (SRC_FILE, SRC_ROW, SRC_ID)
+
+
+@dataclass(frozen=True, slots=True)
+class MapContext:
+    """What an algorithm needs besides the raw frame and the step."""
+
+    domain: str
+    """Target dataset."""
+    standards: Standards | None = None
+    """Standards with the CT package; ``None`` only in tests of CT-free algorithms."""
+    synonyms: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Study synonym maps: codelist (C-code or short name) -> raw text (upper) -> term."""
+    visits: Mapping[str, str] = field(default_factory=dict)
+    """Raw visit label (upper) -> planned VISITNUM as text, from the study's visit schedule."""
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    """Values computed by one step and the findings it raised."""
+
+    values: pd.Series
+    """Values for the rows of the block (missing where the step assigns nothing)."""
+    findings: pd.DataFrame | None = None
+    """Findings as a frame with finding columns, or ``None``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Algorithm:
+    """One entry of ``ALGORITHMS``."""
+
+    function: Callable[[pd.DataFrame, Step, MapContext], StepResult]
+    """The implementation."""
+    required: tuple[str, ...]
+    """Step fields that must be given."""
+    kind: str
+    """``variable`` (fills a dataset variable), ``supp``, ``relrec`` or ``none``."""
+    description: str
+    """One line for reviewers (Methods sheet, docs)."""
+
+
+def resolve_codelist(standards: Standards | None, name: str | None) -> Codelist | None:
+    """Return the codelist named by C-code or by short name (submission value), or ``None``."""
+    if standards is None or not name:
+        return None
+    if name in standards.codelists:
+        return standards.codelists[name]
+    return standards.codelist_by_short_name(name)
+
+
+def _text(frame: pd.DataFrame, column: str) -> pd.Series:
+    """Raw column as stripped text; blank becomes missing."""
+    values = frame[column].astype("string").str.strip()
+    return values.where(values != "", pd.NA)
+
+
+def _empty(frame: pd.DataFrame) -> pd.Series:
+    return pd.Series(pd.NA, index=frame.index, dtype="string")
+
+
+def data_findings(
+    frame: pd.DataFrame,
+    mask: pd.Series,
+    rule_id: str,
+    *,
+    dataset: str,
+    variable: str,
+    column: str,
+    values: pd.Series,
+    problem: str,
+) -> pd.DataFrame | None:
+    """Build findings for the rows in ``mask``, naming file, row, raw column and value.
+
+    Args:
+        frame: Block frame with provenance columns.
+        mask: Rows with the problem.
+        rule_id: A key of ``DATA_RULES`` (or another table passed through ``rule_table``).
+        dataset: Target dataset.
+        variable: Target variable.
+        column: Raw column the value came from.
+        values: The offending values (raw text).
+        problem: Text after the value, saying what is wrong and what to do.
+
+    Returns:
+        A findings frame, or ``None`` when ``mask`` selects nothing.
+    """
+    if not mask.any():
+        return None
+    rows = frame.loc[mask]
+    name, severity = DATA_RULES[rule_id]
+    shown = values.loc[mask].astype("string").fillna("")
+    location = rows[SRC_FILE].astype("string") + ":" + rows[SRC_ROW].astype("string")
+    message = (
+        location
+        + f" {column} -> {dataset}.{variable}: value '"
+        + shown
+        + f"' {problem} [{rule_id} {name}]"
+    )
+    return pd.DataFrame(
+        {
+            "rule_id": rule_id,
+            "rule_name": name,
+            "severity": severity,
+            "stage": Stage.MAP.value,
+            "dataset": dataset,
+            "variable": column,
+            "value": shown.astype(object),
+            "source_file": rows[SRC_FILE].astype(object),
+            "source_row": rows[SRC_ROW].astype("Int64"),
+            "message": message.astype(object),
+        }
+    ).reset_index(drop=True)
+
+
+def assign_no_ct(frame: pd.DataFrame, step: Step, context: MapContext) -> StepResult:
+    """Copy a raw column as text (stripped; blank is missing)."""
+    return StepResult(_text(frame, step.source or ""))
+
+
+def hardcode_no_ct(frame: pd.DataFrame, step: Step, context: MapContext) -> StepResult:
+    """Assign a fixed value to every row."""
+    return StepResult(pd.Series(step.value, index=frame.index, dtype="string"))
+
+
+def _term_lookup(codelist: Codelist | None, synonyms: Mapping[str, str]) -> dict[str, str]:
+    lookup: dict[str, str] = {}
+    if codelist is not None:
+        for term in codelist.terms:
+            for synonym in term.synonyms:
+                lookup.setdefault(synonym.strip().upper(), term.submission_value)
+        for term in codelist.terms:
+            lookup[term.submission_value.upper()] = term.submission_value
+    # The study map is the sponsor's explicit decision, so it wins over CT synonyms.
+    lookup.update({raw.strip().upper(): value for raw, value in synonyms.items()})
+    return lookup
+
+
+def study_synonyms(context: MapContext, codelist: Codelist | None, name: str) -> Mapping[str, str]:
+    """Return the study synonym map for a codelist, whether keyed by C-code or short name."""
+    keys = [name]
+    if codelist is not None:
+        keys = [codelist.code, codelist.short_name, name]
+    for key in keys:
+        if key in context.synonyms:
+            return context.synonyms[key]
+    return {}
+
+
+def assign_ct(frame: pd.DataFrame, step: Step, context: MapContext) -> StepResult:
+    """Recode a raw column through a codelist and the study's synonym map.
+
+    A value found neither as a submission value, a CDISC synonym nor a study synonym is not
+    submitted: the target stays missing and an ``MP0010`` finding names file, row, column
+    and value.
+    """
+    name = step.codelist or ""
+    codelist = resolve_codelist(context.standards, name)
+    lookup = _term_lookup(codelist, study_synonyms(context, codelist, name))
+    raw = _text(frame, step.source or "")
+    values = raw.str.upper().map(lookup).astype("string")
+    unknown = raw.notna() & values.isna()
+    label = codelist.short_name if codelist is not None else name
+    findings = data_findings(
+        frame,
+        unknown,
+        "MP0010",
+        dataset=context.domain,
+        variable=step.target,
+        column=step.source or "",
+        values=raw,
+        problem=(
+            f"is not a term, CDISC synonym or study synonym of codelist {label}; not submitted "
+            f"(add it to synonyms.yaml or correct the source)"
+        ),
+    )
+    return StepResult(values, findings)
+
+
+def hardcode_ct(frame: pd.DataFrame, step: Step, context: MapContext) -> StepResult:
+    """Assign a fixed codelist term (checked against the codelist when the spec is loaded)."""
+    return hardcode_no_ct(frame, step, context)
+
+
+def assign_datetime(frame: pd.DataFrame, step: Step, context: MapContext) -> StepResult:
+    """Build ISO 8601 text from a raw date column and an optional time column.
+
+    Partial dates keep their precision (``2024-03``, ``2024``); a time is appended only to a
+    complete date, to the precision collected (``2024-03-12T08``). Unreadable dates give a
+    missing value and an ``RD0102`` finding; unreadable times keep the date and give ``RD0103``.
+    """
+    fmt = step.date_format or "DD MON YYYY"
+    dates = frame[step.date or ""]
+    times = frame[step.time] if step.time else None
+    iso, bad_date, bad_time = compute_iso_datetime(dates, times, fmt)
+    found = [
+        data_findings(
+            frame,
+            bad_date,
+            "RD0102",
+            dataset=context.domain,
+            variable=step.target,
+            column=step.date or "",
+            values=dates.astype("string"),
+            problem=f"cannot be read as a date (expected {fmt}); not submitted",
+        )
+    ]
+    if times is not None:
+        found.append(
+            data_findings(
+                frame,
+                bad_time,
+                "RD0103",
+                dataset=context.domain,
+                variable=step.target,
+                column=step.time or "",
+                values=times.astype("string"),
+                problem="cannot be read as a time (expected HH:MM); the date is kept without it",
+            )
+        )
+    frames = [f for f in found if f is not None]
+    return StepResult(iso, pd.concat(frames, ignore_index=True) if frames else None)
+
+
+def assign_concat(frame: pd.DataFrame, step: Step, context: MapContext) -> StepResult:
+    """Join raw columns (after an optional fixed leading value) with a separator.
+
+    Missing when any part is missing, so an identifier is never built from half its parts.
+    """
+    separator = "-" if step.separator is None else step.separator
+    parts = [_text(frame, column) for column in step.sources]
+    if step.value is not None:
+        parts.insert(0, pd.Series(step.value, index=frame.index, dtype="string"))
+    result = parts[0]
+    for part in parts[1:]:
+        result = result + separator + part
+    return StepResult(result.astype("string"))
+
+
+def assign_visit(frame: pd.DataFrame, step: Step, context: MapContext) -> StepResult:
+    """Look a raw visit label up in the study's visit schedule and assign its planned VISITNUM.
+
+    Labels that name no planned visit stay missing: the visit derivation numbers them as
+    unscheduled visits (previous planned VISITNUM + .01, .02, ...).
+    """
+    raw = _text(frame, step.source or "")
+    return StepResult(raw.str.upper().map(dict(context.visits)).astype("string"))
+
+
+def split_to_supp(frame: pd.DataFrame, step: Step, context: MapContext) -> StepResult:
+    """Send a non-standard value to SUPP-- under QNAM ``target`` (copied, or a fixed value)."""
+    if step.source:
+        return StepResult(_text(frame, step.source))
+    return hardcode_no_ct(frame, step, context)
+
+
+def relrec(frame: pd.DataFrame, step: Step, context: MapContext) -> StepResult:
+    """Keep the raw link value that points at a record of ``rdomain`` (matched on ``rvariable``).
+
+    The RELREC rows themselves are built after --SEQ is derived (``sdtm.mapping.relations``).
+    """
+    return StepResult(_text(frame, step.source or ""))
+
+
+def not_submitted(frame: pd.DataFrame, step: Step, context: MapContext) -> StepResult:
+    """Declare a variable deliberately left empty (the reason is documented in the spec)."""
+    return StepResult(_empty(frame))
+
+
+ALGORITHMS: Mapping[str, Algorithm] = MappingProxyType(
+    {
+        "assign_no_ct": Algorithm(
+            assign_no_ct, ("source",), "variable", "Copy the raw value as collected."
+        ),
+        "assign_ct": Algorithm(
+            assign_ct,
+            ("source", "codelist"),
+            "variable",
+            "Recode the raw value to a CT term via CDISC and study synonyms.",
+        ),
+        "hardcode_no_ct": Algorithm(
+            hardcode_no_ct, ("value",), "variable", "Assign a fixed value."
+        ),
+        "hardcode_ct": Algorithm(
+            hardcode_ct, ("value", "codelist"), "variable", "Assign a fixed CT term."
+        ),
+        "assign_datetime": Algorithm(
+            assign_datetime,
+            ("date",),
+            "variable",
+            "ISO 8601 date/time from raw date and time parts, keeping partial precision.",
+        ),
+        "assign_concat": Algorithm(
+            assign_concat,
+            ("sources",),
+            "variable",
+            "Join raw columns (after an optional fixed leading value) with a separator.",
+        ),
+        "assign_visit": Algorithm(
+            assign_visit,
+            ("source",),
+            "variable",
+            "Planned VISITNUM of the raw visit label (visits.yaml); unscheduled stays null.",
+        ),
+        "split_to_supp": Algorithm(
+            split_to_supp,
+            ("qlabel", "qorig"),
+            "supp",
+            "Send the value to SUPP-- under QNAM = target.",
+        ),
+        "relrec": Algorithm(
+            relrec,
+            ("source", "rdomain", "rvariable"),
+            "relrec",
+            "Relate the record to the rdomain record whose rvariable equals the raw value.",
+        ),
+        "not_submitted": Algorithm(
+            not_submitted, ("reason",), "none", "Variable deliberately not submitted."
+        ),
+    }
+)
+"""Every algorithm a spec may name; the engine looks names up here and nowhere else."""
+
+
+def evaluate(frame: pd.DataFrame, when: When | None) -> pd.Series:
+    """Return the boolean mask of rows where a declarative condition holds (all rows if none)."""
+    if when is None:
+        return pd.Series(True, index=frame.index)
+    masks = [_evaluate_condition(frame, condition) for condition in when.conditions]
+    result = masks[0]
+    for mask in masks[1:]:
+        result = (result & mask) if when.mode == "all" else (result | mask)
+    return result.fillna(False).astype(bool)
+
+
+def _evaluate_condition(frame: pd.DataFrame, condition: Condition) -> pd.Series:
+    values = _text(frame, condition.column)
+    op = condition.op
+    if op is Operator.IS_NULL:
+        return values.isna()
+    if op is Operator.NOT_NULL:
+        return values.notna()
+    if op in (Operator.IN, Operator.NOT_IN):
+        options = condition.value if isinstance(condition.value, tuple) else (condition.value,)
+        inside = values.isin([str(v) for v in options]).fillna(False).astype(bool)
+        return inside if op is Operator.IN else ~inside & values.notna()
+    if op is Operator.MATCHES:
+        return values.str.fullmatch(str(condition.value)).fillna(False).astype(bool)
+    if op in (Operator.EQ, Operator.NE):
+        equal = (values == str(condition.value)).fillna(False).astype(bool)
+        return equal if op is Operator.EQ else ~equal & values.notna()
+    numbers = pd.to_numeric(values, errors="coerce")
+    bound = float(condition.value)  # type: ignore[arg-type]
+    compare = {
+        Operator.GT: numbers > bound,
+        Operator.GE: numbers >= bound,
+        Operator.LT: numbers < bound,
+        Operator.LE: numbers <= bound,
+    }[op]
+    return compare.fillna(False).astype(bool)
+
+
+def condition_columns(when: When | None) -> tuple[str, ...]:
+    """Raw columns a condition reads."""
+    return () if when is None else tuple(c.column for c in when.conditions)
+
+
+def step_columns(step: Step) -> tuple[str, ...]:
+    """Raw columns a step reads (its sources and its condition)."""
+    columns = [c for c in (step.source, step.date, step.time) if c]
+    columns.extend(step.sources)
+    columns.extend(condition_columns(step.when))
+    return tuple(columns)
+
+
+KNOWN_DATE_FORMATS: tuple[str, ...] = tuple(DATE_FORMATS)

@@ -1,0 +1,220 @@
+"""Checks of a loaded spec against the standards and the raw files, each problem with file:line."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sdtm.mapping.algorithms import (
+    ALGORITHMS,
+    condition_columns,
+    resolve_codelist,
+    step_columns,
+)
+from sdtm.mapping.problems import SpecProblem
+from sdtm.mapping.spec import Block, Location, MappingSpec
+from sdtm.standards.model import Standards
+
+DERIVED_VARIABLES = ("DOMAIN",)
+SCRATCH_PREFIX = "_"
+"""Targets starting with ``_`` are working columns for derivations, never submitted."""
+"""Variables the pipeline fills for every dataset (``--SEQ`` is added per dataset)."""
+
+BUILT_DATASETS = ("RELREC", "TA", "TE", "TV", "TI", "TS", "SE", "SV")
+"""Datasets the pipeline builds from relations and study design rather than from a dataset spec."""
+
+
+def check_spec(
+    spec: MappingSpec,
+    standards: Standards,
+    synonym_lines: Mapping[str, Location] | None = None,
+) -> tuple[SpecProblem, ...]:
+    """Check a spec against SDTMIG metadata and the CT package.
+
+    Reports unknown datasets (MP0107), unknown target variables (MP0102), codelists missing from
+    the CT package (MP0103), hard-coded terms that a non-extensible codelist lacks (MP0108) and
+    ``Req`` variables that no step assigns (MP0104).
+
+    Args:
+        spec: The loaded spec.
+        standards: SDTMIG metadata and CT.
+        synonym_lines: Where each study synonym map is written.
+
+    Returns:
+        Every problem found.
+    """
+    problems: list[SpecProblem] = []
+    for name, mapping in spec.domains.items():
+        domain = standards.domain(name)
+        if domain is None or name.startswith("SUPP") or name in BUILT_DATASETS:
+            problems.append(
+                SpecProblem(
+                    "MP0107",
+                    mapping.location,
+                    f"dataset {name} cannot be mapped from a dataset spec: it is not an SDTMIG "
+                    f"{standards.sdtmig_version} domain, or the pipeline builds it",
+                )
+            )
+            continue
+        for block in mapping.blocks:
+            for step in block.steps:
+                algorithm = ALGORITHMS.get(step.algorithm)
+                if algorithm is None:
+                    continue
+                scratch = step.target.startswith("_") and algorithm.kind == "variable"
+                if (
+                    algorithm.kind in ("variable", "none")
+                    and not scratch
+                    and domain.variable(step.target) is None
+                ):
+                    problems.append(
+                        SpecProblem(
+                            "MP0102",
+                            step.location,
+                            f"{name}.{step.target} is not a variable of {name} in SDTMIG "
+                            f"{standards.sdtmig_version} (use split_to_supp for non-standard "
+                            f"variables)",
+                        )
+                    )
+                if algorithm.kind == "relrec":
+                    related = standards.domain(step.rdomain or "")
+                    if related is None or related.variable(step.rvariable or "") is None:
+                        problems.append(
+                            SpecProblem(
+                                "MP0102",
+                                step.location,
+                                f"{name}.{step.target}: relrec points at {step.rdomain}."
+                                f"{step.rvariable}, which is not an SDTMIG variable",
+                            )
+                        )
+                if step.codelist:
+                    codelist = resolve_codelist(standards, step.codelist)
+                    if codelist is None:
+                        problems.append(
+                            SpecProblem(
+                                "MP0103",
+                                step.location,
+                                f"{name}.{step.target}: codelist {step.codelist!r} is not in CT "
+                                f"package {standards.ct_version}",
+                            )
+                        )
+                    elif (
+                        step.algorithm == "hardcode_ct"
+                        and not codelist.extensible
+                        and step.value not in codelist.submission_values
+                    ):
+                        problems.append(
+                            SpecProblem(
+                                "MP0108",
+                                step.location,
+                                f"{name}.{step.target}: {step.value!r} is not a term of the "
+                                f"non-extensible codelist {codelist.short_name} "
+                                f"({codelist.code})",
+                            )
+                        )
+        assigned = set(mapping.targets) | set(DERIVED_VARIABLES) | {f"{name}SEQ"}
+        for variable in domain.variables:
+            if variable.core == "Req" and variable.name not in assigned:
+                problems.append(
+                    SpecProblem(
+                        "MP0104",
+                        mapping.location,
+                        f"{name}.{variable.name} is required (Req) but no step assigns it",
+                    )
+                )
+    for codelist_name, location in (synonym_lines or {}).items():
+        if resolve_codelist(standards, codelist_name) is None:
+            problems.append(
+                SpecProblem(
+                    "MP0103",
+                    location,
+                    f"synonym map for codelist {codelist_name!r}: not in CT package "
+                    f"{standards.ct_version}",
+                )
+            )
+    return tuple(problems)
+
+
+def _block_columns(block: Block) -> list[tuple[str, Location]]:
+    columns = [
+        (c, block.where.location if block.where else block.location)
+        for c in condition_columns(block.where)
+    ]
+    for join in block.joins:
+        columns.extend((main, join.location) for main, _ in join.on)
+    for step in block.steps:
+        columns.extend((column, step.location) for column in step_columns(step))
+    return columns
+
+
+def check_raw_columns(
+    spec: MappingSpec, columns_by_file: Mapping[str, tuple[str, ...]]
+) -> tuple[SpecProblem, ...]:
+    """Check that every raw file and column a spec reads exists (MP0105).
+
+    Args:
+        spec: The loaded spec.
+        columns_by_file: Header of each raw file that could be read, by relative path. Files that
+            could not be read are absent (the reader reports them itself).
+
+    Returns:
+        One problem per missing column use (with the step's ``file:line``).
+    """
+    problems: list[SpecProblem] = []
+    for mapping in spec.domains.values():
+        for block in mapping.blocks:
+            if block.file not in columns_by_file:
+                problems.append(
+                    SpecProblem(
+                        "MP0105", block.location, f"raw file {block.file} not found or unreadable"
+                    )
+                )
+                continue
+            available = set(columns_by_file[block.file])
+            for join in block.joins:
+                if join.file not in columns_by_file:
+                    problems.append(
+                        SpecProblem(
+                            "MP0105", join.location, f"raw file {join.file} not found or unreadable"
+                        )
+                    )
+                    continue
+                lookup = columns_by_file[join.file]
+                for column in condition_columns(join.where):
+                    if column not in lookup:
+                        problems.append(
+                            SpecProblem(
+                                "MP0105",
+                                join.location,
+                                f"column {column!r} does not exist in {join.file}",
+                            )
+                        )
+                for _, lookup_column in join.on:
+                    if lookup_column not in lookup:
+                        problems.append(
+                            SpecProblem(
+                                "MP0105",
+                                join.location,
+                                f"column {lookup_column!r} does not exist in {join.file} "
+                                f"(columns: {', '.join(lookup)})",
+                            )
+                        )
+                available |= {f"{join.prefix}{c}" for c in lookup}
+            targets = {step.target for step in block.steps}
+            for column, location in _block_columns(block):
+                if column not in available and column not in targets:
+                    problems.append(
+                        SpecProblem(
+                            "MP0105",
+                            location,
+                            f"column {column!r} does not exist in {block.file} "
+                            f"(columns: {', '.join(columns_by_file[block.file])})",
+                        )
+                    )
+    for skip in spec.skips:
+        if skip.file not in columns_by_file:
+            problems.append(
+                SpecProblem(
+                    "MP0105", skip.location, f"raw file {skip.file} not found or unreadable"
+                )
+            )
+    return tuple(problems)

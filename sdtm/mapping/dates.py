@@ -1,0 +1,145 @@
+"""ISO 8601 dates from raw EDC date and time text, keeping the precision that was collected.
+
+SDTM never imputes: a date collected as ``UN JAN 2024`` becomes ``2024-01``, ``UNK UNK 2024``
+becomes ``2024``, and a time ``14:UN`` on a complete date gives ``...T14`` (SDTMIG 3.4 section
+4.4.2, ISO 8601 reduced precision). Everything here is vectorized over a whole column.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+import numpy as np
+import pandas as pd
+
+MONTHS = MappingProxyType(
+    {
+        name: f"{number:02d}"
+        for number, name in enumerate(
+            ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"),
+            start=1,
+        )
+    }
+)
+"""Three-letter English month abbreviations used by EDC exports."""
+
+_UNKNOWN = r"UNK|UN|U|XX|--"
+_DAY = rf"(?P<d>\d{{1,2}}|{_UNKNOWN})"
+_MONTH_NAME = rf"(?P<m>[A-Z]{{3}}|{_UNKNOWN})"
+_MONTH_NUM = rf"(?P<m>\d{{1,2}}|{_UNKNOWN})"
+_YEAR = rf"(?P<y>\d{{4}}|{_UNKNOWN})"
+
+DATE_FORMATS = MappingProxyType(
+    {
+        "DD MON YYYY": rf"^{_DAY}[ \-/]{_MONTH_NAME}[ \-/]{_YEAR}$",
+        "DD/MM/YYYY": rf"^{_DAY}[/.\-]{_MONTH_NUM}[/.\-]{_YEAR}$",
+        "MM/DD/YYYY": rf"^{_MONTH_NUM}[/.\-]{_DAY}[/.\-]{_YEAR}$",
+        "YYYY-MM-DD": rf"^{_YEAR}(?:-{_MONTH_NUM}(?:-{_DAY})?)?$",
+        "ISO 8601": (
+            r"^(?P<y>\d{4})(?:-(?P<m>\d{2})(?:-(?P<d>\d{2})"
+            r"(?:[T ](?P<H>\d{2})(?::(?P<M>\d{2})(?::(?P<S>\d{2}))?)?)?)?)?$"
+        ),
+    }
+)
+"""Raw date formats ``assign_datetime`` reads, by the name used in specs."""
+
+_TIME = (
+    rf"^(?P<H>\d{{1,2}}|{_UNKNOWN})(?::(?P<M>\d{{2}}|{_UNKNOWN})(?::(?P<S>\d{{2}}|{_UNKNOWN}))?)?$"
+)
+
+
+def _known(part: pd.Series) -> pd.Series:
+    """True where a date/time part holds digits (not blank, not an unknown marker)."""
+    return part.fillna("").str.fullmatch(r"\d+").fillna(False).astype(bool)
+
+
+def _blank(values: pd.Series) -> pd.Series:
+    return values.isna() | (values.fillna("").astype(str).str.strip() == "")
+
+
+def compute_iso_datetime(
+    dates: pd.Series, times: pd.Series | None, date_format: str
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Convert raw date (and optional time) text into ISO 8601 text of the collected precision.
+
+    Args:
+        dates: Raw date text.
+        times: Raw time text (``HH:MM``, ``HH:MM:SS``, ``14:UN``, ``UNK``, blank), or ``None``.
+        date_format: A key of ``DATE_FORMATS``.
+
+    Returns:
+        ``(iso, bad_date, bad_time)``: the ISO 8601 text (missing where nothing usable was
+        collected or the date is invalid), a mask of non-blank dates that could not be read, and
+        a mask of non-blank times that could not be read (the date is kept without a time).
+    """
+    pattern = DATE_FORMATS[date_format]
+    text = dates.astype("string").str.strip().str.upper()
+    blank = _blank(dates)
+    parts = text.str.extract(pattern)
+    for name in ("y", "m", "d", "H", "M", "S"):
+        if name not in parts.columns:
+            parts[name] = pd.Series(pd.NA, index=dates.index, dtype="string")
+    parts = parts.astype("string")
+    month_text = parts["m"].fillna("")
+    by_name = month_text.map(lambda m: MONTHS.get(m, m) if m else m).astype("string")
+    parts["m"] = by_name.where(month_text != "", pd.NA)
+    matched = parts["y"].notna() | text.str.fullmatch(pattern).fillna(False).astype(bool)
+
+    year_ok = _known(parts["y"])
+    month_ok = year_ok & _known(parts["m"])
+    day_ok = month_ok & _known(parts["d"])
+    month_num = pd.to_numeric(parts["m"].where(month_ok), errors="coerce")
+    month_given = parts["m"].notna() & ~parts["m"].isin(_UNKNOWN.split("|")).fillna(False)
+    month_bad = (month_ok & ~month_num.between(1, 12)) | (month_given & ~_known(parts["m"]))
+    year = parts["y"].where(year_ok)
+    month = parts["m"].where(month_ok).str.zfill(2)
+    day = parts["d"].where(day_ok).str.zfill(2)
+    full = year + "-" + month + "-" + day
+    full_valid = pd.to_datetime(full.where(day_ok), format="%Y-%m-%d", errors="coerce").notna()
+    day_bad = day_ok & ~full_valid
+    # An unknown month with a known day still reduces to year precision (ISO has no gaps).
+    iso = year.where(year_ok)
+    iso = iso.where(~month_ok, year + "-" + month)
+    iso = iso.where(~day_ok, full)
+    bad_date = (~blank) & ((~matched) | month_bad | day_bad)
+    iso = iso.where(~bad_date, pd.NA)
+
+    if times is not None:
+        time_text = times.astype("string").str.strip().str.upper()
+        time_blank = _blank(times) | time_text.isin(["UNK", "UN", "U", "UNKNOWN"]).fillna(False)
+        tparts = time_text.str.extract(_TIME).astype("string")
+        time_matched = tparts["H"].notna()
+    else:
+        time_blank = pd.Series(True, index=dates.index)
+        tparts = pd.DataFrame(
+            {name: pd.Series(pd.NA, index=dates.index, dtype="string") for name in "HMS"}
+        )
+        time_matched = pd.Series(False, index=dates.index)
+    # ISO 8601 datetimes written in one column carry their own time parts.
+    for name in ("H", "M", "S"):
+        tparts[name] = tparts[name].fillna(parts[name]).astype("string")
+    has_time_parts = tparts["H"].notna()
+    hour_ok = _known(tparts["H"])
+    minute_ok = hour_ok & _known(tparts["M"])
+    second_ok = minute_ok & _known(tparts["S"])
+    hour_num = pd.to_numeric(tparts["H"].where(hour_ok), errors="coerce")
+    minute_num = pd.to_numeric(tparts["M"].where(minute_ok), errors="coerce")
+    second_num = pd.to_numeric(tparts["S"].where(second_ok), errors="coerce")
+    time_range_bad = (
+        (hour_ok & ~hour_num.between(0, 23))
+        | (minute_ok & ~minute_num.between(0, 59))
+        | (second_ok & ~second_num.between(0, 59))
+    )
+    bad_time = (~time_blank & ~time_matched) | time_range_bad
+    add_time = day_ok & ~day_bad & hour_ok & ~time_range_bad & has_time_parts & iso.notna()
+    hh = tparts["H"].where(hour_ok).str.zfill(2)
+    suffix = ("T" + hh).where(add_time)
+    suffix = suffix.where(~(add_time & minute_ok), suffix + ":" + tparts["M"])
+    suffix = suffix.where(~(add_time & second_ok), suffix + ":" + tparts["S"])
+    iso = iso.where(~add_time, iso + suffix)
+    bad_time = bad_time & ~bad_date & ~blank
+    return (
+        iso.astype("string"),
+        pd.Series(np.asarray(bad_date, dtype=bool), index=dates.index),
+        pd.Series(np.asarray(bad_time, dtype=bool), index=dates.index),
+    )

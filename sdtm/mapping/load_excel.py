@@ -1,0 +1,400 @@
+"""Reader and writer of the Pinnacle-21-style Excel spec workbook, for reviewers.
+
+``write_excel_spec`` lays a ``MappingSpec`` out on sheets a reviewer reads (Study, Datasets,
+Variables, Value Level, Codelists, Methods, plus Joins, Visits, Units, Design, Skips);
+``read_excel_spec`` reads such a workbook back into the same ``MappingSpec``. The round trip
+YAML -> Excel -> spec gives an equal spec. Cells are written as text so that codes such as
+``1`` or ``Y`` come back exactly as written. Locations are ``<workbook>:<sheet>`` and the row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font
+from openpyxl.worksheet.worksheet import Worksheet
+
+from sdtm.errors import SpecError
+from sdtm.mapping.algorithms import ALGORITHMS
+from sdtm.mapping.spec import (
+    Block,
+    Condition,
+    DomainMapping,
+    Join,
+    Location,
+    MappingSpec,
+    Operator,
+    Skip,
+    Step,
+    UnitConversion,
+    Visit,
+    When,
+)
+
+LIST_SEPARATOR = " | "
+
+STEP_COLUMNS = (
+    ("Variable", "target"),
+    ("Algorithm", "algorithm"),
+    ("Source", "source"),
+    ("Sources", "sources"),
+    ("Separator", "separator"),
+    ("Value", "value"),
+    ("Codelist", "codelist"),
+    ("Date", "date"),
+    ("Time", "time"),
+    ("Format", "date_format"),
+    ("When", "when"),
+    ("QLABEL", "qlabel"),
+    ("QORIG", "qorig"),
+    ("QEVAL", "qeval"),
+    ("RDOMAIN", "rdomain"),
+    ("RVARIABLE", "rvariable"),
+    ("Reason", "reason"),
+)
+
+SHEETS = {
+    "Study": ("Key", "Value"),
+    "Datasets": ("Dataset", "Block", "File", "Where"),
+    "Joins": ("Dataset", "Block", "Join", "File", "On", "Prefix", "Where"),
+    "Variables": ("Dataset", "Block", "Order", *(title for title, _ in STEP_COLUMNS)),
+    "Value Level": ("Condition Set", "Mode", "Order", "Column", "Operator", "Value"),
+    "Codelists": ("Codelist", "Raw Value", "Submission Value"),
+    "Methods": ("Algorithm", "Kind", "Required", "Description"),
+    "Visits": ("VISITNUM", "VISIT", "VISITDY", "EPOCH", "Raw Names"),
+    "Units": ("TESTCD", "From", "To", "Factor", "Decimals"),
+    "Design": ("Table", "Row", "Field", "Value"),
+    "Skips": ("File", "Reason", "Where"),
+}
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return str(value)
+
+
+def _number_text(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+class _ConditionSets:
+    """Collects ``When`` objects under ids, for the Value Level sheet."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str | None, ...]] = []
+
+    def add(self, set_id: str, when: When | None) -> str | None:
+        if when is None:
+            return None
+        for order, condition in enumerate(when.conditions, start=1):
+            if isinstance(condition.value, tuple):
+                value = LIST_SEPARATOR.join(condition.value)
+            else:
+                value = _text(condition.value)
+            self.rows.append(
+                (set_id, when.mode, str(order), condition.column, condition.op.value, value)
+            )
+        return set_id
+
+
+def _sheet(workbook: Workbook, name: str, rows: Iterable[Iterable[Any]]) -> None:
+    sheet = workbook.create_sheet(name)
+    sheet.append(list(SHEETS[name]))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append([None if v is None else str(v) for v in row])
+    sheet.freeze_panes = "A2"
+    for column in sheet.columns:
+        width = max(len(str(c.value)) if c.value is not None else 0 for c in column)
+        sheet.column_dimensions[column[0].column_letter].width = min(max(width + 2, 8), 60)
+
+
+def write_excel_spec(spec: MappingSpec, path: Path) -> None:
+    """Write a spec as a reviewer's workbook.
+
+    Args:
+        spec: The spec to write.
+        path: Target ``.xlsx`` file (overwritten).
+    """
+    conditions = _ConditionSets()
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    study_rows = [("study", spec.study), ("studyid", spec.studyid)]
+    study_rows += [(f"setting:{key}", value) for key, value in spec.settings.items()]
+    _sheet(workbook, "Study", study_rows)
+    datasets, joins, variables = [], [], []
+    for name, mapping in spec.domains.items():
+        for b, block in enumerate(mapping.blocks, start=1):
+            where = conditions.add(f"{name}.{b}.where", block.where)
+            datasets.append((name, b, block.file, where))
+            for j, join in enumerate(block.joins, start=1):
+                on = "; ".join(f"{main}={other}" for main, other in join.on)
+                join_where = conditions.add(f"{name}.{b}.join{j}", join.where)
+                joins.append((name, b, j, join.file, on, join.prefix, join_where))
+            for s, step in enumerate(block.steps, start=1):
+                cells: list[Any] = [name, b, s]
+                for _, attribute in STEP_COLUMNS:
+                    value = getattr(step, attribute)
+                    if attribute == "when":
+                        value = conditions.add(f"{name}.{b}.{s}", value)
+                    elif attribute == "sources":
+                        value = LIST_SEPARATOR.join(value) if value else None
+                    cells.append(value)
+                variables.append(cells)
+    skips = []
+    for k, skip in enumerate(spec.skips, start=1):
+        skips.append((skip.file, skip.reason, conditions.add(f"skip.{k}", skip.where)))
+    _sheet(workbook, "Datasets", datasets)
+    _sheet(workbook, "Variables", variables)
+    _sheet(workbook, "Value Level", conditions.rows)
+    _sheet(
+        workbook,
+        "Codelists",
+        [
+            (codelist, raw, value)
+            for codelist, terms in spec.synonyms.items()
+            for raw, value in terms.items()
+        ],
+    )
+    _sheet(
+        workbook,
+        "Methods",
+        [
+            (name, algorithm.kind, ", ".join(algorithm.required), algorithm.description)
+            for name, algorithm in ALGORITHMS.items()
+        ],
+    )
+    _sheet(workbook, "Joins", joins)
+    _sheet(
+        workbook,
+        "Visits",
+        [
+            (
+                _number_text(v.visitnum),
+                v.visit,
+                None if v.visitdy is None else str(v.visitdy),
+                v.epoch,
+                LIST_SEPARATOR.join(v.raw_names) if v.raw_names else None,
+            )
+            for v in spec.visits
+        ],
+    )
+    _sheet(
+        workbook,
+        "Units",
+        [
+            (
+                u.testcd,
+                u.from_unit,
+                u.to_unit,
+                _number_text(u.factor),
+                None if u.decimals is None else str(u.decimals),
+            )
+            for u in spec.unit_conversions
+        ],
+    )
+    _sheet(
+        workbook,
+        "Design",
+        [
+            (table, str(r), key, value)
+            for table, rows in spec.design.items()
+            for r, row in enumerate(rows, start=1)
+            for key, value in row.items()
+        ],
+    )
+    _sheet(workbook, "Skips", skips)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    workbook.save(path)
+
+
+def _rows(workbook_name: str, sheet: Worksheet) -> list[tuple[Location, dict[str, str | None]]]:
+    rows = list(sheet.iter_rows(values_only=True))
+    if not rows:
+        return []
+    header = [str(h) if h is not None else "" for h in rows[0]]
+    expected = SHEETS[sheet.title]
+    missing = [h for h in expected if h not in header]
+    if missing:
+        raise SpecError(
+            f"{workbook_name}:{sheet.title}: missing column(s) {', '.join(missing)} in row 1"
+        )
+    out = []
+    for number, row in enumerate(rows[1:], start=2):
+        if all(cell is None or str(cell).strip() == "" for cell in row):
+            continue
+        values = {
+            name: (None if cell is None or str(cell) == "" else str(cell))
+            for name, cell in zip(header, row, strict=False)
+        }
+        out.append((Location(f"{workbook_name}:{sheet.title}", number), values))
+    return out
+
+
+def read_excel_spec(path: Path) -> MappingSpec:
+    """Read a spec workbook written by ``write_excel_spec`` (possibly edited by a reviewer).
+
+    Args:
+        path: The ``.xlsx`` workbook.
+
+    Returns:
+        The spec.
+
+    Raises:
+        SpecError: when the workbook cannot be read, a sheet or column is missing, or a cell
+            holds a value that does not fit (each message names sheet and row).
+    """
+    name = path.name
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:
+        raise SpecError(f"{name}: cannot read the spec workbook ({error})") from error
+    missing = [sheet for sheet in SHEETS if sheet not in workbook.sheetnames]
+    if missing:
+        raise SpecError(f"{name}: missing sheet(s) {', '.join(missing)}")
+    sheets = {title: _rows(name, workbook[title]) for title in SHEETS}
+    workbook.close()
+
+    whens = _read_conditions(sheets["Value Level"])
+    study: dict[str, str] = {}
+    settings: dict[str, str] = {}
+    for _, row in sheets["Study"]:
+        key, value = row["Key"] or "", row["Value"] or ""
+        if key.startswith("setting:"):
+            settings[key.removeprefix("setting:")] = value
+        else:
+            study[key] = value
+
+    steps: dict[tuple[str, str], list[Step]] = {}
+    for location, row in sheets["Variables"]:
+        fields: dict[str, Any] = {}
+        for title, attribute in STEP_COLUMNS:
+            value = row.get(title)
+            if attribute == "when":
+                value = whens.get(value) if value else None
+            elif attribute == "sources":
+                value = tuple(value.split(LIST_SEPARATOR)) if value else ()
+            fields[attribute] = value
+        if not fields["target"] or not fields["algorithm"]:
+            raise SpecError(f"{location}: Variable and Algorithm are required")
+        key = (row["Dataset"] or "", row["Block"] or "")
+        steps.setdefault(key, []).append(Step(location=location, **fields))
+
+    joins: dict[tuple[str, str], list[Join]] = {}
+    for location, row in sheets["Joins"]:
+        pairs = []
+        for pair in (row["On"] or "").split(";"):
+            main, _, other = pair.strip().partition("=")
+            if not main or not other:
+                raise SpecError(f"{location}: On must read 'main column=lookup column; ...'")
+            pairs.append((main.strip(), other.strip()))
+        join = Join(
+            row["File"] or "",
+            tuple(pairs),
+            row["Prefix"] or "",
+            whens.get(row["Where"]) if row["Where"] else None,
+            location,
+        )
+        joins.setdefault((row["Dataset"] or "", row["Block"] or ""), []).append(join)
+
+    blocks: dict[str, list[Block]] = {}
+    for location, row in sheets["Datasets"]:
+        key = (row["Dataset"] or "", row["Block"] or "")
+        blocks.setdefault(key[0], []).append(
+            Block(
+                file=row["File"] or "",
+                steps=tuple(steps.get(key, ())),
+                where=whens.get(row["Where"]) if row["Where"] else None,
+                joins=tuple(joins.get(key, ())),
+                location=location,
+            )
+        )
+    domains = {
+        dataset: DomainMapping(dataset, tuple(items), items[0].location)
+        for dataset, items in blocks.items()
+    }
+
+    synonyms: dict[str, dict[str, str]] = {}
+    for _, row in sheets["Codelists"]:
+        synonyms.setdefault(row["Codelist"] or "", {})[row["Raw Value"] or ""] = (
+            row["Submission Value"] or ""
+        )
+    visits = tuple(
+        Visit(
+            visitnum=_float(row["VISITNUM"], location),
+            visit=row["VISIT"] or "",
+            visitdy=None if row["VISITDY"] is None else int(_float(row["VISITDY"], location)),
+            raw_names=tuple(row["Raw Names"].split(LIST_SEPARATOR)) if row["Raw Names"] else (),
+            epoch=row["EPOCH"],
+            location=location,
+        )
+        for location, row in sheets["Visits"]
+    )
+    conversions = tuple(
+        UnitConversion(
+            row["TESTCD"] or "",
+            row["From"] or "",
+            row["To"] or "",
+            _float(row["Factor"], location),
+            None if row["Decimals"] is None else int(_float(row["Decimals"], location)),
+            location,
+        )
+        for location, row in sheets["Units"]
+    )
+    design: dict[str, dict[str, dict[str, str]]] = {}
+    for _, row in sheets["Design"]:
+        table = design.setdefault(row["Table"] or "", {})
+        table.setdefault(row["Row"] or "", {})[row["Field"] or ""] = row["Value"] or ""
+    skips = tuple(
+        Skip(
+            row["File"] or "",
+            row["Reason"] or "",
+            whens.get(row["Where"]) if row["Where"] else None,
+            location,
+        )
+        for location, row in sheets["Skips"]
+    )
+    return MappingSpec(
+        study=study.get("study", path.stem),
+        studyid=study.get("studyid", ""),
+        domains=domains,
+        settings=settings,
+        visits=visits,
+        unit_conversions=conversions,
+        synonyms=synonyms,
+        design={table: tuple(rows.values()) for table, rows in design.items()},
+        skips=skips,
+        sources=(name,),
+    )
+
+
+def _float(text: str | None, location: Location) -> float:
+    try:
+        return float(text or "")
+    except ValueError as error:
+        raise SpecError(f"{location}: {text!r} is not a number") from error
+
+
+def _read_conditions(rows: list[tuple[Location, dict[str, str | None]]]) -> dict[str, When]:
+    grouped: dict[str, list[tuple[Location, dict[str, str | None]]]] = {}
+    for location, row in rows:
+        grouped.setdefault(row["Condition Set"] or "", []).append((location, row))
+    whens = {}
+    for set_id, items in grouped.items():
+        conditions = []
+        for location, row in items:
+            try:
+                op = Operator(row["Operator"] or "")
+            except ValueError as error:
+                raise SpecError(f"{location}: unknown operator {row['Operator']!r}") from error
+            value: str | tuple[str, ...] | None = row["Value"]
+            if op in (Operator.IN, Operator.NOT_IN):
+                value = tuple(value.split(LIST_SEPARATOR)) if value else ()
+            conditions.append(Condition(row["Column"] or "", op, value, location))
+        whens[set_id] = When(items[0][1]["Mode"] or "all", tuple(conditions), items[0][0])
+    return whens

@@ -1,0 +1,166 @@
+"""Writer: ``MappingSpec`` -> ``mappings/<study>/*.yaml`` (the inverse of ``load_yaml``).
+
+Used by ``sdtm spec import-excel --write`` so that a reviewer's edits in the workbook can go
+back into the YAML the project keeps under version control.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sdtm.mapping.spec import Block, Condition, Join, MappingSpec, Operator, Step, When
+
+_STEP_ORDER = (
+    ("target", "target"),
+    ("algorithm", "algorithm"),
+    ("source", "source"),
+    ("sources", "sources"),
+    ("separator", "separator"),
+    ("value", "value"),
+    ("codelist", "codelist"),
+    ("date", "date"),
+    ("time", "time"),
+    ("format", "date_format"),
+    ("qlabel", "qlabel"),
+    ("qorig", "qorig"),
+    ("qeval", "qeval"),
+    ("rdomain", "rdomain"),
+    ("rvariable", "rvariable"),
+    ("reason", "reason"),
+    ("when", "when"),
+)
+
+
+class _Dumper(yaml.SafeDumper):
+    """Quotes every string so that codes such as ``Y`` or ``1`` stay text when read back."""
+
+
+def _quoted(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')
+
+
+_Dumper.add_representer(str, _quoted)
+
+
+def _number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
+
+
+def _condition(condition: Condition) -> dict[str, Any]:
+    out: dict[str, Any] = {"column": condition.column, "op": condition.op.value}
+    if condition.op not in (Operator.IS_NULL, Operator.NOT_NULL):
+        out["value"] = (
+            list(condition.value) if isinstance(condition.value, tuple) else condition.value
+        )
+    return out
+
+
+def _when(when: When) -> dict[str, Any]:
+    if when.mode == "all" and len(when.conditions) == 1:
+        return _condition(when.conditions[0])
+    return {when.mode: [_condition(c) for c in when.conditions]}
+
+
+def _step(step: Step) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, attribute in _STEP_ORDER:
+        value = getattr(step, attribute)
+        if value is None or value == ():
+            continue
+        if attribute == "when":
+            value = _when(value)
+        elif attribute == "sources":
+            value = list(value)
+        out[key] = value
+    return out
+
+
+def _join(join: Join) -> dict[str, Any]:
+    out: dict[str, Any] = {"file": join.file, "on": dict(join.on), "prefix": join.prefix}
+    if join.where is not None:
+        out["where"] = _when(join.where)
+    return out
+
+
+def _block(block: Block) -> dict[str, Any]:
+    out: dict[str, Any] = {"file": block.file}
+    if block.where is not None:
+        out["where"] = _when(block.where)
+    if block.joins:
+        out["join"] = [_join(j) for j in block.joins]
+    out["steps"] = [_step(s) for s in block.steps]
+    return out
+
+
+def _dump(path: Path, data: dict[str, Any]) -> None:
+    text = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+    path.write_text(text, encoding="utf-8")
+
+
+def write_yaml_spec(spec: MappingSpec, folder: Path) -> list[Path]:
+    """Write a spec as YAML files that ``read_yaml_spec`` reads back into an equal spec.
+
+    Args:
+        spec: The spec.
+        folder: Target folder (created); existing files of the same names are replaced.
+
+    Returns:
+        The files written.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    study: dict[str, Any] = {"study": {"studyid": spec.studyid}}
+    if spec.settings:
+        study["study"]["settings"] = dict(spec.settings)
+    if spec.skips:
+        study["skip"] = [
+            {"file": s.file, "reason": s.reason, **({"where": _when(s.where)} if s.where else {})}
+            for s in spec.skips
+        ]
+    files: dict[str, dict[str, Any]] = {"study.yaml": study}
+    if spec.visits:
+        files["visits.yaml"] = {
+            "visits": [
+                {
+                    "visitnum": _number(v.visitnum),
+                    "visit": v.visit,
+                    **({"visitdy": v.visitdy} if v.visitdy is not None else {}),
+                    **({"epoch": v.epoch} if v.epoch else {}),
+                    **({"raw": list(v.raw_names)} if v.raw_names else {}),
+                }
+                for v in spec.visits
+            ]
+        }
+    if spec.unit_conversions:
+        files["units.yaml"] = {
+            "conversions": [
+                {
+                    "testcd": u.testcd,
+                    "from": u.from_unit,
+                    "to": u.to_unit,
+                    "factor": _number(u.factor),
+                    **({"decimals": u.decimals} if u.decimals is not None else {}),
+                }
+                for u in spec.unit_conversions
+            ]
+        }
+    if spec.synonyms:
+        files["synonyms.yaml"] = {"synonyms": {k: dict(v) for k, v in spec.synonyms.items()}}
+    if spec.design:
+        files["design.yaml"] = {k: [dict(r) for r in v] for k, v in spec.design.items()}
+    for name, mapping in spec.domains.items():
+        blocks = [_block(b) for b in mapping.blocks]
+        data: dict[str, Any] = {"domain": name}
+        if len(blocks) == 1:
+            data |= blocks[0]
+        else:
+            data["blocks"] = blocks
+        files[f"{name.lower()}.yaml"] = data
+    for file_name, data in files.items():
+        path = folder / file_name
+        _dump(path, data)
+        written.append(path)
+    return written

@@ -1,0 +1,313 @@
+"""A minimal, independent reader of SAS transport (XPT) version 5 files.
+
+It shares no code with pyreadstat/ReadStat, so reading our own output with both is a real
+cross-check of the writer. The layout follows the SAS technical note "Record Layout of a SAS
+Version 5 or 6 Data Set in SAS Transport (XPORT) Format" (TS-140):
+
+* the file is a sequence of 80-byte records; text is blank-padded;
+* records 1-3: library header (record 2: SAS version at bytes 24-31, operating system at 32-39,
+  created datetime at 64-79; record 3: modified datetime at 0-15);
+* per member: a member header record (bytes 74-77: NAMESTR size, 140, or 136 on VAX/VMS), a
+  descriptor header record, then two descriptor records (dataset name at bytes 8-15, created
+  datetime at 64-79; then modified datetime at 0-15, dataset label at 32-71, dataset type at
+  72-79), then a NAMESTR header record (bytes 54-57: number of variables) and one NAMESTR per
+  variable, padded to a whole record;
+* an OBS header record, then the observations, each the concatenation of its fixed-width
+  values, padded with blanks to a whole record;
+* numbers are IBM System/360 floating point: sign bit, 7-bit excess-64 base-16 exponent, 56-bit
+  fraction; missing values are ``.``, ``._`` or ``.A``-``.Z`` (first byte ``.``/``_``/``A``-``Z``,
+  the rest zero).
+
+Only the first member of a file is read: a submission file holds exactly one dataset.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sdtm.errors import InputError
+from sdtm.findings import Finding, FindingsTable, Stage
+
+RULE_IDS: tuple[str, ...] = ("XP0017",)
+# The read stage must not import the export stage, so this rule's name and severity are kept
+# here; a test compares them with specs/rules/XP0017.yaml.
+RULE_NAME = "xpt-text-not-utf8"
+RULE_SEVERITY = "warning"
+
+RECORD = 80
+_LIBRARY_HEADER = b"HEADER RECORD*******LIBRARY HEADER RECORD!!!!!!!"
+_MEMBER_HEADER = b"HEADER RECORD*******MEMBER  HEADER RECORD!!!!!!!"
+_NAMESTR_HEADER = b"HEADER RECORD*******NAMESTR HEADER RECORD!!!!!!!"
+_OBS_HEADER = b"HEADER RECORD*******OBS     HEADER RECORD!!!!!!!"
+
+# NAMESTR record (TS-140), big-endian:
+#   ntype  short   variable type: 1 numeric, 2 character
+#   nhfun  short   hash of name (always 0)
+#   nlng   short   length of variable in observation
+#   nvar0  short   varnum
+#   nname  char8   name of variable
+#   nlabel char40  label of variable
+#   nform  char8   name of format
+#   nfl    short   format field length
+#   nfd    short   format number of decimals
+#   nfj    short   justification (0 left, 1 right)
+#   nfill  char2   unused
+#   niform char8   name of input format
+#   nifl   short   informat length attribute
+#   nifd   short   informat number of decimals
+#   npos   long    position of value in observation
+#   rest   char52  remaining fields, unused
+_NAMESTR = struct.Struct(">hhhh8s40s8shhh2s8shhi52s")
+
+
+@dataclass(frozen=True, slots=True)
+class XptVariable:
+    """One variable as described by its NAMESTR record."""
+
+    name: str
+    """Variable name."""
+    label: str
+    """Variable label."""
+    data_type: str
+    """``Char`` or ``Num``."""
+    length: int
+    """Bytes per value."""
+    position: int
+    """Offset of the value in an observation."""
+    format_name: str
+    """SAS format name, empty when none."""
+
+
+@dataclass(frozen=True, slots=True)
+class XptMetadata:
+    """Header facts of an XPT v5 file."""
+
+    dataset: str
+    """Dataset (member) name."""
+    label: str
+    """Dataset label."""
+    sas_version: str
+    """SAS version written in the library header."""
+    operating_system: str
+    """Operating system written in the library header."""
+    created: str
+    """Library creation datetime text (``ddMMMyy:hh:mm:ss``)."""
+    modified: str
+    """Library modification datetime text."""
+    member_created: str
+    """Member creation datetime text."""
+    member_modified: str
+    """Member modification datetime text."""
+    variables: tuple[XptVariable, ...]
+    """Variables in file order."""
+
+
+@dataclass(frozen=True, slots=True)
+class XptContent:
+    """What ``read_xpt_v5`` returns."""
+
+    frame: pd.DataFrame
+    """The data; text blank when missing (as SAS and pyreadstat give it), numbers NaN.
+
+    ``attrs["dataset_label"]`` holds the dataset label and ``attrs["labels"]`` the variable
+    labels."""
+    metadata: XptMetadata
+    """Header facts."""
+    findings: FindingsTable
+    """XP0017 for text that is not in the expected encoding."""
+
+
+def _text(raw: bytes) -> str:
+    return raw.decode("ascii", errors="replace").rstrip(" \x00")
+
+
+def ibm_to_float(raw: np.ndarray) -> np.ndarray:
+    """Convert IBM System/360 doubles to IEEE floats.
+
+    Args:
+        raw: ``uint8`` array of shape ``(n, width)``, ``2 <= width <= 8``; SAS stores shortened
+            numbers by dropping low-order bytes.
+
+    Returns:
+        ``float64`` array of length ``n``; SAS missing values become NaN.
+    """
+    count, width = raw.shape
+    full = np.zeros((count, 8), dtype=np.uint8)
+    full[:, :width] = raw
+    words = full.view(">u8").ravel()
+    first = full[:, 0]
+    rest_zero = ~full[:, 1:].any(axis=1)
+    missing = rest_zero & ((first == 0x2E) | (first == 0x5F) | ((first >= 0x41) & (first <= 0x5A)))
+    sign = np.where(first & 0x80, -1.0, 1.0)
+    exponent = (first & 0x7F).astype(np.int64) - 64
+    fraction = (words & np.uint64(0x00FFFFFFFFFFFFFF)).astype(np.float64)
+    # value = 0.fraction (56 bits) * 16**exponent = fraction * 2**(4*exponent - 56)
+    values = sign * np.ldexp(fraction, (4 * exponent - 56).astype(np.int32))
+    values[missing] = np.nan
+    return values
+
+
+def _decode_column(
+    cells: np.ndarray,
+    *,
+    encoding: str,
+    fallback_encoding: str | None,
+    where: str,
+    dataset: str,
+    variable: str,
+) -> tuple[np.ndarray, list]:
+    """Decode one fixed-width text column; values that fail ``encoding`` use the fallback."""
+    stripped = np.char.rstrip(cells, b" ")
+    uniques, inverse = np.unique(stripped, return_inverse=True)
+    decoded: list[str] = []
+    failed: list[int] = []
+    for index, raw in enumerate(uniques.tolist()):
+        try:
+            decoded.append(raw.decode(encoding))
+        except UnicodeDecodeError as error:
+            if fallback_encoding is None:
+                raise InputError(
+                    f"{where}: variable {variable}: bytes {raw!r} are not {encoding} "
+                    f"({error.reason}); read again with another encoding (e.g. cp1252)"
+                ) from error
+            decoded.append(raw.decode(fallback_encoding, errors="replace"))
+            failed.append(index)
+    findings = []
+    for index in failed:
+        rows = np.flatnonzero(inverse.ravel() == index) + 1
+        findings.append(
+            Finding(
+                rule_id="XP0017",
+                severity=RULE_SEVERITY,
+                message=(
+                    f"{where}: {variable} in record(s) {', '.join(map(str, rows[:10].tolist()))}"
+                    f"{' ...' if len(rows) > 10 else ''}: bytes {bytes(uniques[index])!r} are "
+                    f"not {encoding}; read as {fallback_encoding}. Pass the file's encoding if "
+                    f"known [XP0017 {RULE_NAME}]"
+                ),
+                rule_name=RULE_NAME,
+                stage=Stage.READ.value,
+                dataset=dataset,
+                variable=variable,
+                row=int(rows[0]),
+                value=decoded[index],
+                source_file=where,
+            )
+        )
+    return np.asarray(decoded, dtype=object)[inverse.ravel()], findings
+
+
+def read_xpt_v5(
+    path: Path,
+    *,
+    encoding: str = "utf-8",
+    fallback_encoding: str | None = "cp1252",
+) -> XptContent:
+    """Read the first member of a SAS transport v5 file.
+
+    Args:
+        path: The ``.xpt`` file.
+        encoding: Encoding of the text values.
+        fallback_encoding: Encoding used for values that are not valid ``encoding``; each such
+            value gives an XP0017 finding naming the variable and records. ``None`` makes such
+            a value an ``InputError`` instead.
+
+    Returns:
+        Data, header metadata and findings.
+
+    Raises:
+        InputError: When the file is not an XPT v5 file or is cut short.
+    """
+    data = Path(path).read_bytes()
+    where = Path(path).name
+    if not data.startswith(_LIBRARY_HEADER):
+        raise InputError(f"{where}: not a SAS transport v5 file (no library header record)")
+    if len(data) < 8 * RECORD or data[3 * RECORD : 3 * RECORD + 48] != _MEMBER_HEADER:
+        raise InputError(f"{where}: no member header record at byte {3 * RECORD}")
+    namestr_size = int(data[3 * RECORD + 74 : 3 * RECORD + 78])
+    library = data[RECORD : 2 * RECORD]
+    descriptor = data[5 * RECORD : 6 * RECORD]
+    descriptor2 = data[6 * RECORD : 7 * RECORD]
+    namestr_header = data[7 * RECORD : 8 * RECORD]
+    if not namestr_header.startswith(_NAMESTR_HEADER):
+        raise InputError(f"{where}: no NAMESTR header record at byte {7 * RECORD}")
+    count = int(namestr_header[54:58])
+    start = 8 * RECORD
+    variables = []
+    for index in range(count):
+        chunk = data[start + index * namestr_size : start + (index + 1) * namestr_size]
+        if len(chunk) < namestr_size:
+            raise InputError(f"{where}: NAMESTR record {index + 1} is cut short")
+        fields = _NAMESTR.unpack(chunk.ljust(_NAMESTR.size, b"\x00"))
+        variables.append(
+            XptVariable(
+                name=_text(fields[4]),
+                label=_text(fields[5]),
+                data_type="Num" if fields[0] == 1 else "Char",
+                length=fields[2],
+                position=fields[14],
+                format_name=_text(fields[6]),
+            )
+        )
+    obs_header_at = start + -(-count * namestr_size // RECORD) * RECORD
+    if data[obs_header_at : obs_header_at + 48] != _OBS_HEADER:
+        raise InputError(f"{where}: no OBS header record at byte {obs_header_at}")
+    body = data[obs_header_at + RECORD :]
+    next_member = body.find(_MEMBER_HEADER)
+    while next_member != -1 and next_member % RECORD:
+        next_member = body.find(_MEMBER_HEADER, next_member + 1)
+    if next_member != -1:
+        body = body[:next_member]
+    row_length = sum(v.length for v in variables)
+    records = len(body) // row_length if row_length else 0
+    matrix = np.frombuffer(body[: records * row_length], dtype=np.uint8).reshape(
+        records, row_length
+    )
+    # The last record is padded with blanks: an all-blank row lying wholly inside the last
+    # record is padding, not an observation (the format cannot tell the two apart otherwise).
+    while (
+        records
+        and (records - 1) * row_length >= len(body) - RECORD
+        and not (matrix[records - 1] != 0x20).any()
+    ):
+        records -= 1
+    matrix = matrix[:records]
+    meta = XptMetadata(
+        dataset=_text(descriptor[8:16]),
+        label=_text(descriptor2[32:72]),
+        sas_version=_text(library[24:32]),
+        operating_system=_text(library[32:40]),
+        created=_text(library[64:80]),
+        modified=_text(data[2 * RECORD : 2 * RECORD + 16]),
+        member_created=_text(descriptor[64:80]),
+        member_modified=_text(descriptor2[0:16]),
+        variables=tuple(variables),
+    )
+    columns: dict[str, object] = {}
+    findings = []
+    for variable in variables:
+        cells = matrix[:, variable.position : variable.position + variable.length]
+        if variable.data_type == "Num":
+            columns[variable.name] = ibm_to_float(cells)
+        else:
+            fixed = np.ascontiguousarray(cells).view(f"S{variable.length}").ravel()
+            values, problems = _decode_column(
+                fixed,
+                encoding=encoding,
+                fallback_encoding=fallback_encoding,
+                where=where,
+                dataset=meta.dataset,
+                variable=variable.name,
+            )
+            columns[variable.name] = values
+            findings += problems
+    frame = pd.DataFrame(columns, columns=[v.name for v in variables])
+    frame.attrs["source_file"] = where
+    frame.attrs["dataset_label"] = meta.label
+    frame.attrs["labels"] = {v.name: v.label for v in variables}
+    return XptContent(frame=frame, metadata=meta, findings=FindingsTable.from_findings(findings))

@@ -1,0 +1,88 @@
+import pandas as pd
+
+from sdtm.derive.ae import derive_grade_history, derive_treatment_emergent_flag, derive_worst_grade
+
+AE = pd.DataFrame(
+    {
+        "STUDYID": ["CART-PSCA-001"] * 3,
+        "USUBJID": ["SEED", "SEED", "S2"],
+        "AESPID": ["1", "2", "1"],
+        "AEDECOD": ["Cytokine release syndrome", "Pyrexia", "Cystitis"],
+        "AESTDTC": ["2024-03-13T22:00", "2024-03", "2024-01-10"],
+        "AETOXGR": [None, "2", "3"],
+    }
+)
+# Brief 4.4 item 8: CRS grade log 1 -> 2 -> 3 -> 4 -> 2 -> 1
+GRADE_LOG = pd.DataFrame(
+    {
+        "USUBJID": ["SEED"] * 7 + ["NOBODY"],
+        "AESPID": ["1"] * 6 + ["2", "1"],
+        "GRADE": ["1", "2", "3", "4", "2", "1", "grade 1", "3"],
+        "FADTC": [
+            "2024-03-13",
+            "2024-03-14",
+            "2024-03-15",
+            "2024-03-16",
+            "2024-03-17",
+            "2024-03-18",
+            "2024-03-10",
+            "2024-03-10",
+        ],
+        "_src_file": ["crs_daily.csv"] * 8,
+        "_src_row": list(range(2, 10)),
+    }
+)
+
+
+def test_worst_grade_from_daily_log():
+    result = derive_worst_grade(AE, GRADE_LOG)
+    # CRS: max of 1,2,3,4,2,1; pyrexia keeps its collected 2 (log grade invalid); S2 keeps 3
+    assert result.frame["AETOXGR"].tolist() == ["4", "2", "3"]
+    assert len(result.frame) == len(AE)  # still one AE per event
+    assert result.findings.rows(["rule_id", "source_row", "value"]) == [
+        ["MP0600", 8, "grade 1"],
+        ["MP0601", 9, "3"],  # event not in AE: reported, not lost
+    ]
+
+
+def test_grade_history_goes_to_fa():
+    result = derive_grade_history(GRADE_LOG, AE)
+    fa = result.frame
+    assert len(fa) == 7  # the NOBODY row has no AE (reported by derive_worst_grade)
+    assert fa["FATESTCD"].unique().tolist() == ["TOXGR"]
+    assert fa["FATEST"].unique().tolist() == ["Toxicity Grade"]
+    assert fa["FAOBJ"].tolist() == ["CYTOKINE RELEASE SYNDROME"] * 6 + ["PYREXIA"]
+    assert fa["FAORRES"].tolist() == ["1", "2", "3", "4", "2", "1", "grade 1"]
+    assert fa["FASTRESC"].tolist() == ["1", "2", "3", "4", "2", "1", pd.NA]
+    assert fa["_ae_AESPID"].tolist() == ["1"] * 6 + ["2"]
+    assert fa["_src_row"].tolist() == [2, 3, 4, 5, 6, 7, 8]
+    assert fa["STUDYID"].unique().tolist() == ["CART-PSCA-001"]
+    assert len(result.findings) == 0
+
+
+def test_treatment_emergent_flag_relative_to_first_ld_dose():
+    dm = pd.DataFrame(
+        {
+            "USUBJID": ["SEED", "S2", "SF"],
+            "RFXSTDTC": ["2024-03-07T09:00", "2024-01-10T09:00", None],
+        }
+    )
+    ae = pd.DataFrame(
+        {
+            "USUBJID": ["SEED", "SEED", "SEED", "S2", "SF", "S2"],
+            "AESTDTC": [
+                "2024-03-13T22:00",  # after CAR-T: emergent
+                "2024-03-01",  # before LD: not emergent
+                "2024-03",  # partial, same month as first dose: Y (conservative) + notice
+                "2024-01-10T08:00",  # one hour before the first dose: N
+                "2024-01-01",  # never dosed: N
+                None,  # no start date: null + warning
+            ],
+        }
+    )
+    result = derive_treatment_emergent_flag(ae, dm)
+    assert result.frame["AETRTEM"].tolist() == ["Y", "N", "Y", "N", "N", pd.NA]
+    assert result.findings.rows(["rule_id", "usubjid"]) == [
+        ["MP0602", "S2"],
+        ["MP0603", "SEED"],
+    ]

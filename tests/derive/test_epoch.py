@@ -1,0 +1,61 @@
+import pandas as pd
+
+from sdtm.derive.epoch import derive_epoch
+
+# Seed-case-like subject: screening, LD from Day -5 09:00, CAR-T 10:05 on Day 0, follow-up
+# from Day 28 (SDTM day 29) to the end of participation.
+SE = pd.DataFrame(
+    {
+        "USUBJID": ["S1"] * 4,
+        "SESTDTC": ["2024-02-20", "2024-03-07T09:00", "2024-03-12T10:05", "2024-04-09"],
+        "SEENDTC": ["2024-03-07T09:00", "2024-03-12T10:05", "2024-04-09", "2024-08-27"],
+        "EPOCH": ["SCREENING", "TREATMENT", "TREATMENT", "FOLLOW-UP"],
+    }
+)
+
+
+def test_derive_epoch_from_element_boundaries():
+    lb = pd.DataFrame(
+        {
+            "USUBJID": ["S1"] * 7,
+            "LBDTC": [
+                "2024-03-07T08:00",  # before the first LD dose: screening
+                "2024-03-12",  # infusion day, date only: LD and CAR-T are both TREATMENT
+                "2024-04-08T23:00",
+                "2024-04-09",  # follow-up starts this day
+                "2024-08-27",  # last element includes its end date
+                "2024-03-07T09:00",  # exactly at LD start: TREATMENT
+                None,
+            ],
+        }
+    )
+    result = derive_epoch(lb, SE, source_var="LBDTC")
+    assert result.frame["EPOCH"].tolist() == [
+        "SCREENING",
+        "TREATMENT",
+        "TREATMENT",
+        "FOLLOW-UP",
+        "FOLLOW-UP",
+        "TREATMENT",
+        pd.NA,
+    ]
+    assert len(result.findings) == 0
+
+
+def test_derive_epoch_null_with_findings():
+    cm = pd.DataFrame(
+        {
+            "USUBJID": ["S1", "S1", "S1", "S9"],
+            "CMSTDTC": ["2024-03-07", "2024-03", "2023", "2024-03-12"],
+            "_src_file": ["cm.csv"] * 4,
+            "_src_row": [2, 3, 4, 5],
+        }
+    )
+    result = derive_epoch(cm, SE, source_var="CMSTDTC")
+    assert result.frame["EPOCH"].isna().all()
+    assert result.findings.rows(["rule_id", "source_row", "dataset"]) == [
+        ["MP0520", 2, "CM"],  # LD start day without time: screening or treatment
+        ["MP0520", 3, "CM"],  # March spans screening and treatment
+        ["MP0521", 4, "CM"],  # prior medication started before the study
+        ["MP0522", 5, "CM"],  # subject has no SE
+    ]

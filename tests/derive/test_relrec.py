@@ -1,0 +1,91 @@
+import pandas as pd
+
+from sdtm.derive.relrec import RELREC_COLUMNS, build_relrec, derive_relrec_links
+
+AE = pd.DataFrame(
+    {"STUDYID": "S", "USUBJID": ["SEED", "SEED"], "AESPID": ["3", "4"], "AESEQ": [1, 2]}
+)
+CM = pd.DataFrame(
+    {
+        "STUDYID": "S",
+        "USUBJID": ["SEED"] * 4,
+        "CMSPID": ["10", "11", "12", "13"],
+        "CMSEQ": [12, 5, 7, 8],
+        "CMAENO": ["3", "3", "9", None],  # CM 12 points at AE line 9, which does not exist
+        "_src_file": ["cm.csv"] * 4,
+        "_src_row": [2, 3, 4, 5],
+    }
+)
+
+
+def test_relrec_from_cm_given_for_ae():
+    links = derive_relrec_links(
+        CM,
+        domain="CM",
+        keyvar="CMSPID",
+        source_var="CMAENO",
+        target_domain="AE",
+        target_keyvar="AESPID",
+    ).frame
+    result = build_relrec(links, {"AE": AE, "CM": CM})
+    out = result.frame
+    assert list(out.columns) == list(RELREC_COLUMNS)
+    assert out[["RDOMAIN", "IDVAR", "IDVARVAL", "RELID"]].values.tolist() == [
+        ["AE", "AESEQ", "1", "AE3"],
+        ["CM", "CMSEQ", "5", "AE3"],
+        ["CM", "CMSEQ", "12", "AE3"],
+    ]
+    assert out["RELTYPE"].isna().all()  # record-level links
+    # the link to AE 9 fails, and CMSPID 12 is then alone in RELID AE9: both findings
+    # name the CM raw row (cm.csv:4)
+    assert result.findings.rows(["rule_id", "source_file", "source_row", "value"]) == [
+        ["MP0610", "cm.csv", 4, "9"],
+        ["MP0611", "cm.csv", 4, "AE9"],
+    ]
+
+
+def test_relrec_links_to_many_fa_records():
+    fa = pd.DataFrame({"USUBJID": ["SEED"] * 3, "_ae_AESPID": ["3", "3", "4"], "FASEQ": [1, 2, 3]})
+    links = pd.DataFrame(
+        {
+            "STUDYID": ["S", "S"],
+            "USUBJID": ["SEED", "SEED"],
+            "RELID": ["CRS1", "CRS1"],
+            "RDOMAIN": ["AE", "FA"],
+            "KEYVAR": ["AESPID", "_ae_AESPID"],
+            "KEYVAL": ["3", "3"],
+        }
+    )
+    out = build_relrec(links, {"AE": AE, "FA": fa}).frame
+    assert out[["RDOMAIN", "IDVARVAL", "RELID"]].values.tolist() == [
+        ["AE", "1", "CRS1"],
+        ["FA", "1", "CRS1"],
+        ["FA", "2", "CRS1"],
+    ]
+
+
+def test_keys_match_across_number_and_text_sources():
+    ae = pd.DataFrame({"STUDYID": "S", "USUBJID": ["A"], "AESPID": [3], "AESEQ": [1.0]})
+    cm = pd.DataFrame(
+        {
+            "STUDYID": "S",
+            "USUBJID": ["A", "A"],
+            "CMSPID": ["10", "11"],
+            "CMSEQ": [2.0, 3.0],
+            "CMAENO": [3.0, None],  # read as float from a spreadsheet
+        }
+    )
+    links = derive_relrec_links(
+        cm,
+        domain="CM",
+        keyvar="CMSPID",
+        source_var="CMAENO",
+        target_domain="AE",
+        target_keyvar="AESPID",
+    ).frame
+    result = build_relrec(links, {"AE": ae, "CM": cm})
+    assert result.frame[["RDOMAIN", "IDVARVAL", "RELID"]].values.tolist() == [
+        ["AE", "1", "AE3"],
+        ["CM", "2", "AE3"],
+    ]
+    assert len(result.findings) == 0

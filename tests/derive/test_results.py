@@ -1,0 +1,200 @@
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sdtm.derive.results import (
+    ResultStandards,
+    StandardUnit,
+    UnitConversion,
+    compute_canonical_number,
+    derive_reference_range_indicator,
+    derive_standard_results,
+)
+
+CANONICAL = re.compile(r"^-?(0|[1-9]\d*)(\.\d+)?$")
+
+# Brief 1.5/2.8: SI standard units; conversions declared once per unit pair or test.
+STANDARDS = ResultStandards(
+    standard_units=(
+        StandardUnit("IFNG", "ng/L", 1),
+        StandardUnit("INTLK2", "ng/L", 1),
+        StandardUnit("INTLK6", "ng/L", 1),
+        StandardUnit("CRP", "mg/L", 1),
+        StandardUnit("FERRITIN", "ug/L", 0),
+        StandardUnit("TRIG", "mmol/L", 2),
+        StandardUnit("BILI", "umol/L", 1),
+        StandardUnit("PH", None, 2),
+    ),
+    conversions=(
+        UnitConversion("ug/L", "ng/L", 1000),
+        UnitConversion("mg/dL", "mg/L", 10),
+        UnitConversion.via_molecular_weight("TRIG", "mg/dL", "mmol/L", 885.7),
+        UnitConversion.via_molecular_weight("BILI", "mg/dL", "umol/L", 584.66),
+    ),
+)
+
+
+def test_brief_lb_example_table():
+    # Brief 2.8 example rows (LBORRESU already the CT UNIT value of what the vendor sent).
+    lb = pd.DataFrame(
+        {
+            "USUBJID": ["P1"] * 7,
+            "LBTESTCD": ["IFNG", "IFNG", "INTLK2", "INTLK6", "CRP", "FERRITIN", "CXCL10"],
+            "LBORRES": ["2600", "0.62", "<2.5", ">5000", "26.0", "18500", None],
+            "LBORRESU": ["ng/L", "ug/L", "ng/L", "ng/L", "mg/dL", "ug/L", None],
+            "LLOQ": [0.4, 0.0004, 2.5, 1.5, None, None, None],
+        }
+    )
+    result = derive_standard_results(lb, STANDARDS, domain="LB", lloq_var="LLOQ")
+    out = result.frame
+    assert out["LBSTRESC"].tolist() == ["2600", "620", "<2.5", ">5000", "260", "18500", pd.NA]
+    np.testing.assert_array_equal(
+        out["LBSTRESN"].to_numpy(), [2600, 620, np.nan, np.nan, 260, 18500, np.nan]
+    )
+    assert out["LBSTRESU"].tolist() == ["ng/L", "ng/L", "ng/L", "ng/L", "mg/L", "ug/L", pd.NA]
+    # LAB B sent its LLOQ in ug/L (0.0004) -> 0.4 ng/L
+    np.testing.assert_array_equal(
+        out["LBLLOQ"].to_numpy(), [0.4, 0.4, 2.5, 1.5, np.nan, np.nan, np.nan]
+    )
+    assert len(result.findings) == 0  # the not-done CXCL10 row has nothing to standardize
+
+
+def test_censored_result_without_lloq_column_infers_lloq():
+    lb = pd.DataFrame(
+        {"USUBJID": ["P1"], "LBTESTCD": ["IFNG"], "LBORRES": ["< 0.4"], "LBORRESU": ["ug/L"]}
+    )
+    out = derive_standard_results(lb, STANDARDS, domain="LB").frame
+    assert out["LBSTRESC"].tolist() == ["<400"]  # comparator kept, number converted x1000
+    assert out["LBSTRESN"].isna().all()
+    assert out["LBLLOQ"].tolist() == [400.0]
+
+
+@pytest.mark.parametrize(
+    ("testcd", "orres", "unit", "stresc", "stresu"),
+    [
+        ("IFNG", "2600", "ng/L", "2600", "ng/L"),  # IL-6/IFNG pg/mL already mapped to ng/L: x1
+        ("IFNG", "2.6", "ug/L", "2600", "ng/L"),  # vendor ng/mL (= ug/L) -> ng/L x1000
+        ("CRP", "26.0", "mg/dL", "260", "mg/L"),  # x10, trailing zero dropped
+        ("TRIG", "300", "mg/dL", "3.39", "mmol/L"),  # 300 x 10/885.7 = 3.387... -> 2 decimals
+        ("BILI", "1.2", "mg/dL", "20.5", "umol/L"),  # 1.2 x 17.104 = 20.52 -> 1 decimal
+        ("PH", "7.40", None, "7.4", None),  # unitless test
+        ("IFNG", "NEGATIVE", None, "NEGATIVE", None),  # text result copied, no unit
+    ],
+    ids=["same-unit", "ug-to-ng", "crp", "trig-mw", "bili-mw", "unitless", "text"],
+)
+def test_unit_conversions(testcd, orres, unit, stresc, stresu):
+    lb = pd.DataFrame(
+        {"USUBJID": ["P1"], "LBTESTCD": [testcd], "LBORRES": [orres], "LBORRESU": [unit]}
+    )
+    result = derive_standard_results(lb, STANDARDS, domain="LB")
+    assert result.frame["LBSTRESC"].tolist() == [stresc]
+    assert result.frame["LBSTRESU"].astype("object").where(
+        result.frame["LBSTRESU"].notna(), None
+    ).tolist() == [stresu]
+    assert len(result.findings) == 0
+
+
+def test_unknown_unit_and_undeclared_test_give_findings_and_keep_orres():
+    lb = pd.DataFrame(
+        {
+            "USUBJID": ["P1", "P1", "P1", "P2"],
+            "LBTESTCD": ["INTLK6", "PSA", "CRP", "FERRITIN"],
+            "LBORRES": ["12", "48.5", "4", "BLQ"],
+            "LBORRESU": ["pg/dL", "ug/L", None, "ug/L"],
+            "_src_file": ["lab_b.csv"] * 4,
+            "_src_row": [18, 19, 20, 21],
+        }
+    )
+    result = derive_standard_results(lb, STANDARDS, domain="LB")
+    out = result.frame
+    assert out["LBORRES"].tolist() == ["12", "48.5", "4", "BLQ"]
+    assert out["LBSTRESC"].isna().all()
+    assert out["LBSTRESN"].isna().all()
+    assert result.findings.rows(["rule_id", "source_row", "variable", "value"]) == [
+        ["MP0540", 18, "LBORRESU", "pg/dL"],  # brief 4.4 item 18: unit nobody expects
+        ["MP0541", 19, "LBSTRESU", "PSA"],  # no standard unit declared for PSA
+        ["MP0542", 20, "LBORRESU", "4"],  # numeric result without unit
+        ["MP0543", 21, "LBSTRESC", "BLQ"],  # BLQ with no LLOQ
+    ]
+    assert result.findings.frame["message"].iloc[0] == (
+        "lab_b.csv:18 (USUBJID P1): LBTESTCD INTLK6 LBORRES 12 in unit pg/dL has no declared "
+        "conversion to ng/L; value kept in LBORRES, standardized result left null; declare the "
+        "conversion in the study's unit table"
+    )
+
+
+def test_reference_ranges_are_converted_and_nrind_derived():
+    lb = pd.DataFrame(
+        {
+            "USUBJID": ["P1"] * 5,
+            "LBTESTCD": ["CRP", "CRP", "CRP", "IFNG", "CRP"],
+            "LBORRES": ["0.3", "26.0", "0.05", "3", "<0.1"],
+            "LBORRESU": ["mg/dL"] * 3 + ["ng/L", "mg/dL"],
+            "LBORNRLO": ["0.1", "0.1", "0.1", None, "0.1"],
+            "LBORNRHI": ["1.0", "1.0", "1.0", None, "n/a"],
+        }
+    )
+    result = derive_standard_results(lb, STANDARDS, domain="LB")
+    out = result.frame
+    assert out["LBSTNRLO"].tolist()[:3] == [1.0, 1.0, 1.0]
+    assert out["LBSTNRHI"].tolist()[:3] == [10.0, 10.0, 10.0]
+    assert result.findings.rows(["rule_id", "variable", "value"]) == [["MP0544", "LBSTNRHI", "n/a"]]
+    nrind = derive_reference_range_indicator(out, domain="LB")
+    # 3 mg/L normal; 260 high; 0.5 low; cytokine without range -> null; censored -> null
+    assert nrind.frame["LBNRIND"].tolist() == ["NORMAL", "HIGH", "LOW", pd.NA, pd.NA]
+    assert len(nrind.findings) == 0
+
+
+def test_pc_blq_rows_from_brief():
+    # Brief 2.9 PC example rows: BLQ -> "<50" with the per-record LLOQ, numbers as is.
+    pc = pd.DataFrame(
+        {
+            "USUBJID": ["P1"] * 3,
+            "PCTESTCD": ["PSCACART"] * 3,
+            "PCORRES": ["BLQ", "62000", "180"],
+            "PCORRESU": ["DNA copies/ug"] * 3,
+            "LLOQ": [50, 50, 80],
+        }
+    )
+    standards = ResultStandards(standard_units=(StandardUnit("PSCACART", "DNA copies/ug", 0),))
+    out = derive_standard_results(pc, standards, domain="PC", lloq_var="LLOQ").frame
+    assert out["PCSTRESC"].tolist() == ["<50", "62000", "180"]
+    np.testing.assert_array_equal(out["PCSTRESN"].to_numpy(), [np.nan, 62000, 180])
+    assert out["PCSTRESU"].tolist() == ["DNA copies/ug"] * 3
+    assert out["PCLLOQ"].tolist() == [50.0, 50.0, 80.0]
+
+
+@pytest.mark.parametrize(
+    ("value", "decimals", "text"),
+    [
+        (12000.0, 0, "12000"),
+        (1.2e-7, 9, "0.00000012"),
+        (-0.0001, 2, "0"),
+        (0.5, 1, "0.5"),
+        (1e20, 0, "100000000000000000000"),
+        (3.0, 3, "3"),
+        (-2.25, 1, "-2.2"),
+    ],
+    ids=["no-sci", "small", "neg-zero", "no-leading-dot", "huge", "trailing-zeros", "negative"],
+)
+def test_compute_canonical_number(value, decimals, text):
+    assert compute_canonical_number(pd.Series([value]), decimals).tolist() == [text]
+
+
+@given(
+    st.floats(min_value=-1e12, max_value=1e12, allow_nan=False),
+    st.integers(min_value=0, max_value=6),
+)
+def test_canonical_number_matches_core_regex(value, decimals):
+    text = compute_canonical_number(pd.Series([value]), decimals).iloc[0]
+    assert CANONICAL.match(text)
+    assert float(text) == pytest.approx(value, abs=10 ** (-decimals), rel=1e-12)
+
+
+def test_molecular_weight_conversion_rejects_unknown_units():
+    with pytest.raises(ValueError, match="cannot convert 'U/L'"):
+        UnitConversion.via_molecular_weight("ALT", "U/L", "mmol/L", 100.0)

@@ -1,0 +1,89 @@
+import pandas as pd
+
+from sdtm.derive.design import Arm, ArmElement, Element, StudyDesign, Visit
+from sdtm.derive.trial_design import build_se, build_ta, build_te, build_tv
+
+ELEMENTS = (
+    Element("SCRN", "Screening", "Informed consent", start_anchor="RFICDTC"),
+    Element("LD", "Lymphodepletion", "First Flu/Cy dose", start_anchor="LDSTDTC"),
+    Element("CART", "PSCA CAR-T infusion", "CAR-T infusion start", start_anchor="RFSTDTC"),
+    # follow-up from protocol Day 28, i.e. SDTM day 29 = RFSTDTC date + 28 days
+    Element(
+        "FU", "Follow-up", "Day 28 after infusion", start_anchor="RFSTDTC", start_offset_days=28
+    ),
+)
+SEQUENCE = (
+    ArmElement("SCRN", "SCREENING"),
+    ArmElement("LD", "TREATMENT"),
+    ArmElement("CART", "TREATMENT"),
+    ArmElement("FU", "FOLLOW-UP"),
+)
+DESIGN = StudyDesign(
+    studyid="CART-PSCA-001",
+    arms=(Arm("DL1", "Dose level 1", SEQUENCE), Arm("DL2", "Dose level 2", SEQUENCE)),
+    elements=ELEMENTS,
+    visits=(Visit(1, "SCREENING", -28), Visit(6, "DAY 0", 1), Visit(11, "DAY 7", 8)),
+)
+
+
+def test_build_te_ta_tv():
+    te = build_te(DESIGN)
+    assert te.frame["ETCD"].tolist() == ["SCRN", "LD", "CART", "FU"]
+    assert te.frame["DOMAIN"].unique().tolist() == ["TE"]
+    ta = build_ta(DESIGN).frame
+    assert ta[["ARMCD", "TAETORD", "ETCD", "EPOCH"]].values.tolist()[:4] == [
+        ["DL1", 1, "SCRN", "SCREENING"],
+        ["DL1", 2, "LD", "TREATMENT"],  # no custom LYMPHODEPLETION epoch (brief 2.1)
+        ["DL1", 3, "CART", "TREATMENT"],
+        ["DL1", 4, "FU", "FOLLOW-UP"],
+    ]
+    assert len(ta) == 8
+    tv = build_tv(DESIGN).frame
+    assert tv["VISITDY"].tolist() == [-28, 1, 8]  # protocol Day 7 -> VISITDY 8
+    assert len(te.findings) == 0
+
+
+def test_design_problems_are_findings():
+    bad = StudyDesign(
+        studyid="X",
+        arms=(Arm("DL1", "x", (ArmElement("NOPE", "TREATMENT"),)),),
+        elements=ELEMENTS,
+        visits=(Visit(1, "A", 1), Visit(1, "B", 2)),
+    )
+    assert build_ta(bad).findings.rows(["rule_id", "message"]) == [
+        ["MP0630", "study design: arm DL1: element 'NOPE' is not a declared element"],
+        ["MP0630", "study design: visits: VISITNUM values are not unique"],
+    ]
+
+
+def test_build_se_per_subject():
+    dm = pd.DataFrame(
+        {
+            "STUDYID": ["CART-PSCA-001"] * 4,
+            "USUBJID": ["SEED", "SF", "LDO", "NODATE"],
+            "ARMCD": ["DL2", None, "DL1", "DL1"],
+            "ACTARMCD": ["DL2", None, None, None],
+            "RFPENDTC": ["2024-08-27", "2024-02-01", "2024-03-20", None],
+        }
+    )
+    anchors = pd.DataFrame(
+        {
+            "USUBJID": ["SEED", "SF", "LDO", "NODATE"],
+            "RFICDTC": ["2024-02-20", "2024-01-20", "2024-02-25", None],
+            "LDSTDTC": ["2024-03-07T09:00", None, "2024-03-01T09:00", None],
+            "RFSTDTC": ["2024-03-12T10:05", None, None, None],
+        }
+    )
+    result = build_se(anchors, dm, DESIGN)
+    se = result.frame
+    assert se[["USUBJID", "SESEQ", "ETCD", "EPOCH", "SESTDTC", "SEENDTC"]].values.tolist() == [
+        ["LDO", 1, "SCRN", "SCREENING", "2024-02-25", "2024-03-01T09:00"],
+        ["LDO", 2, "LD", "TREATMENT", "2024-03-01T09:00", "2024-03-20"],
+        ["SEED", 1, "SCRN", "SCREENING", "2024-02-20", "2024-03-07T09:00"],
+        ["SEED", 2, "LD", "TREATMENT", "2024-03-07T09:00", "2024-03-12T10:05"],
+        ["SEED", 3, "CART", "TREATMENT", "2024-03-12T10:05", "2024-04-09"],
+        ["SEED", 4, "FU", "FOLLOW-UP", "2024-04-09", "2024-08-27"],
+        ["SF", 1, "SCRN", "SCREENING", "2024-01-20", "2024-02-01"],
+    ]
+    assert se["TAETORD"].tolist() == [1, 2, 1, 2, 3, 4, 1]
+    assert result.findings.rows(["rule_id", "usubjid"]) == [["MP0632", "NODATE"]]

@@ -1,0 +1,154 @@
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sdtm.export.dataset_json import (
+    load_schema,
+    validate_dataset_json,
+    validate_ndjson_metadata,
+    write_dataset_json,
+)
+from sdtm.export.define_metadata import StudyInfo
+from sdtm.export.metadata import prepare_dataset
+from sdtm.read.dataset_json import read_dataset_json
+from sdtm.read.xpt_v5 import read_xpt_v5
+
+STUDY = StudyInfo(study_oid="CART1", name="CART1", originator="test")
+
+
+def _write(prepared, out_dir, creation, schema_dir, ndjson=False):
+    return write_dataset_json(
+        prepared,
+        out_dir,
+        creation_datetime=creation,
+        study=STUDY,
+        metadata_version_oid="MDV.CART1",
+        schema_dir=schema_dir,
+        ndjson=ndjson,
+    )
+
+
+@pytest.mark.parametrize("ndjson", [False, True], ids=["json", "ndjson"])
+def test_dataset_json_round_trip(
+    tmp_path, tiny_standards, ae_frame, creation, dataset_json_schema_dir, ndjson
+):
+    prepared = prepare_dataset("AE", ae_frame, tiny_standards)
+    path, findings = _write(prepared, tmp_path, creation, dataset_json_schema_dir, ndjson)
+    assert len(findings) == 0
+    assert path.name == ("ae.ndjson" if ndjson else "ae.json")
+    frame, metadata = read_dataset_json(path)
+    pd.testing.assert_frame_equal(frame, prepared.frame)
+    assert metadata["records"] == 3
+    assert metadata["datasetJSONCreationDateTime"] == "2025-03-28T12:30:45"
+    assert metadata["itemGroupOID"] == "IG.AE"
+    assert [
+        (c["name"], c["dataType"], c.get("length"), c.get("keySequence"))
+        for c in metadata["columns"]
+    ] == [
+        ("STUDYID", "string", 5, 1),
+        ("DOMAIN", "string", 2, None),
+        ("USUBJID", "string", 9, 2),
+        ("AESEQ", "integer", None, None),
+        ("AETERM", "string", 25, 3),
+        ("AESEV", "string", 6, None),
+        ("AESER", "string", 1, None),
+        ("AESTDY", "integer", None, None),
+    ]
+
+
+def test_dataset_json_rows_are_typed_json_values(
+    tmp_path, empty_standards, creation, dataset_json_schema_dir
+):
+    frame = pd.DataFrame({"A": ["x", None], "I": [1.0, None], "F": [0.1, 2.0]})
+    frame.attrs = {"dataset_label": "Test", "labels": {"A": "A", "I": "I", "F": "F"}}
+    prepared = prepare_dataset("DS", frame, empty_standards)
+    path, _ = _write(prepared, tmp_path, creation, dataset_json_schema_dir)
+    document = json.loads(path.read_text(encoding="utf-8"))
+    assert document["rows"] == [["x", 1, 0.1], [None, None, 2.0]]
+    assert [c["dataType"] for c in document["columns"]] == ["string", "integer", "double"]
+
+
+def test_dataset_json_is_deterministic(
+    tmp_path, tiny_standards, ae_frame, creation, dataset_json_schema_dir
+):
+    prepared = prepare_dataset("AE", ae_frame, tiny_standards)
+    digests = []
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        path, _ = _write(prepared, tmp_path / folder, creation, dataset_json_schema_dir)
+        digests.append(hashlib.sha256(path.read_bytes()).hexdigest())
+    assert digests[0] == digests[1]
+
+
+def test_dataset_json_refuses_infinite_numbers(
+    tmp_path, empty_standards, creation, dataset_json_schema_dir
+):
+    frame = pd.DataFrame({"N": [1.0, np.inf]})
+    frame.attrs = {"dataset_label": "Test", "labels": {"N": "N"}}
+    prepared = prepare_dataset("DS", frame, empty_standards)
+    path, findings = _write(prepared, tmp_path, creation, dataset_json_schema_dir)
+    assert path is None
+    assert findings.rows(["rule_id", "variable", "row"]) == [["XP0020", "N", 2]]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_schema_validation_reports_violations(dataset_json_schema_dir):
+    document = {"datasetJSONVersion": "2.0", "columns": [], "rows": ["not a list"]}
+    findings = validate_dataset_json(document, dataset_json_schema_dir)
+    messages = " | ".join(findings.frame["message"])
+    assert set(findings.frame["rule_id"]) == {"XP0020"}
+    assert "'label' is a required property" in messages
+    assert "'2.0' does not match" in messages
+    assert "at /rows/0" in messages
+
+
+def test_ndjson_metadata_schema_reports_violations(dataset_json_schema_dir):
+    findings = validate_ndjson_metadata({"name": "AE"}, dataset_json_schema_dir)
+    assert "'records' is a required property" in " ".join(findings.frame["message"])
+
+
+def test_schema_copies_are_the_published_ones(dataset_json_schema_dir, reference_dir):
+    published = reference_dir / "dataset-json-1.1"
+    for name in ("dataset.schema.json", "dataset-ndjson-schema.json"):
+        assert (dataset_json_schema_dir / name).read_bytes() == (published / name).read_bytes()
+    assert load_schema(dataset_json_schema_dir, "dataset-ndjson-schema.json")["title"] == (
+        "dataset-json"
+    )
+
+
+@pytest.mark.parametrize("name", ["ae", "cm", "dm", "ex", "lb", "relrec", "suppdm", "ts"])
+def test_cdisc_examples_validate_and_read(reference_dir, dataset_json_schema_dir, name):
+    path = reference_dir / "dataset-json-1.1" / "examples-sdtm" / f"{name}.json"
+    document = json.loads(path.read_text(encoding="utf-8"))
+    assert len(validate_dataset_json(document, dataset_json_schema_dir)) == 0
+    frame, metadata = read_dataset_json(path)
+    assert len(frame) == metadata["records"] == len(document["rows"])
+
+
+PILOT_FILES = sorted(
+    p.stem
+    for p in (Path(__file__).resolve().parents[3] / "shared/reference/cdiscpilot-sdtm").glob(
+        "*.xpt"
+    )
+)
+NDJSON_SAMPLE = ("ae", "relrec", "suppae", "ts")
+
+
+@pytest.mark.parametrize("name", PILOT_FILES)
+def test_pilot_dataset_json_validates_and_reads_back_equal(
+    tmp_path, pilot_dir, empty_standards, creation, dataset_json_schema_dir, name
+):
+    source = read_xpt_v5(pilot_dir / f"{name}.xpt")
+    prepared = prepare_dataset(name, source.frame, empty_standards)
+    # NDJSON for a sample only: validation of every row costs time and the code is shared.
+    for ndjson in (False, True) if name in NDJSON_SAMPLE else (False,):
+        path, findings = _write(prepared, tmp_path, creation, dataset_json_schema_dir, ndjson)
+        assert len(findings) == 0
+        frame, metadata = read_dataset_json(path)
+        pd.testing.assert_frame_equal(frame, prepared.frame)
+        assert metadata["records"] == len(source.frame)
+        assert frame.attrs["labels"] == source.frame.attrs["labels"]

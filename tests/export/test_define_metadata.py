@@ -1,0 +1,28 @@
+import pytest
+
+from sdtm.export.define_metadata import DefineMetadata, VariableOrigin, default_origin
+
+
+@pytest.mark.parametrize(
+    ("variable", "origin_type", "method_id"),
+    [
+        ("STUDYID", "Assigned", None),
+        ("DOMAIN", "Assigned", None),
+        ("USUBJID", "Derived", "USUBJID"),
+        ("AESEQ", "Derived", "SEQ"),
+        ("AESTDY", "Derived", "STUDYDAY"),
+        ("LBDY", "Derived", "STUDYDAY"),
+        ("AETERM", "Collected", None),
+    ],
+    ids=["studyid", "domain", "usubjid", "seq", "stdy", "dy", "other"],
+)
+def test_default_origin(variable, origin_type, method_id):
+    origin = default_origin("AE", variable)
+    assert (origin.origin_type, origin.method_id) == (origin_type, method_id)
+
+
+def test_given_origin_wins_over_default():
+    given = VariableOrigin("AE", "AESEQ", "Protocol", method_text="Fixed by protocol")
+    metadata = DefineMetadata(origins=(given,))
+    assert metadata.origin("AE", "AESEQ") is given
+    assert metadata.origin("CM", "CMSEQ").origin_type == "Derived"

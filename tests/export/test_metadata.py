@@ -1,0 +1,99 @@
+import pandas as pd
+
+from sdtm.export.metadata import find_domain_spec, prepare_dataset
+
+
+def test_prepare_orders_by_ig_labels_from_standards_and_drops_provenance(tiny_standards, ae_frame):
+    shuffled = ae_frame[["AESER", "USUBJID", "_src_row", "AETERM", "STUDYID", "AESEQ"]].copy()
+    shuffled["AEXTRA"] = ["a", "b", "c"]
+    shuffled.attrs["labels"] = {"AEXTRA": "Extra Sponsor Variable"}
+    prepared = prepare_dataset("ae", shuffled, tiny_standards)
+    assert [(c.name, c.label, c.data_type, c.length) for c in prepared.meta.columns] == [
+        ("STUDYID", "Study Identifier", "Char", 5),
+        ("USUBJID", "Unique Subject Identifier", "Char", 9),
+        ("AESEQ", "Sequence Number", "Num", 8),
+        ("AETERM", "Reported Term for the Adverse Event", "Char", 25),
+        ("AESER", "Serious Event", "Char", 1),
+        ("AEXTRA", "Extra Sponsor Variable", "Char", 1),  # not in the IG: appended
+    ]
+    assert prepared.meta.name == "AE"
+    assert prepared.meta.label == "Adverse Events"
+    assert prepared.meta.keys == ("STUDYID", "USUBJID", "AETERM")
+    assert [c.key_sequence for c in prepared.meta.columns] == [1, 2, None, 3, None, None]
+    assert len(prepared.findings) == 0
+
+
+def test_prepare_reports_missing_labels_and_uses_names(empty_standards):
+    prepared = prepare_dataset("XX", pd.DataFrame({"XXVAR": ["a"]}), empty_standards)
+    assert prepared.findings.rows(["rule_id", "dataset", "variable"]) == [
+        ["XP0010", "XX", "XXVAR"],
+        ["XP0014", "XX", None],
+    ]
+    assert prepared.meta.label == "XX"
+    assert prepared.meta.columns[0].label == "XXVAR"
+
+
+def test_prepare_text_in_num_variable_is_an_error_naming_the_row(tiny_standards):
+    frame = pd.DataFrame({"USUBJID": ["S-1", "S-2", "S-3"], "AESEQ": ["1", "two", None]})
+    prepared = prepare_dataset("AE", frame, tiny_standards)
+    assert prepared.findings.rows(["rule_id", "variable", "row", "usubjid", "value"]) == [
+        ["XP0011", "AESEQ", 2, "S-2", "two"]
+    ]
+    assert prepared.frame["AESEQ"].tolist()[0] == 1.0
+
+
+def test_prepare_numbers_in_char_variable_become_text_with_a_warning(tiny_standards):
+    frame = pd.DataFrame({"AETERM": [1.0, 2.5, None]})
+    prepared = prepare_dataset("AE", frame, tiny_standards)
+    assert prepared.findings.rows(["rule_id", "severity", "variable"]) == [
+        ["XP0013", "warning", "AETERM"]
+    ]
+    assert prepared.frame["AETERM"].tolist() == ["1", "2.5", None]
+
+
+def test_prepare_rejects_datetime_and_duplicate_columns(empty_standards):
+    frame = pd.DataFrame({"ADT": pd.to_datetime(["2024-01-01"]), "A": ["x"], "a": ["y"]})
+    frame.attrs = {"dataset_label": "L", "labels": {"ADT": "Date", "A": "A"}}
+    prepared = prepare_dataset("DS", frame, empty_standards)
+    assert prepared.findings.rows(["rule_id", "variable"]) == [
+        ["XP0015", "A"],
+        ["XP0012", "ADT"],
+    ]
+    assert prepared.frame.columns.tolist() == ["ADT", "A"]
+
+
+def test_prepare_blank_text_is_missing_and_lengths_count_bytes(empty_standards):
+    frame = pd.DataFrame({"A": ["  ", "", None, "\u00e9t\u00e9"]})
+    frame.attrs = {"dataset_label": "L", "labels": {"A": "A"}}
+    prepared = prepare_dataset("DS", frame, empty_standards)
+    assert prepared.frame["A"].tolist() == [None, None, None, "\u00e9t\u00e9"]
+    assert prepared.meta.columns[0].length == 5  # two 2-byte characters and one 1-byte
+
+
+def test_prepare_all_missing_text_has_length_one_and_integer_flags(empty_standards):
+    frame = pd.DataFrame({"A": [None, None], "I": [1.0, 2.0], "F": [1.5, None]})
+    frame.attrs = {"dataset_label": "L", "labels": {"A": "A", "I": "I", "F": "F"}}
+    columns = prepare_dataset("DS", frame, empty_standards).meta.columns
+    assert [(c.name, c.data_type, c.length, c.integer) for c in columns] == [
+        ("A", "Char", 1, False),
+        ("I", "Num", 8, True),
+        ("F", "Num", 8, False),
+    ]
+
+
+def test_supp_dataset_uses_suppqual_labels(tiny_standards):
+    frame = pd.DataFrame({"STUDYID": ["S"], "RDOMAIN": ["AE"], "QNAM": ["AETRTEM"]})
+    prepared = prepare_dataset("SUPPAE", frame, tiny_standards)
+    assert prepared.meta.label == "Supplemental Qualifiers for AE"
+    assert [c.label for c in prepared.meta.columns] == [
+        "Study Identifier",
+        "Related Domain Abbreviation",
+        "Qualifier Variable Name",
+    ]
+
+
+def test_split_dataset_resolves_to_its_domain(tiny_standards):
+    frame = pd.DataFrame({"DOMAIN": ["LB", "LB"], "LBTESTCD": ["ALB", "ALB"]})
+    assert find_domain_spec("LBCH", frame, tiny_standards).name == "LB"
+    other = pd.DataFrame({"DOMAIN": ["XX"]})
+    assert find_domain_spec("LBCH", other, tiny_standards) is None

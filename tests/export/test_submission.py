@@ -1,0 +1,130 @@
+import hashlib
+import json
+
+import pandas as pd
+import pytest
+
+from sdtm.errors import ExportError
+from sdtm.export.submission import ExportSettings, export_submission
+
+
+def _files(folder):
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture
+def frames(ae_frame):
+    dm = pd.DataFrame(
+        {"STUDYID": ["CART1"], "DOMAIN": ["DM"], "USUBJID": ["CART1-001"], "AGE": [61]}
+    )
+    dm.attrs = {
+        "dataset_label": "Demographics",
+        "labels": {
+            "STUDYID": "Study Identifier",
+            "DOMAIN": "Domain Abbreviation",
+            "USUBJID": "Unique Subject Identifier",
+            "AGE": "Age",
+        },
+    }
+    return {"AE": ae_frame, "DM": dm}
+
+
+def test_export_submission_twice_gives_identical_bytes(
+    tmp_path, frames, tiny_standards, creation, dataset_json_schema_dir, define_schema_dir
+):
+    settings = ExportSettings(dataset_json_schema_dir, define_schema_dir)
+    runs = []
+    for name in ("first", "second"):
+        findings = export_submission(
+            frames, tiny_standards, tmp_path / name, creation_datetime=creation, settings=settings
+        )
+        assert findings.rows(["rule_id"]) == []
+        runs.append(_files(tmp_path / name))
+    assert runs[0] == runs[1]
+    assert sorted(runs[0]) == [
+        "ae.xpt",
+        "define.xml",
+        "dm.xpt",
+        "json/ae.json",
+        "json/dm.json",
+        "manifest.json",
+        "ndjson/ae.ndjson",
+        "ndjson/dm.ndjson",
+    ]
+    manifest = json.loads((tmp_path / "first" / "manifest.json").read_text())
+    entries = {e["file"]: e for e in manifest["files"]}
+    assert [e["file"] for e in manifest["files"]] == sorted(entries)
+    assert entries["ae.xpt"]["sha256"] == runs[0]["ae.xpt"]
+    assert entries["ae.xpt"]["size"] == (tmp_path / "first" / "ae.xpt").stat().st_size
+    assert entries["ae.xpt"]["records"] == 3
+    assert entries["define.xml"]["records"] is None
+    assert manifest["creation_datetime"] == "2025-03-28T12:30:45"
+
+
+def test_dataset_failing_xpt_preflight_is_still_written_as_json(
+    tmp_path, tiny_standards, creation, dataset_json_schema_dir
+):
+    frame = pd.DataFrame({"STUDYID": ["CART1"], "AETERM": ["Fi\u00e8vre"]})
+    findings = export_submission(
+        {"AE": frame},
+        tiny_standards,
+        tmp_path,
+        creation_datetime=creation,
+        settings=ExportSettings(dataset_json_schema_dir),
+    )
+    assert findings.rows(["rule_id", "dataset", "variable", "row"]) == [
+        ["XP0007", "AE", "AETERM", 1],
+        ["XP0024", "AE", None, None],
+    ]
+    assert not (tmp_path / "ae.xpt").exists()
+    assert (tmp_path / "json" / "ae.json").exists()
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert [e["file"] for e in manifest["files"]] == [
+        "define.xml",
+        "json/ae.json",
+        "ndjson/ae.ndjson",
+    ]
+
+
+def test_dataset_with_own_errors_is_written_nowhere(tmp_path, tiny_standards, creation):
+    frame = pd.DataFrame({"AESEQ": ["one"]})
+    findings = export_submission(
+        {"AE": frame},
+        tiny_standards,
+        tmp_path,
+        creation_datetime=creation,
+        formats=("xpt", "dataset-json"),
+    )
+    assert findings.rows(["rule_id", "value"]) == [
+        ["XP0011", "one"],
+        ["XP0024", "XPT"],
+        ["XP0024", "json"],
+        ["XP0024", "ndjson"],
+    ]
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["manifest.json"]
+
+
+def test_unknown_format_is_an_export_error(tmp_path, tiny_standards, creation):
+    with pytest.raises(ExportError, match=r"unknown export format\(s\) \['pdf'\]"):
+        export_submission(
+            {}, tiny_standards, tmp_path, creation_datetime=creation, formats=("pdf",)
+        )
+
+
+def test_export_with_real_standards(tmp_path, frames, creation, define_schema_dir):
+    from sdtm.standards import load_standards
+
+    standards = load_standards()
+    findings = export_submission(
+        frames,
+        standards,
+        tmp_path,
+        creation_datetime=creation,
+        settings=ExportSettings(define_schema_dir=define_schema_dir),
+    )
+    assert findings.rows(["rule_id"]) == []
+    assert (tmp_path / "ae.xpt").exists()

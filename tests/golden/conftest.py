@@ -1,0 +1,26 @@
+"""One run of the bundled study, shared by the golden and end-to-end tests of this folder."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from sdtm import run_study
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def bundled(tmp_path_factory):
+    out = tmp_path_factory.mktemp("out") / "cart-psca-001"
+    return run_study(
+        REPO / "sample_data" / "cart-psca-001",
+        REPO / "mappings" / "cart-psca-001",
+        out,
+        creation_datetime=datetime(2024, 11, 1, 12, 0, tzinfo=UTC),
+    )
+
+
+@pytest.fixture(scope="session")
+def frames(bundled):
+    return bundled.frames

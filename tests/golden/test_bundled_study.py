@@ -1,0 +1,169 @@
+"""End-to-end run of the bundled study: outputs, count check, planted problems, lineage.
+
+The ``bundled`` fixture (tests/golden/conftest.py) runs the study once per session.
+"""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sdtm.mapping.lineage import read_lineage, trace_record
+
+REPO = Path(__file__).resolve().parents[2]
+STUDY = REPO / "sample_data" / "cart-psca-001"
+SEED = "CART-PSCA-001-101-011"
+
+
+def test_run_writes_every_dataset_of_the_acceptance_list(bundled):
+    expected = {
+        "DM",
+        "EX",
+        "AE",
+        "FA",
+        "LB",
+        "PC",
+        "CM",
+        "DS",
+        "SUPPAE",
+        "RELREC",
+        "TA",
+        "TE",
+        "TV",
+        "SE",
+        "TS",
+        "SUPPEX",
+        "SUPPDM",
+    }
+    assert expected <= set(bundled.frames)
+    for name in expected:
+        written = [bundled.out_dir / f"{name.lower()}.xpt", bundled.out_dir / f"{name.lower()}.csv"]
+        assert any(path.is_file() for path in written), name
+    assert (bundled.out_dir / "findings.json").is_file()
+    assert (bundled.out_dir / "lineage.csv").is_file()
+
+
+def _data_rows(path: Path) -> int:
+    if path.suffix == ".xlsx":
+        return len(pd.read_excel(path, dtype=str))
+    return len(pd.read_csv(path, dtype=str, keep_default_na=False))
+
+
+def test_count_check_rows_in_equal_rows_mapped_plus_rows_reported(bundled):
+    counts = bundled.counts.set_index("file")
+    raw_files = sorted(
+        p.relative_to(STUDY).as_posix() for p in STUDY.rglob("*") if p.suffix in (".csv", ".xlsx")
+    )
+    assert sorted(counts.index) == raw_files
+    for file, row in counts.iterrows():
+        # rows in counted independently of the pipeline's reader
+        assert row.rows_in == _data_rows(STUDY / file), file
+        assert row.rows_in == row.rows_mapped + row.rows_reported, file
+    # the leukapheresis form is out of scope: every row reported, none mapped
+    assert counts.loc["edc/aph.csv", "rows_mapped"] == 0
+    assert counts.loc["edc/aph.csv", "rows_reported"] == counts.loc["edc/aph.csv", "rows_in"]
+
+
+def test_no_raw_row_is_unaccounted_and_every_stage_ran(bundled):
+    rules = set(bundled.findings.frame["rule_id"])
+    assert "MP0001" not in rules
+    assert "MP0003" not in rules
+
+
+def _findings(bundled, rule_id):
+    frame = bundled.findings.frame
+    return frame.loc[frame["rule_id"] == rule_id]
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "source_file", "source_row", "variable", "value"),
+    [
+        ("MP0010", "edc/ae.csv", 45, "AEOUT", "RESOLVED"),  # brief 4.4 #10
+        ("MP0010", "edc/cm.csv", 30, "CMDOSU", "µg"),  # #11
+        ("MP0012", "edc/cm.csv", 94, "CMAENO", "9"),  # #15
+        ("MP0013", "lab/lab_a.csv", 3035, "USUBJID", "CART-PSCA-001-101-O11"),  # #25
+        ("RD0005", "lab/lab_a.csv", 810, None, "duplicate of row 809"),  # #22
+    ],
+    ids=["unknown-outcome", "non-ascii-unit", "relrec-unresolved", "orphan-subject", "duplicate"],
+)
+def test_planted_source_problems_name_file_row_column_value(
+    bundled, rule_id, source_file, source_row, variable, value
+):
+    found = _findings(bundled, rule_id)
+    rows = found[["source_file", "source_row", "variable", "value"]].astype(object)
+    rows = rows.where(rows.notna(), None).values.tolist()
+    assert [source_file, source_row, variable, value] in rows
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "source_file", "source_row"),
+    [
+        ("ST0064", "edc/ae.csv", 44),  # #6 end before start
+        ("ST0094", "edc/ae.csv", 51),  # #9 serious without criterion
+        ("ST0011", "edc/ae.csv", 13),  # #11 non-ASCII verbatim
+        ("ST0075", "lab/lab_a.csv", 584),  # #21 result blank, no status
+    ],
+    ids=["end-before-start", "serious-no-criterion", "non-ascii", "result-missing"],
+)
+def test_validation_findings_are_located_in_the_raw_files(
+    bundled, rule_id, source_file, source_row
+):
+    found = _findings(bundled, rule_id)
+    assert [source_file, source_row] in found[["source_file", "source_row"]].values.tolist()
+
+
+def test_error_findings_are_planted_source_problems_only(bundled):
+    frame = bundled.findings.frame
+    errors = frame.loc[frame["severity"] == "error"]
+    planted_rules = {
+        "MP0010",
+        "MP0012",
+        "MP0013",
+        "XR0001",
+        "ST0002",
+        "ST0011",
+        "XP0007",
+        "XP0024",
+        "ST0064",
+        "ST0075",
+        "ST0080",
+        "ST0084",
+        "ST0094",
+        "CT0001",
+        "XR0005",
+    }
+    assert set(errors["rule_id"]) <= planted_rules
+    # every one of them is located in a raw file, except the exporter's dataset-level notes
+    located = errors.loc[~errors["rule_id"].isin(["XP0007", "XP0024"])]
+    assert located["source_file"].notna().all()
+    assert located["source_row"].notna().all()
+
+
+def test_findings_json_document(bundled):
+    document = json.loads((bundled.out_dir / "findings.json").read_text(encoding="utf-8"))
+    assert document["summary"]["total"] == len(bundled.findings)
+    assert document["standards"]["sdtmig"] == "3.4"
+
+
+def test_every_record_has_lineage(bundled):
+    lineage = bundled.lineage
+    for name in ("AE", "CM", "EX", "LB", "PC", "FA", "DS"):
+        frame = bundled.frames[name]
+        traced = lineage.loc[lineage["DOMAIN"] == name, ["USUBJID", "SEQ"]].drop_duplicates()
+        keys = frame[["USUBJID", f"{name}SEQ"]].rename(columns={f"{name}SEQ": "SEQ"})
+        merged = keys.merge(
+            traced.astype({"SEQ": "float64"}).assign(ok=True), on=["USUBJID", "SEQ"], how="left"
+        )
+        assert merged["ok"].notna().all(), name
+
+
+def test_trace_of_the_seed_car_t_infusion_gives_both_bags(bundled):
+    ex = bundled.frames["EX"]
+    seq = ex.loc[(ex["USUBJID"] == SEED) & (ex["EXTRT"] == "PSCA CAR-T"), "EXSEQ"].iloc[0]
+    traced = trace_record(read_lineage(bundled.out_dir), STUDY, SEED, "EX", seq)
+    assert [(t.source_file, t.values["LINE"]) for t in traced] == [
+        ("edc/cart.csv", "1"),
+        ("edc/cart.csv", "2"),
+    ]
+    assert traced[0].values["BAGSTTIM"] == "10:05"

@@ -1,0 +1,139 @@
+import pandas as pd
+
+from sdtm.mapping.algorithms import MapContext
+from sdtm.mapping.engine import map_domain
+from sdtm.mapping.spec import Block, Condition, DomainMapping, Join, Operator, Step, When
+
+
+def _raw(make_raw):
+    ae = make_raw(
+        "edc/ae.csv",
+        {
+            "SUBJID": ["101-001", "101-001", "101-002"],
+            "LINE": ["1", "2", "1"],
+            "AETERM": ["Fever", "Rash", "Cough"],
+            "AEPT": ["Pyrexia", "", "Cough"],
+            "AESER": ["Yes", "No", "Maybe"],
+            "AEOUT": ["RESOLVED", "FATAL", ""],
+        },
+    )
+    dm = make_raw("edc/dm.csv", {"SUBJID": ["101-001", "101-002"], "SITEID": ["101", "101"]})
+    return {"edc/ae.csv": ae, "edc/dm.csv": dm}
+
+
+def _mapping(steps, where=None, joins=()):
+    return DomainMapping("AE", (Block("edc/ae.csv", tuple(steps), where, tuple(joins)),))
+
+
+def test_map_domain_coalesces_ordered_sources_first_non_null_wins(make_raw, small_standards):
+    steps = [
+        Step("USUBJID", "assign_concat", value="S1", sources=("SUBJID",)),
+        Step("AEDECOD", "assign_no_ct", source="AEPT"),
+        Step("AEDECOD", "assign_no_ct", source="AETERM"),  # fallback when not coded
+        Step("AEDECOD", "hardcode_no_ct", value="NEVER USED"),
+    ]
+    result = map_domain(_raw(make_raw), _mapping(steps), MapContext("AE", small_standards))
+    assert result.frame["AEDECOD"].tolist() == ["Pyrexia", "Rash", "Cough"]
+    assert result.frame["DOMAIN"].tolist() == ["AE"] * 3
+    assert result.frame["_src_row"].tolist() == [2, 3, 4]
+
+
+def test_map_domain_when_condition_limits_a_step(make_raw, small_standards):
+    steps = [
+        Step(
+            "AESER",
+            "hardcode_ct",
+            value="Y",
+            codelist="NY",
+            when=When("all", (Condition("AESER", Operator.EQ, "Yes"),)),
+        ),
+        Step(
+            "AESER",
+            "hardcode_ct",
+            value="N",
+            codelist="NY",
+            when=When("all", (Condition("AESER", Operator.EQ, "No"),)),
+        ),
+    ]
+    result = map_domain(_raw(make_raw), _mapping(steps), MapContext("AE", small_standards))
+    assert [None if pd.isna(v) else v for v in result.frame["AESER"]] == ["Y", "N", None]
+
+
+def test_map_domain_findings_carry_subject_and_location(make_raw, small_standards):
+    steps = [
+        Step("USUBJID", "assign_concat", value="S1", sources=("SUBJID",)),
+        Step("AEOUT", "assign_ct", source="AEOUT", codelist="OUT"),
+        Step("AESER", "assign_ct", source="AESER", codelist="NY"),
+    ]
+    result = map_domain(_raw(make_raw), _mapping(steps), MapContext("AE", small_standards))
+    # "RESOLVED" is a CDISC synonym of RECOVERED/RESOLVED; the blank outcome stays missing
+    assert [None if pd.isna(v) else v for v in result.frame["AEOUT"]] == [
+        "RECOVERED/RESOLVED",
+        "FATAL",
+        None,
+    ]
+    assert result.findings.rows(["rule_id", "usubjid", "source_row", "variable", "value"]) == [
+        ["MP0010", "S1-101-002", 4, "AESER", "Maybe"]
+    ]
+
+
+def test_map_domain_where_join_and_lineage(make_raw, small_standards):
+    steps = [
+        Step("USUBJID", "assign_concat", value="S1", sources=("DM_SITEID", "SUBJID")),
+        Step("AETERM", "assign_no_ct", source="AETERM"),
+    ]
+    where = When("all", (Condition("AETERM", Operator.NE, "Rash"),))
+    join = Join("edc/dm.csv", (("SUBJID", "SUBJID"),), "DM_")
+    result = map_domain(
+        _raw(make_raw), _mapping(steps, where, [join]), MapContext("AE", small_standards)
+    )
+    assert result.frame["USUBJID"].tolist() == ["S1-101-101-001", "S1-101-101-002"]
+    lineage = result.lineage.sort_values(["_rec", "_src_id"])
+    assert lineage["_src_id"].tolist() == [
+        "edc/ae.csv:2",
+        "edc/dm.csv:2",
+        "edc/ae.csv:4",
+        "edc/dm.csv:3",
+    ]
+
+
+def test_map_domain_reports_duplicated_lookup_keys(make_raw, small_standards):
+    raw = _raw(make_raw)
+    raw["edc/dm.csv"] = make_raw(
+        "edc/dm.csv", {"SUBJID": ["101-001", "101-001"], "SITEID": ["101", "999"]}
+    )
+    join = Join("edc/dm.csv", (("SUBJID", "SUBJID"),), "DM_")
+    steps = [Step("AETERM", "assign_no_ct", source="DM_SITEID")]
+    result = map_domain(raw, _mapping(steps, None, [join]), MapContext("AE", small_standards))
+    assert result.frame["AETERM"].tolist()[:2] == ["101", "101"]
+    assert result.findings.rows(["rule_id", "source_file", "source_row", "value"]) == [
+        ["MP0014", "edc/dm.csv", 3, "101-001"]
+    ]
+    assert result.reported_ids == frozenset({"edc/dm.csv:3"})
+
+
+def test_map_domain_collects_supp_and_links(make_raw, small_standards):
+    steps = [
+        Step("USUBJID", "assign_concat", value="S1", sources=("SUBJID",)),
+        Step(
+            "AETRTEM", "split_to_supp", value="Y", qlabel="Treatment Emergent Flag", qorig="Derived"
+        ),
+        Step("AE", "relrec", source="LINE", rdomain="CM", rvariable="CMSPID"),
+    ]
+    result = map_domain(_raw(make_raw), _mapping(steps), MapContext("AE", small_standards))
+    assert [t.qnam for t in result.supp] == ["AETRTEM"]
+    assert result.frame["_SUPP_AETRTEM"].tolist() == ["Y", "Y", "Y"]
+    assert len(result.links) == 1
+    assert result.frame[result.links[0].column].tolist() == ["1", "2", "1"]
+
+
+def test_later_sources_do_not_read_rows_already_filled(make_raw, small_standards):
+    raw = _raw(make_raw)
+    raw["edc/ae.csv"] = raw["edc/ae.csv"].assign(OUT2=["garbage", "garbage", "FATAL"])
+    steps = [
+        Step("AEOUT", "assign_ct", source="AEOUT", codelist="OUT"),
+        Step("AEOUT", "assign_ct", source="OUT2", codelist="OUT"),
+    ]
+    result = map_domain(raw, _mapping(steps), MapContext("AE", small_standards))
+    assert result.frame["AEOUT"].tolist() == ["RECOVERED/RESOLVED", "FATAL", "FATAL"]
+    assert len(result.findings) == 0  # 'garbage' sat in rows already filled

@@ -1,0 +1,95 @@
+import json
+
+import pandas as pd
+import pytest
+
+from sdtm.errors import InputError
+from sdtm.read.dataset_json import read_dataset_json
+
+COLUMNS = [
+    {"itemOID": "IT.DS.A", "name": "A", "label": "Text", "dataType": "string", "length": 3},
+    {"itemOID": "IT.DS.N", "name": "N", "label": "Count", "dataType": "integer"},
+    {"itemOID": "IT.DS.D", "name": "D", "label": "Amount", "dataType": "decimal"},
+]
+META = {
+    "datasetJSONCreationDateTime": "2025-01-01T00:00:00",
+    "datasetJSONVersion": "1.1.0",
+    "itemGroupOID": "IG.DS",
+    "records": 2,
+    "name": "DS",
+    "label": "Test Dataset",
+    "columns": COLUMNS,
+}
+EXPECTED = pd.DataFrame(
+    {"A": pd.Series(["abc", None], dtype=object), "N": [1.0, None], "D": [1.25, 3.0]}
+)
+
+
+def test_read_json(tmp_path):
+    path = tmp_path / "ds.json"
+    # Dataset-JSON 1.1 carries decimals as strings.
+    path.write_text(json.dumps({**META, "rows": [["abc", 1, "1.25"], [None, None, "3"]]}))
+    frame, metadata = read_dataset_json(path)
+    pd.testing.assert_frame_equal(frame, EXPECTED)
+    assert metadata["label"] == "Test Dataset"
+    assert "rows" not in metadata
+    assert frame.attrs == {
+        "source_file": "ds.json",
+        "dataset_label": "Test Dataset",
+        "labels": {"A": "Text", "N": "Count", "D": "Amount"},
+    }
+
+
+def test_read_ndjson(tmp_path):
+    path = tmp_path / "ds.ndjson"
+    lines = [META, ["abc", 1, "1.25"], [None, None, "3"]]
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    frame, metadata = read_dataset_json(path)
+    pd.testing.assert_frame_equal(frame, EXPECTED)
+    assert metadata["records"] == 2
+
+
+def test_read_empty_dataset_keeps_columns(tmp_path):
+    path = tmp_path / "ds.json"
+    path.write_text(json.dumps({**META, "records": 0, "rows": []}))
+    frame, _ = read_dataset_json(path)
+    assert frame.columns.tolist() == ["A", "N", "D"]
+    assert len(frame) == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"name": "DS", "columns": ', r"ds\.json: not valid JSON at line 1"),
+        ("[1, 2]", r"ds\.json: the top level is not a JSON object"),
+        ('{"name": "DS"}', r"ds\.json: no 'columns'"),
+        (
+            json.dumps({**META, "rows": [["abc", 1, "1"], ["x", 2]]}),
+            r"ds\.json: record 2 has 2 values; expected 3",
+        ),
+    ],
+    ids=["truncated", "not-object", "no-columns", "short-record"],
+)
+def test_read_bad_files_name_file_and_place(tmp_path, text, message):
+    path = tmp_path / "ds.json"
+    path.write_text(text)
+    with pytest.raises(InputError, match=message):
+        read_dataset_json(path)
+
+
+def test_sdtm_package_reads_a_folder_of_dataset_json(tmp_path):
+    from sdtm.read.sdtm_package import read_sdtm_package
+
+    rows = [["abc", 1, "1.25"], [None, None, "3"]]
+    (tmp_path / "ds.json").write_text(json.dumps({**META, "rows": rows}))
+    # The same dataset as NDJSON is ignored: .json wins.
+    (tmp_path / "ds.ndjson").write_text(json.dumps(META) + "\n" + json.dumps(["zzz", 9, "9"]))
+    (tmp_path / "xx.ndjson").write_text(
+        json.dumps({**META, "name": "XX", "records": 1}) + "\n" + json.dumps(["q", 2, "2"])
+    )
+    (tmp_path / "bad.json").write_text("{")
+    frames, findings = read_sdtm_package(tmp_path)
+    assert sorted(frames) == ["DS", "XX"]
+    pd.testing.assert_frame_equal(frames["DS"], EXPECTED)
+    assert frames["XX"]["A"].tolist() == ["q"]
+    assert findings.rows(["rule_id", "dataset", "source_file"]) == [["ST0017", "BAD", "bad.json"]]

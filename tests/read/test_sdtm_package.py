@@ -1,0 +1,92 @@
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pyreadstat
+import pytest
+
+from sdtm.errors import InputError
+from sdtm.read.sdtm_package import read_sdtm_dataset, read_sdtm_package
+
+TS_RIGHT_QUOTE_ROWS = [8, 28]  # TSVAL records of the pilot ts.xpt holding byte 0x92
+
+
+def test_pilot_ts_cp1252_byte_is_a_finding_not_a_crash(pilot_dir: Path) -> None:
+    frame, findings = read_sdtm_dataset(pilot_dir / "ts.xpt")
+    assert findings.rows(["rule_id", "severity", "source_file", "row", "variable"]) == [
+        ["ST0016", "warning", "ts.xpt", row, "TSVAL"] for row in TS_RIGHT_QUOTE_ROWS
+    ]
+    assert frame.loc[7, "TSVAL"] == "Patients with Probable Mild to Moderate Alzheimer’s Disease"
+    assert "read as cp1252 (requested utf-8)" in findings.rows(["message"])[0][0]
+    assert (len(frame), frame.attrs["source_file"]) == (48, "ts.xpt")
+    assert frame.attrs["labels"]["TSVAL"] == "Parameter Value"
+
+
+def test_stated_encoding_reads_without_fallback(pilot_dir: Path) -> None:
+    frame, findings = read_sdtm_dataset(pilot_dir / "ts.xpt", encoding="cp1252")
+    assert len(findings) == 0
+    assert frame.loc[27, "TSVAL"].endswith("Alzheimer’s Disease.")
+
+
+def test_utf8_text_is_decoded_as_utf8(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"STUDYID": ["S1"], "AETERM": ["Fièvre"]})
+    path = tmp_path / "ae.xpt"
+    pyreadstat.write_xport(frame, str(path), file_format_version=5, table_name="AE")
+    read, findings = read_sdtm_dataset(path)
+    assert (read.loc[0, "AETERM"], len(findings)) == ("Fièvre", 0)
+
+
+def test_corrupt_file_is_a_finding_and_others_are_still_read(
+    pilot_dir: Path, tmp_path: Path
+) -> None:
+    shutil.copy(pilot_dir / "ta.xpt", tmp_path / "ta.xpt")
+    (tmp_path / "xx.xpt").write_bytes(b"not a transport file" * 50)
+    (tmp_path / "notes.txt").write_text("ignored", encoding="utf-8")
+    frames, findings = read_sdtm_package(tmp_path)
+    assert sorted(frames) == ["TA"]
+    assert findings.rows(["rule_id", "severity", "dataset", "source_file"]) == [
+        ["ST0017", "error", "XX", "xx.xpt"]
+    ]
+    assert "cannot read the file (ReadstatError" in findings.rows(["message"])[0][0]
+
+
+@pytest.mark.parametrize(
+    ("keep", "records", "detail"),
+    [
+        (lambda size: size // 3 + 7, 90, "not a multiple of 80 bytes"),
+        (lambda size: 500, None, "ReadstatError: Unable to read from file"),
+    ],
+    ids=["cut-inside-data", "cut-inside-header"],
+)
+def test_truncated_file_is_a_finding(
+    pilot_dir: Path, tmp_path: Path, keep, records: int | None, detail: str
+) -> None:
+    data = (pilot_dir / "dm.xpt").read_bytes()
+    (tmp_path / "dm.xpt").write_bytes(data[: keep(len(data))])
+    frames, findings = read_sdtm_package(tmp_path)
+    assert findings.rows(["rule_id", "severity", "dataset"]) == [["ST0017", "error", "DM"]]
+    assert detail in findings.rows(["message"])[0][0]
+    assert (len(frames["DM"]) if "DM" in frames else None) == records
+
+
+def test_single_file_path(pilot_dir: Path) -> None:
+    frames, findings = read_sdtm_package(pilot_dir / "ta.xpt")
+    assert (sorted(frames), len(findings)) == (["TA"], 0)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda tmp: tmp / "missing", "no such file or folder"),
+        (lambda tmp: tmp, "no .xpt files in this folder"),
+    ],
+    ids=["missing", "empty-folder"],
+)
+def test_unusable_path_is_an_input_error(tmp_path: Path, make, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        read_sdtm_package(make(tmp_path))
+
+
+def test_unknown_encoding_is_an_input_error(pilot_dir: Path) -> None:
+    with pytest.raises(InputError, match="unknown encoding 'klingon'"):
+        read_sdtm_package(pilot_dir, encoding="klingon")

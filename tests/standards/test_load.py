@@ -1,0 +1,146 @@
+import shutil
+from pathlib import Path
+
+import pytest
+
+from sdtm.errors import StandardsError
+from sdtm.standards import Standards, available_ct_versions, load_standards
+
+STUDY_DOMAINS = [
+    "DM",
+    "EX",
+    "AE",
+    "FA",
+    "LB",
+    "PC",
+    "CM",
+    "DS",
+    "SUPPQUAL",
+    "RELREC",
+    "TA",
+    "TE",
+    "TV",
+    "SE",
+    "TS",
+    "PP",
+    "MH",
+    "SC",
+    "SV",
+    "VS",
+    "TI",
+]
+
+
+def test_load_standards_defaults_to_project_specs(standards: Standards) -> None:
+    assert (standards.sdtmig_version, standards.ct_version) == ("3.4", "2025-03-28")
+    assert sorted(standards.domains) == sorted(STUDY_DOMAINS)
+    assert standards.sources[0].startswith("SDTMIG 3.4: CDISC Library export")
+    assert standards.sources[1].startswith("CDISC SDTM CT 2025-03-28: NCI EVS")
+
+
+def test_load_standards_without_argument_finds_specs() -> None:
+    assert load_standards().ct_version == "2025-03-28"
+
+
+@pytest.mark.parametrize(
+    ("domain", "variable", "expected"),
+    [
+        ("AE", "AESEV", ("Severity/Intensity", "Char", "Perm", ("C66769",))),
+        ("DM", "SEX", ("Sex", "Char", "Req", ("C66731",))),
+        ("LB", "LBSTRESN", ("Numeric Result/Finding in Standard Units", "Num", "Exp", ())),
+        ("LB", "LBSTRESC", ("Character Result/Finding in Std Format", "Char", "Exp", ("C102580",))),
+        ("TS", "TSPARMCD", ("Trial Summary Parameter Short Name", "Char", "Req", ("C66738",))),
+    ],
+    ids=["AESEV", "SEX", "LBSTRESN", "LBSTRESC", "TSPARMCD"],
+)
+def test_variable_metadata_matches_sdtmig(
+    standards: Standards, domain: str, variable: str, expected: tuple
+) -> None:
+    spec = standards.domain(domain).variable(variable)
+    assert (spec.label, spec.data_type, spec.core, spec.codelists) == expected
+
+
+def test_ds_dsdecod_has_several_codelists(standards: Standards) -> None:
+    assert standards.domain("DS").variable("DSDECOD").codelists == ("C66727", "C114118", "C150811")
+
+
+def test_lbllodq_is_a_declared_model_addition_not_an_ig_variable(standards: Standards) -> None:
+    lb = standards.domain("LB")
+    assert lb.variable("LBLLOQ") is None
+    addition = lb.declared_variable("LBLLOQ")
+    assert (addition.data_type, addition.core, addition.model_variable) == ("Num", "Perm", "--LLOQ")
+    assert addition.order == len(lb.variables) + 1
+
+
+def test_supp_datasets_resolve_to_suppqual(standards: Standards) -> None:
+    assert standards.domain("suppae").name == "SUPPQUAL"
+    assert standards.domain("XX") is None
+
+
+def test_every_referenced_codelist_is_in_the_package(standards: Standards) -> None:
+    referenced = {
+        code
+        for domain in standards.domains.values()
+        for variable in domain.declared_variables
+        for code in variable.codelists
+    }
+    assert referenced - set(standards.codelists) == set()
+
+
+@pytest.mark.parametrize(
+    ("short_name", "code", "extensible", "member"),
+    [
+        ("NY", "C66742", False, "Y"),
+        ("AESEV", "C66769", False, "MODERATE"),
+        ("UNIT", "C71620", True, "ng/L"),
+        ("PKUNIT", "C85494", True, "DNA copies/ug"),
+        ("LBTESTCD", "C65047", True, "INTLK6"),
+        ("EPOCH", "C99079", True, "LONG-TERM FOLLOW-UP"),
+        ("LBSTRESC", "C102580", True, "NEGATIVE"),
+    ],
+    ids=["NY", "AESEV", "UNIT", "PKUNIT", "LBTESTCD", "EPOCH", "LBSTRESC"],
+)
+def test_codelists_carry_ct_2025_03_28_facts(
+    standards: Standards, short_name: str, code: str, extensible: bool, member: str
+) -> None:
+    codelist = standards.codelist_by_short_name(short_name)
+    assert (codelist.code, codelist.extensible) == (code, extensible)
+    assert member in codelist.submission_values
+
+
+def test_terms_have_synonyms_and_preferred_terms(standards: Standards) -> None:
+    term = standards.codelists["C66742"].term("U")
+    assert (term.code, term.synonyms, term.preferred_term) == (
+        "C17998",
+        ("U", "UNK", "Unknown"),
+        "Unknown",
+    )
+    assert term.definition.startswith("Not known")
+
+
+def test_unknown_ct_version_is_a_clear_error(repo_dir: Path) -> None:
+    with pytest.raises(
+        StandardsError, match=r"CT package 1999-01-01 not found .*available: 2025-03-28"
+    ):
+        load_standards(repo_dir / "specs", ct_version="1999-01-01")
+
+
+def test_missing_specs_folder_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(StandardsError, match="SDTMIG dataset index not found"):
+        load_standards(tmp_path)
+
+
+def test_newest_ct_package_is_the_default(repo_dir: Path, tmp_path: Path) -> None:
+    shutil.copytree(repo_dir / "specs" / "sdtmig-3.4", tmp_path / "sdtmig-3.4")
+    shutil.copytree(repo_dir / "specs" / "ct" / "2025-03-28", tmp_path / "ct" / "2025-03-28")
+    shutil.copytree(repo_dir / "specs" / "ct" / "2025-03-28", tmp_path / "ct" / "2025-09-26")
+    assert available_ct_versions(tmp_path) == ("2025-03-28", "2025-09-26")
+    assert load_standards(tmp_path).ct_version == "2025-09-26"
+    assert load_standards(tmp_path, ct_version="2025-03-28").ct_version == "2025-03-28"
+
+
+def test_malformed_domain_file_is_a_clear_error(repo_dir: Path, tmp_path: Path) -> None:
+    shutil.copytree(repo_dir / "specs" / "sdtmig-3.4", tmp_path / "sdtmig-3.4")
+    (tmp_path / "sdtmig-3.4" / "domains" / "AE.yaml").write_text("name: AE\n", encoding="utf-8")
+    with pytest.raises(StandardsError, match=r"AE.yaml: malformed domain file"):
+        load_standards(tmp_path)

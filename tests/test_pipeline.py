@@ -1,0 +1,134 @@
+"""run_study on a tiny literal study: count check, skips, unaccounted rows, lineage, outputs."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from sdtm import run_study
+from sdtm.errors import SpecError
+
+TINY = Path(__file__).resolve().parent / "mapping" / "fixtures" / "tiny"
+
+
+def _run(study, mapping, out=None, **options):
+    return run_study(
+        study, mapping, out, write=out is not None, validate=False, export=False, **options
+    )
+
+
+@pytest.fixture
+def tiny_copy(tmp_path):
+    study = tmp_path / "raw"
+    mapping = tmp_path / "tiny"
+    shutil.copytree(TINY / "raw", study)
+    shutil.copytree(TINY / "mappings" / "tiny", mapping)
+    return study, mapping
+
+
+def test_counts_rows_in_equal_mapped_plus_reported():
+    result = _run(TINY / "raw", TINY / "mappings" / "tiny")
+    assert result.counts.values.tolist() == [
+        ["edc/ae.csv", 4, 4, 0],
+        ["edc/dm.csv", 2, 2, 0],
+        ["edc/notes.csv", 1, 0, 1],  # skipped on purpose: MP0002
+    ]
+    notes = result.findings.frame
+    assert notes.loc[
+        notes["rule_id"] == "MP0002", ["source_file", "source_row"]
+    ].values.tolist() == [["edc/notes.csv", 2]]
+
+
+def test_a_raw_file_no_spec_mentions_is_reported_row_by_row(tiny_copy):
+    study, mapping = tiny_copy
+    (study / "edc" / "extra.csv").write_text("A,B\n1,2\n3,4\n", encoding="utf-8")
+    result = _run(study, mapping)
+    found = result.findings.frame
+    lost = found.loc[found["rule_id"] == "MP0001", ["source_file", "source_row", "severity"]]
+    assert lost.values.tolist() == [["edc/extra.csv", 2, "error"], ["edc/extra.csv", 3, "error"]]
+    counts = result.counts.set_index("file")
+    assert counts.loc["edc/extra.csv"].tolist() == [2, 0, 2]
+
+
+def test_rows_filtered_out_by_a_block_are_reported(tiny_copy):
+    study, mapping = tiny_copy
+    ae = mapping / "ae.yaml"
+    ae.write_text(
+        ae.read_text(encoding="utf-8").replace(
+            "file: edc/ae.csv\n", "file: edc/ae.csv\nwhere: {column: AEOUT, op: ne, value: FATAL}\n"
+        ),
+        encoding="utf-8",
+    )
+    result = _run(study, mapping)
+    found = result.findings.frame
+    assert found.loc[
+        found["rule_id"] == "MP0001", ["source_file", "source_row"]
+    ].values.tolist() == [["edc/ae.csv", 4]]
+    assert len(result.frames["AE"]) == 3
+
+
+def test_spec_problems_stop_the_run_with_every_location(tiny_copy):
+    study, mapping = tiny_copy
+    ae = mapping / "ae.yaml"
+    text = ae.read_text(encoding="utf-8").replace("source: AEPT", "source: AEPTX")
+    ae.write_text(text.replace("codelist: OUT", "codelist: OUTCOME"), encoding="utf-8")
+    with pytest.raises(SpecError) as error:
+        _run(study, mapping)
+    message = str(error.value)
+    assert "tiny/ae.yaml:8: column 'AEPTX' does not exist in edc/ae.csv" in message
+    assert "tiny/ae.yaml:9: AE.AEOUT: codelist 'OUTCOME' is not in CT package" in message
+
+
+def test_outputs_and_lineage_written(tmp_path):
+    out = tmp_path / "out"
+    result = _run(TINY / "raw", TINY / "mappings" / "tiny", out)
+    assert {"ae.csv", "dm.csv", "findings.json", "lineage.csv", "counts.csv"} <= {
+        p.name for p in out.iterdir()
+    }
+    lineage = result.lineage
+    ae = lineage.loc[lineage["DOMAIN"] == "AE"]
+    assert ae[["USUBJID", "SEQ", "_src_file", "_src_row"]].values.tolist() == [
+        ["TINY-01-001", 1, "edc/ae.csv", 3],  # UN JAN 2024 sorts first
+        ["TINY-01-001", 2, "edc/ae.csv", 2],
+        ["TINY-01-002", 1, "edc/ae.csv", 4],
+        ["TINY-01-003", 1, "edc/ae.csv", 5],
+    ]
+
+
+def test_mapped_values_and_findings_of_the_tiny_study():
+    result = _run(TINY / "raw", TINY / "mappings" / "tiny")
+    ae = result.frames["AE"].sort_values(["USUBJID", "AESEQ"])
+    # partial precision kept; the impossible date 31 FEB is not submitted
+    assert ae["AESTDTC"].astype(object).where(ae["AESTDTC"].notna(), None).tolist() == [
+        "2024-01",
+        "2024-03-12T14",
+        None,
+        "2024-04-01",
+    ]
+    rows = result.findings.rows(["rule_id", "source_file", "source_row", "variable", "value"])
+    assert ["MP0010", "edc/ae.csv", 3, "AEOUT", "RESOLVED"] in rows
+    assert ["RD0102", "edc/ae.csv", 4, "AESTDAT", "31 FEB 2024"] in rows
+    assert ["MP0013", "edc/ae.csv", 5, "USUBJID", "TINY-01-003"] in rows
+
+
+def test_derivations_without_their_inputs_are_skipped_with_a_notice():
+    result = _run(TINY / "raw", TINY / "mappings" / "tiny")
+    found = result.findings.frame
+    skipped = found.loc[found["rule_id"] == "MP0004", ["severity", "dataset"]].values.tolist()
+    # the tiny study has no informed consent date and no exposure: no AGE, no study days
+    assert ["notice", "DM"] in skipped
+    assert ["notice", "AE"] in skipped
+
+
+def test_a_failing_derivation_becomes_an_mp0003_finding():
+    from sdtm.pipeline import _Derivation
+
+    run = _Derivation({})
+
+    def broken():
+        raise ValueError("boom")
+
+    assert run.apply("LB", "derive_something", broken) is None
+    table = run.findings[0]
+    assert table.rows(["rule_id", "severity", "dataset"]) == [["MP0003", "error", "LB"]]
+    assert "derive_something could not run (ValueError: boom)" in table.frame["message"][0]
