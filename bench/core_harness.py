@@ -66,7 +66,7 @@ def main() -> None:
         rule = dict(rules[rule_id])
         try:
             results = engine.validate_single_rule(rule)
-        except Exception as error:  # noqa: BLE001 - report and go on, like CORE's pool
+        except Exception as error:  # report and go on, as CORE's process pool does
             status[f"exception:{type(error).__name__}"] += 1
             continue
         count = 0

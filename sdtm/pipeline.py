@@ -30,10 +30,10 @@ from sdtm.derive.design import (
     Visit,
 )
 from sdtm.derive.results import ResultStandards, StandardUnit, UnitConversion
-from sdtm.errors import MappingError, SdtmError, SpecError
+from sdtm.errors import InputError, MappingError, SdtmError, SpecError
 from sdtm.findings import FindingsTable, Severity, Stage
 from sdtm.mapping.algorithms import SRC_FILE, SRC_ID, SRC_ROW, MapContext
-from sdtm.mapping.check import check_raw_columns, check_spec
+from sdtm.mapping.check import check_raw_columns, check_spec, missing_raw_columns
 from sdtm.mapping.engine import (
     LINK_PREFIX,
     REC,
@@ -46,7 +46,7 @@ from sdtm.mapping.load_yaml import read_yaml_spec
 from sdtm.mapping.problems import raise_if_problems
 from sdtm.mapping.relations import build_relrec_frame, build_supp_frame
 from sdtm.mapping.spec import MappingSpec
-from sdtm.read.raw import RawFile, list_raw_files, read_raw_files
+from sdtm.read.raw import RawFile, add_missing_columns, list_raw_files, read_raw_files
 from sdtm.standards import Standards, load_standards
 
 DEFAULT_STUDY_DIR = Path("sample_data") / "cart-psca-001"
@@ -350,17 +350,35 @@ def run_study(
     _say(progress, "loading standards")
     standards = load_standards(specs_dir or default_specs_dir(), ct_version)
 
+    if not study_dir.is_dir():
+        hint = (
+            " (the default is the bundled study: run from the repository root, or pass STUDY_DIR)"
+            if study_dir == DEFAULT_STUDY_DIR
+            else ""
+        )
+        raise InputError(f"study folder not found: {study_dir}{hint}")
+    if not mapping_dir.is_dir():
+        raise InputError(f"mapping folder not found: {mapping_dir} (pass --mapping DIR)")
     _say(progress, f"reading raw files in {study_dir}")
     raw = read_raw_files(study_dir, list_raw_files(study_dir))
     findings = [f.findings for f in raw.values()]
 
     _say(progress, f"loading mapping spec {mapping_dir}")
-    spec = load_mapping(mapping_dir, standards, raw)
+    spec = load_mapping(mapping_dir, standards)
     for path in spec.raw_files:
         if path not in raw:
             raw |= read_raw_files(study_dir, [path])
             findings.append(raw[path].findings)
     frames_in = {path: f.frame for path, f in raw.items() if f.frame is not None}
+    # Columns the spec reads that a transfer lacks: data findings, values missing (RD0007).
+    columns = {path: f.columns for path, f in raw.items() if f.frame is not None}
+    lacking: dict[str, dict[str, str]] = {}
+    for item in missing_raw_columns(spec, columns):
+        if item.column is not None:
+            lacking.setdefault(item.file, {}).setdefault(item.column, str(item.location))
+    for path, needed in lacking.items():
+        frames_in[path], found = add_missing_columns(raw[path], needed)
+        findings.append(found)
 
     _say(progress, "mapping")
     context_synonyms = dict(spec.synonyms)
@@ -441,12 +459,17 @@ def run_study(
     if write:
         _say(progress, f"exporting to {out_dir}")
         created = creation_datetime or datetime.now(UTC).replace(microsecond=0)
+        # Outputs of an earlier run must not pass for this run's (e.g. an old ae.xpt when AE
+        # cannot be exported now).
+        for name in final:
+            for suffix in (".xpt", ".csv"):
+                (out_dir / f"{name.lower()}{suffix}").unlink(missing_ok=True)
         export_findings, exported = (
             _export(final, standards, out_dir, spec, created)
             if export
             else (FindingsTable(), False)
         )
-        table = table + export_findings
+        table = table + _locate(export_findings, provenance)
         if not exported:
             notes.append("datasets written as CSV (export to XPT/Define-XML not available)")
         # Datasets the exporter could not write as XPT (findings say why) are still delivered
@@ -1115,6 +1138,19 @@ def _define_metadata(spec: MappingSpec) -> Any:
                         comment=f"{block.file}: {columns}",
                     )
                 origins.setdefault((name, step.target), origin)
+    # SUPPAE.AETRTEM is derived by the pipeline, not mapped: its method is stated here.
+    origins.setdefault(
+        ("SUPPAE", "AETRTEM"),
+        VariableOrigin(
+            "SUPPAE",
+            "AETRTEM",
+            "Derived",
+            method_id="AETRTEM",
+            method_text="Y when AESTDTC is on or after DM.RFXSTDTC (first dose of any study "
+            "treatment, here the first lymphodepletion dose), compared at their common "
+            "precision; N when it starts before, and for subjects never dosed.",
+        ),
+    )
     study = StudyInfo(
         study_oid=spec.studyid or spec.study,
         name=spec.studyid or spec.study,

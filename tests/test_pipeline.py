@@ -70,13 +70,33 @@ def test_rows_filtered_out_by_a_block_are_reported(tiny_copy):
 def test_spec_problems_stop_the_run_with_every_location(tiny_copy):
     study, mapping = tiny_copy
     ae = mapping / "ae.yaml"
-    text = ae.read_text(encoding="utf-8").replace("source: AEPT", "source: AEPTX")
+    text = ae.read_text(encoding="utf-8").replace(
+        "algorithm: assign_no_ct, source: AEPT", "algorithm: assign_nothing, source: AEPT"
+    )
     ae.write_text(text.replace("codelist: OUT", "codelist: OUTCOME"), encoding="utf-8")
-    with pytest.raises(SpecError) as error:
+    with pytest.raises(SpecError, match=r"2 problem\(s\)") as error:
         _run(study, mapping)
     message = str(error.value)
-    assert "tiny/ae.yaml:8: column 'AEPTX' does not exist in edc/ae.csv" in message
+    assert "tiny/ae.yaml:8: AE.AEDECOD: unknown algorithm 'assign_nothing'" in message
     assert "tiny/ae.yaml:9: AE.AEOUT: codelist 'OUTCOME' is not in CT package" in message
+
+
+def test_a_column_missing_from_a_transfer_is_a_finding_and_the_run_goes_on(tiny_copy):
+    study, mapping = tiny_copy
+    ae = study / "edc" / "ae.csv"
+    lines = ae.read_text(encoding="utf-8").splitlines()
+    # drop the AEPT column (5th field) from header and rows
+    ae.write_text(
+        "\n".join(",".join(line.split(",")[:4] + line.split(",")[5:]) for line in lines) + "\n",
+        encoding="utf-8",
+    )
+    result = _run(study, mapping)
+    found = result.findings.rows(["rule_id", "source_file", "source_row", "variable"])
+    assert ["RD0007", "edc/ae.csv", 1, "AEPT"] in found
+    message = result.findings.frame.query("rule_id == 'RD0007'")["message"].iloc[0]
+    assert "tiny/ae.yaml:8" in message
+    assert result.frames["AE"]["AEDECOD"].isna().all()
+    assert len(result.frames["AE"]) == 4
 
 
 def test_outputs_and_lineage_written(tmp_path):

@@ -12,9 +12,9 @@ from rich.console import Console
 from sdtm.config import default_specs_dir
 from sdtm.errors import InputError
 from sdtm.export.define_metadata import DefineMetadata, StudyInfo
-from sdtm.export.source import read_export_source
 from sdtm.export.submission import FORMATS, ExportSettings, export_submission
 from sdtm.findings import FindingsTable, Severity
+from sdtm.read.sdtm_package import read_sdtm_package
 from sdtm.standards import load_standards
 
 _WHAT = {"xpt": ("xpt",), "define": ("define",), "dataset-json": ("dataset-json",), "all": FORMATS}
@@ -134,7 +134,7 @@ def register(app: click.Group) -> None:
             )
         specs = specs_dir or default_specs_dir()
         standards = load_standards(specs, ct_version)
-        frames, read_findings = read_export_source(src_dir, encoding=encoding)
+        frames, read_findings = read_sdtm_package(src_dir, encoding=encoding)
         if study_oid is None:
             studies = {
                 str(v) for f in frames.values() if "STUDYID" in f for v in f["STUDYID"].dropna()

@@ -33,6 +33,21 @@ def render_summary(result: RunResult, console: Console) -> None:
     for name in sorted(result.frames):
         datasets.add_row(name, str(len(result.frames[name])))
     console.print(datasets)
+    frame = result.findings.frame
+    open_findings = frame.loc[~frame["waived"] & frame["severity"].isin(["error", "warning"])]
+    if len(open_findings):
+        by_rule = (
+            open_findings.groupby(["severity", "rule_id", "rule_name"], dropna=False)
+            .size()
+            .reset_index(name="count")
+            .sort_values(["severity", "count"], ascending=[True, False], kind="mergesort")
+        )
+        rules = Table(title="Errors and warnings by rule", title_justify="left")
+        for column in ("severity", "rule", "name", "count"):
+            rules.add_column(column, justify="right" if column == "count" else "left")
+        for row in by_rule.itertuples(index=False):
+            rules.add_row(row.severity, row.rule_id, str(row.rule_name or ""), str(row.count))
+        console.print(rules)
     by_severity = result.findings.count_by_severity()
     console.print(
         "Findings: "

@@ -10,10 +10,13 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from sdtm.export.report import write_report
 from sdtm.findings import FindingsTable, Severity
 from sdtm.read.sdtm_package import read_sdtm_package
 from sdtm.standards import load_standards
-from sdtm.validate.package import standards_info, tool_info, validate_frames
+from sdtm.validate.package import standards_info, tool_info, validate_package
+from sdtm.validate.registry import build_registry
+from sdtm.validate.waivers import load_waivers
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -63,16 +66,31 @@ def register(app: click.Group) -> None:
     @click.option(
         "--format",
         "output_format",
-        type=click.Choice(["text", "json"]),
+        type=click.Choice(["text", "json", "csv", "xlsx", "junit"]),
         default="text",
         show_default=True,
-        help="text: grouped table on the terminal; json: the findings document.",
+        help="text: grouped table on the terminal; json: the findings document; csv, xlsx "
+        "(a sheet per severity and a Rules sheet), junit (a test case per rule and dataset).",
     )
     @click.option(
         "--output",
         type=click.Path(dir_okay=False, path_type=Path),
         default=None,
-        help="File for --format json (default: standard output).",
+        help="File for --format json (default: standard output); required for csv, xlsx, junit.",
+    )
+    @click.option(
+        "--waivers",
+        "waivers_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Waivers file (mappings/<study>/waivers.yaml): covered findings are kept, "
+        "marked waived, and do not count for --fail-on.",
+    )
+    @click.option(
+        "--select",
+        multiple=True,
+        help="Run only these cross-dataset rule ids or prefixes (repeatable; a rule that is off "
+        "by default runs when named in full, e.g. --select XR0009).",
     )
     @click.option(
         "--fail-on",
@@ -104,24 +122,43 @@ def register(app: click.Group) -> None:
         ct_version: str | None,
         specs_dir: Path | None,
         encoding: str,
+        waivers_file: Path | None,
+        select: tuple[str, ...],
     ) -> int:
         """Validate the SDTM datasets (.xpt) in PATH (a folder or one file).
 
         Exit codes: 0 no findings at or above --fail-on, 1 such findings, 2 usage or input
         error.
         """
+        if output_format in ("csv", "xlsx", "junit") and output is None:
+            raise click.UsageError(f"--format {output_format} needs --output FILE")
         standards = load_standards(specs_dir, ct_version)
+        registry = build_registry(specs_dir / "rules" if specs_dir else None)
+        waivers = load_waivers(waivers_file) if waivers_file is not None else ()
         frames, read_findings = read_sdtm_package(path, encoding=encoding)
-        findings = read_findings + validate_frames(frames, standards)
+        findings = read_findings + validate_package(
+            frames, standards, registry=registry, waivers=waivers, select=select or None
+        )
         level = Severity(fail_on)
         document_args = {"tool": tool_info(), "standards": standards_info(standards)}
-        if output_format == "json":
-            if output is not None:
-                findings.write_json(output, **document_args)
-                Console(stderr=True).print(f"wrote {len(findings)} findings to {output}")
-            else:
-                document = findings.to_json_document(**document_args)
-                sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+        ran = registry.check_rules(select=select or None)
+        reported = {rule.id for rule in ran} | set(findings.frame["rule_id"].dropna())
+        rules = [registry.rules[i] for i in sorted(reported) if i in registry.rules]
+        if output is not None and output_format != "text":
+            write_report(
+                findings,
+                output_format,
+                output,
+                rules=rules,
+                datasets=sorted(frames),
+                fail_on=level,
+                **document_args,
+            )
+            Console(stderr=True).print(f"wrote {len(findings)} findings to {output}")
+        elif output_format == "json":
+            document = findings.to_json_document(**document_args)
+            document["rules"] = [{"id": r.id, "name": r.name} for r in rules]
+            sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
         else:
             console = Console(width=max(Console().width, 160))
             summary = ", ".join(f"{name} ({len(frame)})" for name, frame in sorted(frames.items()))

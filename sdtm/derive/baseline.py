@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from sdtm.derive.dates import compute_dtc_compare, compute_dtc_precision
+from sdtm.derive.dates import DatePrecision, compute_dtc_compare, compute_dtc_precision
 from sdtm.derive.result import DeriveResult, DeriveRule, require_columns, row_findings, where_label
 from sdtm.findings import FindingsTable, Severity
 
@@ -41,7 +41,7 @@ def derive_last_obs_before_exposure_flag(
 
     Rules for dates (brief 2.1):
     - a result dated before RFXSTDTC at the common precision is a candidate; one with exactly
-      the same date/time as RFXSTDTC is too (the sample was taken at dosing, before it);
+      the same date and time (to the minute) as RFXSTDTC is too (taken at dosing, before it);
     - a result on the first-dose date whose time (or RFXSTDTC's time) is unknown is a
       candidate only when ``tpt_var`` matches ``predose_pattern`` (e.g. ``PRE-DOSE``);
       otherwise it is skipped with finding MP0550;
@@ -87,7 +87,10 @@ def derive_last_obs_before_exposure_flag(
     ref = df["USUBJID"].map(dm.drop_duplicates("USUBJID").set_index("USUBJID")[ref_var])
     dtc = df[source_var]
     cmp = compute_dtc_compare(dtc, ref)
-    same_precision = compute_dtc_precision(dtc) == compute_dtc_precision(ref)
+    precision = compute_dtc_precision(dtc)
+    # Only an identical time to the minute is "at dosing"; two equal dates (or hours) say
+    # nothing about which came first.
+    exact = (precision == compute_dtc_precision(ref)) & (precision >= DatePrecision.MINUTE)
     stresc = df[stresc_var].astype("string").str.strip()
     has_value = (stresc.notna() & (stresc != "")).fillna(False)
     predose = (
@@ -95,8 +98,8 @@ def derive_last_obs_before_exposure_flag(
         if tpt_var is not None and tpt_var in df.columns
         else pd.Series(False, index=df.index)
     ).fillna(False)
-    before = ((cmp < 0) | ((cmp == 0) & same_precision)).fillna(False).astype(bool)
-    unknown_time = ((cmp == 0) & ~same_precision).fillna(False).astype(bool)
+    before = ((cmp < 0) | ((cmp == 0) & exact)).fillna(False).astype(bool)
+    unknown_time = ((cmp == 0) & ~exact).fillna(False).astype(bool)
     candidate = has_value & (before | (unknown_time & predose))
 
     tie_break = [name for name in _PROVENANCE if name in df.columns]

@@ -18,6 +18,49 @@ RULE_IDS: tuple[str, ...] = (UNSCHEDULED_NOT_NUMBERED.id, VISIT_NOT_IN_PLAN.id)
 _MAX_UNSCHEDULED = 99
 
 
+def _previous_planned(days: pd.Series, dated: pd.DataFrame) -> tuple[np.ndarray, pd.Series]:
+    """Return (position in ``dated``, VISITNUM) of the planned visit on or before each day.
+
+    The previous planned visit is the one with the greatest VISITDY on or before the day;
+    position -1 means the day is before every planned visit.
+    """
+    position = np.searchsorted(dated["VISITDY"].to_numpy(dtype="float64"), days, side="right") - 1
+    previous = pd.Series(
+        dated["VISITNUM"].to_numpy()[np.clip(position, 0, None)] if len(dated) else np.nan,
+        index=days.index,
+        dtype="float64",
+    ).where(pd.Series(position >= 0, index=days.index))
+    return position, previous
+
+
+def collect_unscheduled_dates(sources: Sequence[tuple[pd.DataFrame, str, str]]) -> pd.DataFrame:
+    """Gather the unscheduled (null VISITNUM) dates of several domains for ``derive_visit``.
+
+    Args:
+        sources: ``(frame, dy_var, source_var)`` per domain, e.g. ``((lb, "LBDY", "LBDTC"),
+            (pc, "PCDY", "PCDTC"))``; each frame needs ``USUBJID`` and ``VISITNUM``.
+
+    Returns:
+        Frame with ``USUBJID``, ``DY``, ``DTC``: one row per unscheduled record.
+    """
+    pieces = []
+    for frame, dy_var, source_var in sources:
+        require_columns(frame, ("USUBJID", "VISITNUM", dy_var, source_var), "unscheduled dates")
+        unscheduled = pd.to_numeric(frame["VISITNUM"], errors="coerce").isna()
+        pieces.append(
+            pd.DataFrame(
+                {
+                    "USUBJID": frame.loc[unscheduled, "USUBJID"].astype("string"),
+                    "DY": pd.to_numeric(frame.loc[unscheduled, dy_var], errors="coerce"),
+                    "DTC": frame.loc[unscheduled, source_var].astype("string"),
+                }
+            )
+        )
+    if not pieces:
+        return pd.DataFrame({"USUBJID": [], "DY": [], "DTC": []})
+    return pd.concat(pieces, ignore_index=True)
+
+
 def derive_visit(
     df: pd.DataFrame,
     visits: Sequence[Visit],
@@ -25,6 +68,7 @@ def derive_visit(
     dy_var: str,
     source_var: str,
     dataset: str | None = None,
+    study_dates: pd.DataFrame | None = None,
 ) -> DeriveResult:
     """Set VISIT and VISITDY from the visit map and number unscheduled visits.
 
@@ -36,6 +80,10 @@ def derive_visit(
     calendar date within the subject), VISIT ``UNSCHEDULED 11.01`` and a null VISITDY
     (P21 SD1019). The study day must be derived first (``derive_study_day``).
 
+    Numbering per domain would give the same unscheduled VISITNUM to different dates in two
+    domains; pass ``study_dates`` (``collect_unscheduled_dates`` over all domains) so every
+    domain numbers the subject's unscheduled dates the same way.
+
     Findings: MP0530 when an unscheduled row cannot be numbered (no study day, a day before
     the first planned visit, or more than 99 unscheduled dates after one visit); MP0531 when a
     VISITNUM is not in the visit map (VISIT/VISITDY left null).
@@ -46,6 +94,8 @@ def derive_visit(
         dy_var: Study day variable, e.g. ``LBDY``.
         source_var: Date variable, e.g. ``LBDTC`` (its calendar date groups unscheduled rows).
         dataset: Dataset name for findings.
+        study_dates: Unscheduled dates of all domains (``USUBJID``, ``DY``, ``DTC``); the
+            frame's own unscheduled rows are always included.
 
     Returns:
         ``DeriveResult``: ``df`` with ``VISITNUM`` filled for unscheduled rows and ``VISIT``,
@@ -63,24 +113,39 @@ def derive_visit(
     visitdy = visitnum.map(plan.set_index("VISITNUM")["VISITDY"]).astype("Int64")
     not_in_plan = planned & ~visitnum.isin(plan["VISITNUM"])
 
-    # Previous planned visit of each unscheduled row: greatest VISITDY on or before its day.
     dated = plan[plan["VISITDY"].notna()].sort_values(["VISITDY", "VISITNUM"], kind="mergesort")
     days = pd.to_numeric(df[dy_var], errors="coerce").astype("float64")
-    position = np.searchsorted(dated["VISITDY"].to_numpy(dtype="float64"), days, side="right") - 1
+    position, previous = _previous_planned(days, dated)
     has_previous = (~planned) & days.notna() & (position >= 0)
-    previous = pd.Series(
-        dated["VISITNUM"].to_numpy()[np.clip(position, 0, None)] if len(dated) else np.nan,
-        index=df.index,
-        dtype="float64",
-    ).where(has_previous)
-    calendar_date = df[source_var].astype("string").str.slice(0, 10)
-    keys = pd.DataFrame(
-        {"USUBJID": df["USUBJID"], "previous": previous, "date": calendar_date}
-    ).where(has_previous)
+    previous = previous.where(has_previous)
+    own = pd.DataFrame(
+        {
+            "USUBJID": df["USUBJID"].astype("string"),
+            "previous": previous,
+            "date": df[source_var].astype("string").str.slice(0, 10),
+        }
+    )[has_previous]
+    pool = [own]
+    if study_dates is not None:
+        require_columns(study_dates, ("USUBJID", "DY", "DTC"), "derive_visit study_dates")
+        other_days = pd.to_numeric(study_dates["DY"], errors="coerce").astype("float64")
+        other_position, other_previous = _previous_planned(other_days, dated)
+        usable = other_days.notna() & (other_position >= 0)
+        pool.append(
+            pd.DataFrame(
+                {
+                    "USUBJID": study_dates["USUBJID"].astype("string"),
+                    "previous": other_previous,
+                    "date": study_dates["DTC"].astype("string").str.slice(0, 10),
+                }
+            )[usable]
+        )
+    dates = pd.concat(pool, ignore_index=True).drop_duplicates()
+    dates["rank"] = dates.groupby(["USUBJID", "previous"], sort=False)["date"].rank(method="dense")
     rank = (
-        keys[has_previous]
-        .groupby(["USUBJID", "previous"], sort=False)["date"]
-        .rank(method="dense")
+        own.reset_index(names="_row")
+        .merge(dates, on=["USUBJID", "previous", "date"], how="left")
+        .set_index("_row")["rank"]
         .reindex(df.index)
     )
     numbered = has_previous & (rank <= _MAX_UNSCHEDULED)

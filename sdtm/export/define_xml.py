@@ -35,7 +35,7 @@ from lxml import etree
 
 from sdtm.export.dataset_json import iso_datetime, item_group_oid, item_oid
 from sdtm.export.define_metadata import DefineMetadata, VariableOrigin
-from sdtm.export.metadata import ColumnMeta, PreparedDataset
+from sdtm.export.metadata import ColumnMeta, PreparedDataset, utf8_lengths
 from sdtm.export.rules import make_finding
 from sdtm.export.xpt import xpt_file_name
 from sdtm.findings import FindingsTable
@@ -144,7 +144,7 @@ def _item_for(
         significant = digits if data_type == "float" else None
     else:
         present = values.dropna().astype("string")
-        length = max(1, int(present.str.encode("utf-8").str.len().max())) if len(present) else 1
+        length = max(1, int(utf8_lengths(present).max())) if len(present) else 1
         data_type = _define_type(column)
         significant = None
     return _Item(

@@ -117,6 +117,21 @@ def find_domain_spec(name: str, frame: pd.DataFrame, standards: Standards) -> Do
     return None
 
 
+def utf8_lengths(values: pd.Series) -> pd.Series:
+    """Return the UTF-8 byte length of each text value (missing stays missing).
+
+    Character counts equal byte counts for ASCII text, so only values holding other characters
+    are encoded; that keeps the common case vectorized.
+    """
+    text = values.astype("string")
+    lengths = text.str.len()
+    wide = text.str.contains(r"[^\x00-\x7f]", regex=True).fillna(False)
+    if wide.any():
+        lengths = lengths.astype("Int64")
+        lengths[wide] = text[wide].str.encode("utf-8").str.len().astype("Int64")
+    return lengths
+
+
 def _char_values(series: pd.Series) -> pd.Series:
     """Return ``series`` as object dtype holding str or None (blank text counts as missing)."""
     text = series.astype("string")
@@ -268,7 +283,7 @@ def prepare_dataset(name: str, frame: pd.DataFrame, standards: Standards) -> Pre
             values = pd.Series(values, dtype="object").reset_index(drop=True)
             prepared[column] = values
             present = values.dropna()
-            byte_lengths = present.astype("string").str.encode("utf-8").str.len()
+            byte_lengths = utf8_lengths(present)
             length = max(1, int(byte_lengths.max())) if len(present) else 1
             integer = False
         label = variable.label if variable is not None else column_labels.get(column, "")

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from sdtm.errors import ExportError
+from sdtm.config import default_specs_dir
+from sdtm.errors import ExportError, StandardsError
 from sdtm.export.dataset_json import write_dataset_json
 from sdtm.export.define_metadata import DefineMetadata
 from sdtm.export.define_xml import (
@@ -35,7 +36,7 @@ from sdtm.export.define_xml import (
 )
 from sdtm.export.metadata import PreparedDataset, prepare_dataset
 from sdtm.export.rules import make_finding
-from sdtm.export.xpt import MAX_FILE_BYTES, write_xpt
+from sdtm.export.xpt import MAX_FILE_BYTES, write_xpt, xpt_file_name
 from sdtm.findings import FindingsTable, Severity
 from sdtm.standards.model import Standards
 
@@ -57,6 +58,19 @@ class ExportSettings:
     structural checks always run)."""
     max_xpt_bytes: int = MAX_FILE_BYTES
     """Size over which an XPT file must be split (FDA TCG: 5 GB)."""
+
+
+def default_export_settings() -> ExportSettings:
+    """Return settings that validate Dataset-JSON with the schemas bundled under ``specs/``.
+
+    The Define-XML XSD is not bundled, so define.xml gets only the structural checks unless a
+    schema folder is given.
+    """
+    try:
+        schema_dir = default_specs_dir() / "dataset-json-1.1"
+    except StandardsError:
+        return ExportSettings()
+    return ExportSettings(dataset_json_schema_dir=schema_dir if schema_dir.is_dir() else None)
 
 
 def _sha256(path: Path) -> str:
@@ -98,15 +112,27 @@ def write_manifest(
     return target
 
 
-def _not_written(dataset: str, what: str, findings: FindingsTable) -> FindingsTable:
+def _not_written(dataset: str, what: str, findings: FindingsTable, stale: Path) -> FindingsTable:
+    """Report that a file was not written; remove an older one of that name.
+
+    A file left from an earlier run would sit next to a define.xml that no longer matches it and
+    could be submitted by mistake, so it is removed (and the finding says so).
+    """
     errors = findings.at_or_above(Severity.ERROR)
     rules = ", ".join(sorted(set(errors.frame["rule_id"])))
+    removed = ""
+    if stale.is_file():
+        try:
+            stale.unlink()
+        except OSError as error:
+            raise ExportError(f"cannot remove the outdated {stale}: {error}") from error
+        removed = f"; the older {stale.name} of an earlier run was removed"
     return FindingsTable.from_findings(
         [
             make_finding(
                 "XP0024",
                 f"{dataset}: {what} not written because of {len(errors)} error finding(s) "
-                f"({rules})",
+                f"({rules}){removed}",
                 dataset=dataset,
                 value=what,
             )
@@ -137,7 +163,8 @@ def export_submission(
         creation_datetime: Stamped into every file instead of the clock (e.g. from a study
             setting or ``SOURCE_DATE_EPOCH``).
         formats: Any of ``FORMATS``.
-        settings: Schema folders and the XPT size limit.
+        settings: Schema folders and the XPT size limit; ``None`` takes
+            ``default_export_settings()``.
 
     Returns:
         All findings of the export. A dataset with error findings is not written in the
@@ -150,7 +177,7 @@ def export_submission(
     unknown = sorted(set(formats) - set(FORMATS))
     if unknown:
         raise ExportError(f"unknown export format(s) {unknown}; choose from {list(FORMATS)}")
-    settings = settings or ExportSettings()
+    settings = settings or default_export_settings()
     metadata = define_metadata or DefineMetadata()
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -172,7 +199,8 @@ def export_submission(
             )
             tables.append(result.findings)
             if result.path is None:
-                tables.append(_not_written(name, "XPT", result.findings))
+                stale = out_dir / xpt_file_name(name)
+                tables.append(_not_written(name, "XPT", result.findings, stale))
             else:
                 written[result.path] = dataset.meta.records
         else:
@@ -181,9 +209,10 @@ def export_submission(
             for ndjson, folder in ((False, "json"), (True, "ndjson")):
                 target_dir = out_dir / folder
                 target_dir.mkdir(exist_ok=True)
+                stale = target_dir / f"{name.lower()}.{folder}"
                 own_errors = dataset.findings.at_or_above(Severity.ERROR)
                 if len(own_errors):
-                    tables.append(_not_written(name, folder, own_errors))
+                    tables.append(_not_written(name, folder, own_errors, stale))
                     continue
                 path, found = write_dataset_json(
                     dataset,
@@ -196,7 +225,7 @@ def export_submission(
                 )
                 tables.append(found)
                 if path is None:
-                    tables.append(_not_written(name, folder, found))
+                    tables.append(_not_written(name, folder, found, stale))
                 else:
                     written[path] = dataset.meta.records
     if "define" in formats and prepared:

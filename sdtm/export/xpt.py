@@ -34,7 +34,7 @@ import pandas as pd
 import pyreadstat
 
 from sdtm.errors import ExportError
-from sdtm.export.metadata import PreparedDataset
+from sdtm.export.metadata import PreparedDataset, utf8_lengths
 from sdtm.export.rules import findings_frame, make_finding
 from sdtm.findings import FindingsTable, Severity
 
@@ -60,6 +60,10 @@ MAX_FILE_BYTES = 5 * 1024**3
 """FDA TCG: datasets over 5 GB are split."""
 IBM_MAX = (1.0 - 16.0**-14) * 16.0**63
 """Largest magnitude an IBM System/360 double (the XPT v5 number format) can hold."""
+WRITABLE_MAX = 2.0**249
+"""Magnitudes from here on overflow in ReadStat's IEEE-to-IBM conversion (pyreadstat 1.3.7 writes
+the largest IBM number, which reads back as infinity), although the format goes up to
+``IBM_MAX``; found by a test that writes and reads back values around the limit."""
 IBM_MIN = 16.0**-65
 """Smallest non-zero magnitude an IBM double can hold (normalised)."""
 
@@ -204,7 +208,7 @@ def preflight_xpt(
         values = prepared.frame[column.name]
         if column.data_type == "Char":
             text = values.astype("string")
-            byte_lengths = text.str.encode("utf-8").str.len()
+            byte_lengths = utf8_lengths(text)
             long_values = (byte_lengths > MAX_VALUE_BYTES).fillna(False)
             if long_values.any():
                 message = (
@@ -235,9 +239,9 @@ def preflight_xpt(
         else:
             numbers = values.astype("float64")
             size = numbers.abs()
-            bad = (np.isinf(numbers) | (size > IBM_MAX) | ((size > 0) & (size < IBM_MIN))).fillna(
-                False
-            )
+            bad = (
+                np.isinf(numbers) | (size >= WRITABLE_MAX) | ((size > 0) & (size < IBM_MIN))
+            ).fillna(False)
             if bad.any():
                 tables.append(
                     findings_frame(
@@ -246,8 +250,8 @@ def preflight_xpt(
                             prepared,
                             column.name,
                             bad,
-                            f": number cannot be stored as an IBM double (range {IBM_MIN:.3g} "
-                            f"to {IBM_MAX:.3g}, no infinity)",
+                            f": number cannot be stored as an IBM double (magnitude from "
+                            f"{IBM_MIN:.4g} to below {WRITABLE_MAX:.4g}, no infinity)",
                         ),
                     )
                 )
@@ -288,6 +292,31 @@ def patch_header_datetimes(path: Path, moment: datetime) -> None:
             handle.write(stamp)
 
 
+def _value_differences(prepared: PreparedDataset, frame: pd.DataFrame) -> list[str]:
+    """Return one text per variable whose values read back differ from the prepared ones."""
+    problems = []
+    for column in prepared.meta.columns:
+        meant = prepared.frame[column.name]
+        got = frame[column.name]
+        if column.data_type == "Num":
+            same = np.isclose(
+                got.to_numpy(dtype="float64"),
+                meant.to_numpy(dtype="float64"),
+                rtol=0,
+                atol=0,
+                equal_nan=True,
+            )
+        else:
+            # A missing text value is written as blanks and read back as "".
+            same = (got.fillna("").astype(str) == meant.fillna("").astype(str)).to_numpy()
+        if not same.all():
+            rows = np.flatnonzero(~same) + 1
+            problems.append(
+                f"{column.name} values in {len(rows)} record(s), first record {rows[0]}"
+            )
+    return problems
+
+
 def _read_back_findings(prepared: PreparedDataset, written: Path) -> list:
     """Compare the written file with what was meant to be written; return XP0016 findings."""
     meta = prepared.meta
@@ -307,6 +336,8 @@ def _read_back_findings(prepared: PreparedDataset, written: Path) -> list:
         width = info.variable_storage_width.get(column.name)
         if width != column.length:
             problems.append(f"{column.name} length {width}")
+    if not problems:
+        problems += _value_differences(prepared, frame)
     return [
         make_finding(
             "XP0016",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from sdtm.mapping.algorithms import (
     ALGORITHMS,
@@ -11,7 +12,7 @@ from sdtm.mapping.algorithms import (
     step_columns,
 )
 from sdtm.mapping.problems import SpecProblem
-from sdtm.mapping.spec import Block, Location, MappingSpec
+from sdtm.mapping.spec import Block, Join, Location, MappingSpec
 from sdtm.standards.model import Standards
 
 DERIVED_VARIABLES = ("DOMAIN",)
@@ -146,6 +147,82 @@ def _block_columns(block: Block) -> list[tuple[str, Location]]:
     return columns
 
 
+@dataclass(frozen=True, slots=True)
+class MissingColumn:
+    """A raw column (or file) the spec reads that the raw data lacks."""
+
+    file: str
+    """Raw file, relative to the study folder."""
+    column: str | None
+    """The column; ``None`` when the whole file is missing or unreadable."""
+    location: Location
+    """Where the spec reads it."""
+    columns: tuple[str, ...] = ()
+    """The columns the file does have."""
+
+
+def missing_raw_columns(
+    spec: MappingSpec, columns_by_file: Mapping[str, tuple[str, ...]]
+) -> tuple[MissingColumn, ...]:
+    """List every raw file and column a spec reads that is not in the raw data.
+
+    Columns read through a join prefix are attributed to the lookup file; columns that name a
+    target assigned by a step of the same block are not raw columns.
+
+    Args:
+        spec: The loaded spec.
+        columns_by_file: Header of each raw file that could be read, by relative path.
+
+    Returns:
+        One entry per use of a missing column or file, in spec order.
+    """
+    missing: list[MissingColumn] = []
+    for mapping in spec.domains.values():
+        for block in mapping.blocks:
+            if block.file not in columns_by_file:
+                missing.append(MissingColumn(block.file, None, block.location))
+                continue
+            own = columns_by_file[block.file]
+            by_prefix: dict[str, Join] = {}
+            for join in block.joins:
+                if join.file not in columns_by_file:
+                    missing.append(MissingColumn(join.file, None, join.location))
+                    continue
+                lookup = columns_by_file[join.file]
+                used = [*condition_columns(join.where), *(other for _, other in join.on)]
+                missing.extend(
+                    MissingColumn(join.file, column, join.location, lookup)
+                    for column in used
+                    if column not in lookup
+                )
+                by_prefix[join.prefix] = join
+            targets = {step.target for step in block.steps}
+            for column, location in _block_columns(block):
+                if column in own or column in targets:
+                    continue
+                join = next(
+                    (j for prefix, j in by_prefix.items() if column.startswith(prefix)), None
+                )
+                if join is not None:
+                    bare = column[len(join.prefix) :]
+                    if bare not in columns_by_file[join.file]:
+                        missing.append(
+                            MissingColumn(join.file, bare, location, columns_by_file[join.file])
+                        )
+                    continue
+                missing.append(MissingColumn(block.file, column, location, own))
+    for skip in spec.skips:
+        if skip.file not in columns_by_file:
+            missing.append(MissingColumn(skip.file, None, skip.location))
+        else:
+            missing.extend(
+                MissingColumn(skip.file, column, skip.location, columns_by_file[skip.file])
+                for column in condition_columns(skip.where)
+                if column not in columns_by_file[skip.file]
+            )
+    return tuple(missing)
+
+
 def check_raw_columns(
     spec: MappingSpec, columns_by_file: Mapping[str, tuple[str, ...]]
 ) -> tuple[SpecProblem, ...]:
@@ -153,68 +230,19 @@ def check_raw_columns(
 
     Args:
         spec: The loaded spec.
-        columns_by_file: Header of each raw file that could be read, by relative path. Files that
-            could not be read are absent (the reader reports them itself).
+        columns_by_file: Header of each raw file that could be read, by relative path.
 
     Returns:
-        One problem per missing column use (with the step's ``file:line``).
+        One problem per use of a missing column or file (with the step's ``file:line``).
     """
-    problems: list[SpecProblem] = []
-    for mapping in spec.domains.values():
-        for block in mapping.blocks:
-            if block.file not in columns_by_file:
-                problems.append(
-                    SpecProblem(
-                        "MP0105", block.location, f"raw file {block.file} not found or unreadable"
-                    )
-                )
-                continue
-            available = set(columns_by_file[block.file])
-            for join in block.joins:
-                if join.file not in columns_by_file:
-                    problems.append(
-                        SpecProblem(
-                            "MP0105", join.location, f"raw file {join.file} not found or unreadable"
-                        )
-                    )
-                    continue
-                lookup = columns_by_file[join.file]
-                for column in condition_columns(join.where):
-                    if column not in lookup:
-                        problems.append(
-                            SpecProblem(
-                                "MP0105",
-                                join.location,
-                                f"column {column!r} does not exist in {join.file}",
-                            )
-                        )
-                for _, lookup_column in join.on:
-                    if lookup_column not in lookup:
-                        problems.append(
-                            SpecProblem(
-                                "MP0105",
-                                join.location,
-                                f"column {lookup_column!r} does not exist in {join.file} "
-                                f"(columns: {', '.join(lookup)})",
-                            )
-                        )
-                available |= {f"{join.prefix}{c}" for c in lookup}
-            targets = {step.target for step in block.steps}
-            for column, location in _block_columns(block):
-                if column not in available and column not in targets:
-                    problems.append(
-                        SpecProblem(
-                            "MP0105",
-                            location,
-                            f"column {column!r} does not exist in {block.file} "
-                            f"(columns: {', '.join(columns_by_file[block.file])})",
-                        )
-                    )
-    for skip in spec.skips:
-        if skip.file not in columns_by_file:
-            problems.append(
-                SpecProblem(
-                    "MP0105", skip.location, f"raw file {skip.file} not found or unreadable"
-                )
+    problems = []
+    for item in missing_raw_columns(spec, columns_by_file):
+        if item.column is None:
+            message = f"raw file {item.file} not found or unreadable"
+        else:
+            message = (
+                f"column {item.column!r} does not exist in {item.file} "
+                f"(columns: {', '.join(item.columns)})"
             )
+        problems.append(SpecProblem("MP0105", item.location, message))
     return tuple(problems)

@@ -24,6 +24,7 @@ MONTHS = MappingProxyType(
 """Three-letter English month abbreviations used by EDC exports."""
 
 _UNKNOWN = r"UNK|UN|U|XX|--"
+_MISSING_KEY = "\x00missing"
 _DAY = rf"(?P<d>\d{{1,2}}|{_UNKNOWN})"
 _MONTH_NAME = rf"(?P<m>[A-Z]{{3}}|{_UNKNOWN})"
 _MONTH_NUM = rf"(?P<m>\d{{1,2}}|{_UNKNOWN})"
@@ -58,6 +59,46 @@ def _blank(values: pd.Series) -> pd.Series:
 
 
 def compute_iso_datetime(
+    dates: pd.Series, times: pd.Series | None, date_format: str
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Convert raw date (and optional time) text into ISO 8601 text of the collected precision.
+
+    Each distinct (date, time) pair is parsed once: raw date columns repeat the same few hundred
+    values over many rows. See ``_compute_iso_datetime`` for the rules.
+
+    Args:
+        dates: Raw date text.
+        times: Raw time text, or ``None``.
+        date_format: A key of ``DATE_FORMATS``.
+
+    Returns:
+        ``(iso, bad_date, bad_time)`` aligned with ``dates``.
+    """
+    key = pd.DataFrame(
+        {
+            "d": dates.astype("string"),
+            "t": times.astype("string") if times is not None else pd.NA,
+        },
+        index=dates.index,
+    ).astype("string")
+    # A sentinel for missing keys: merging on NA keys differs between pandas versions.
+    key = key.fillna(_MISSING_KEY)
+    unique = key.drop_duplicates().reset_index(drop=True)
+    plain = unique.replace(_MISSING_KEY, pd.NA)
+    iso, bad_date, bad_time = _compute_iso_datetime(
+        plain["d"], plain["t"] if times is not None else None, date_format
+    )
+    parsed = unique.assign(iso=iso, bad_date=bad_date, bad_time=bad_time)
+    merged = key.reset_index(drop=True).merge(parsed, on=["d", "t"], how="left")
+    merged.index = dates.index
+    return (
+        merged["iso"].astype("string"),
+        merged["bad_date"].astype(bool),
+        merged["bad_time"].astype(bool),
+    )
+
+
+def _compute_iso_datetime(
     dates: pd.Series, times: pd.Series | None, date_format: str
 ) -> tuple[pd.Series, pd.Series, pd.Series]:
     """Convert raw date (and optional time) text into ISO 8601 text of the collected precision.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
@@ -56,19 +57,21 @@ STEP_COLUMNS = (
     ("Reason", "reason"),
 )
 
-SHEETS = {
-    "Study": ("Key", "Value"),
-    "Datasets": ("Dataset", "Block", "File", "Where"),
-    "Joins": ("Dataset", "Block", "Join", "File", "On", "Prefix", "Where"),
-    "Variables": ("Dataset", "Block", "Order", *(title for title, _ in STEP_COLUMNS)),
-    "Value Level": ("Condition Set", "Mode", "Order", "Column", "Operator", "Value"),
-    "Codelists": ("Codelist", "Raw Value", "Submission Value"),
-    "Methods": ("Algorithm", "Kind", "Required", "Description"),
-    "Visits": ("VISITNUM", "VISIT", "VISITDY", "EPOCH", "Raw Names"),
-    "Units": ("TESTCD", "From", "To", "Factor", "Decimals"),
-    "Design": ("Table", "Row", "Field", "Value"),
-    "Skips": ("File", "Reason", "Where"),
-}
+SHEETS = MappingProxyType(
+    {
+        "Study": ("Key", "Value"),
+        "Datasets": ("Dataset", "Block", "File", "Where"),
+        "Joins": ("Dataset", "Block", "Join", "File", "On", "Prefix", "Where"),
+        "Variables": ("Dataset", "Block", "Order", *(title for title, _ in STEP_COLUMNS)),
+        "Value Level": ("Condition Set", "Mode", "Order", "Column", "Operator", "Value"),
+        "Codelists": ("Codelist", "Raw Value", "Submission Value"),
+        "Methods": ("Algorithm", "Kind", "Required", "Description"),
+        "Visits": ("VISITNUM", "VISIT", "VISITDY", "EPOCH", "Raw Names"),
+        "Units": ("TESTCD", "From", "To", "Factor", "Decimals"),
+        "Design": ("Table", "Row", "Field", "Value"),
+        "Skips": ("File", "Reason", "Where"),
+    }
+)
 
 
 def _text(value: Any) -> str | None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import yaml
@@ -64,7 +65,7 @@ STEP_KEYS = (
     "rvariable",
     "reason",
 )
-_STEP_FIELD = {"format": "date_format"}
+_STEP_FIELD = MappingProxyType({"format": "date_format"})
 
 
 class Node:
@@ -463,13 +464,15 @@ def _design(reader: _Reader, root: Node, out: dict[str, Any]) -> None:
     out["design"] = tables
 
 
-_STUDY_READERS = {
-    "study.yaml": _study,
-    "visits.yaml": _visits,
-    "units.yaml": _units,
-    "synonyms.yaml": _synonyms,
-    "design.yaml": _design,
-}
+_STUDY_READERS = MappingProxyType(
+    {
+        "study.yaml": _study,
+        "visits.yaml": _visits,
+        "units.yaml": _units,
+        "synonyms.yaml": _synonyms,
+        "design.yaml": _design,
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)

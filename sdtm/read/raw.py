@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from io import StringIO
 from pathlib import Path
@@ -42,6 +42,7 @@ READ_RULES = MappingProxyType(
         "RD0004": ("malformed-row", "error"),
         "RD0005": ("duplicate-raw-record", "warning"),
         "RD0006": ("duplicate-column-name", "error"),
+        "RD0007": ("transfer-column-missing", "error"),
     }
 )
 """Rule id -> (name, severity) of the findings raised while reading."""
@@ -105,21 +106,29 @@ def _decode(data: bytes, path: str) -> tuple[str, list[dict[str, object]]]:
     except UnicodeDecodeError:
         text = data.decode("utf-8-sig", errors="replace")
     fallback = data.decode("cp1252", errors="replace")
-    findings = []
-    for number, (line, good) in enumerate(
-        zip(text.splitlines(), fallback.splitlines(), strict=False), start=1
-    ):
-        if "\ufffd" in line:
-            findings.append(
-                _finding(
-                    "RD0003",
-                    path,
-                    "bytes that are not UTF-8; read as Windows-1252, check the value and "
-                    "re-export the file as UTF-8",
-                    row=number,
-                    value=good,
-                )
-            )
+    lines = pd.Series(text.splitlines(), dtype="object")
+    decoded = pd.Series(fallback.splitlines(), dtype="object").reindex(lines.index)
+    bad = lines.str.contains("\ufffd", regex=False)
+    name, severity = READ_RULES["RD0003"]
+    rows = (lines.index[bad] + 1).astype("int64")
+    findings = pd.DataFrame(
+        {
+            "rule_id": "RD0003",
+            "rule_name": name,
+            "severity": severity,
+            "stage": Stage.READ.value,
+            "dataset": path,
+            "value": decoded[bad].to_numpy(),
+            "source_file": path,
+            "source_row": rows,
+            "message": (
+                f"{path}:"
+                + pd.Series(rows).astype(str)
+                + ": bytes that are not UTF-8; read as Windows-1252, check the value and "
+                "re-export the file as UTF-8 [RD0003 invalid-encoding]"
+            ).to_numpy(),
+        }
+    ).to_dict(orient="records")
     return fallback, findings
 
 
@@ -254,6 +263,40 @@ def read_raw_file(study_dir: Path, relative: str) -> RawFile:
         else FindingsTable()
     )
     return RawFile(relative, frame.reset_index(drop=True), rows_in, table)
+
+
+def add_missing_columns(
+    raw_file: RawFile, columns: Mapping[str, str]
+) -> tuple[pd.DataFrame, FindingsTable]:
+    """Add columns the mapping needs but the file lacks, as empty text, and report each one.
+
+    A vendor transfer without an agreed column is a data problem, not a spec problem: the run
+    goes on with the values missing, and an ``RD0007`` finding names file, header row and
+    column (and where the spec reads it).
+
+    Args:
+        raw_file: A file that was read (``frame`` is not ``None``).
+        columns: Missing column -> where the spec reads it (``file:line``).
+
+    Returns:
+        The frame with the columns added, and the findings.
+    """
+    frame = raw_file.frame.copy() if raw_file.frame is not None else pd.DataFrame()
+    rows = []
+    for column, where in columns.items():
+        frame[column] = pd.Series(pd.NA, index=frame.index, dtype="string")
+        rows.append(
+            _finding(
+                "RD0007",
+                raw_file.path,
+                f"column the mapping spec reads ({where}) is missing from the file; its values "
+                f"are treated as missing (columns: {', '.join(raw_file.columns)})",
+                row=1,
+                column=column,
+            )
+        )
+    table = FindingsTable.from_frame(pd.DataFrame(rows)) if rows else FindingsTable()
+    return frame, table
 
 
 def read_raw_files(study_dir: Path, files: Iterable[str]) -> dict[str, RawFile]:

@@ -18,7 +18,9 @@ import pandas as pd
 from sdtm.findings import FindingsTable
 from sdtm.standards.model import DomainSpec, Standards
 from sdtm.standards.rules import findings_frame
+from sdtm.validate.registry import Registry, build_registry, run_rules
 from sdtm.validate.schema import validate_dataset
+from sdtm.validate.waivers import Waiver, apply_waivers
 
 RULE_IDS: tuple[str, ...] = ("ST0015", "ST0018")
 """Rule ids this module emits (the schema's own are in ``sdtm.validate.schema.RULE_IDS``)."""
@@ -110,6 +112,47 @@ def validate_frames(
     for check in extra_checks:
         tables.append(check(frames, standards))
     return FindingsTable.concat(tables)
+
+
+def validate_package(
+    frames: Mapping[str, pd.DataFrame],
+    standards: Standards,
+    *,
+    registry: Registry | None = None,
+    waivers: Iterable[Waiver] = (),
+    select: Iterable[str] | None = None,
+    ignore: Iterable[str] = (),
+    include_optional: bool = False,
+) -> FindingsTable:
+    """Validate a package completely: per-dataset schemas, cross-dataset rules, waivers.
+
+    Args:
+        frames: Datasets by name (as for :func:`validate_frames`).
+        standards: The SDTMIG metadata and CT package.
+        registry: Rules and checks (default: built from ``specs/rules``).
+        waivers: Approved exceptions; covered findings are kept and marked ``waived``, and a
+            waiver that matches nothing is reported (ST0900).
+        select: Check rule ids or prefixes to run (default: all that are on by default).
+        ignore: Check rule ids or prefixes to skip.
+        include_optional: Also run the check rules that are off by default.
+
+    Returns:
+        Schema findings, then check findings, then unused-waiver findings.
+    """
+    registry = registry or build_registry()
+
+    def checks(package: Mapping[str, pd.DataFrame], loaded: Standards) -> FindingsTable:
+        return run_rules(
+            package,
+            loaded,
+            registry,
+            select=select,
+            ignore=ignore,
+            include_optional=include_optional,
+        )
+
+    findings = validate_frames(frames, standards, extra_checks=(checks,))
+    return apply_waivers(findings, waivers, registry=registry)
 
 
 def tool_info() -> dict[str, Any]:

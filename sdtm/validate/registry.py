@@ -268,12 +268,14 @@ def build_registry(
 
         checks = CHECKS
     rules = load_rules(rules_dir or default_rules_dir())
-    problems = [f"check {rule_id} has no specs/rules/{rule_id}.yaml" for rule_id in checks]
-    problems = [p for p, rule_id in zip(problems, checks, strict=True) if rule_id not in rules]
+    problems = [
+        f"check {rule_id} has no specs/rules/{rule_id}.yaml"
+        for rule_id in checks
+        if rule_id not in rules
+    ]
     for rule_id, rule in rules.items():
-        if in_check_ranges(rule_id) and rule.state != "removed" and rule_id not in checks:
-            if rule_id in _WAIVER_RULE_IDS:
-                continue
+        unbound = rule_id not in checks and rule_id not in _WAIVER_RULE_IDS
+        if in_check_ranges(rule_id) and rule.state != "removed" and unbound:
             problems.append(f"rule {rule_id} ({rule.path}) has no check in CHECKS")
         if rule_id in checks:
             unknown = _template_fields(rule.message) - MESSAGE_FIELDS

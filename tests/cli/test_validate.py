@@ -23,6 +23,22 @@ def small_package(pilot_dir: Path, tmp_path: Path) -> Path:
     return folder
 
 
+@pytest.fixture
+def scrnfail_waivers(tmp_path: Path) -> Path:
+    """Waive the pilot's SDTMIG 3.2-style screen-failure arm code (DM.ARMCD/ACTARMCD 'Scrnfail'
+    is not an arm of TA: XR0002/XR0003 errors since the cross-dataset rules run in validate)."""
+    path = tmp_path / "waivers.yaml"
+    path.write_text(
+        "waivers:\n"
+        "  - rule: XR000[23]\n"
+        "    scope: {dataset: DM, value: Scrnfail}\n"
+        "    reason: Pilot data follows SDTMIG 3.2 for screen failures.\n"
+        "    approved_by: test\n",
+        encoding="utf-8",
+    )
+    return path
+
+
 def test_json_report_on_pilot_files(pilot_dir: Path, tmp_path: Path, capsys) -> None:
     # The whole pilot is validated in tests/validate/test_package.py; here three of its files
     # (one per kind of error) keep the CLI test fast.
@@ -54,16 +70,21 @@ def test_json_report_on_pilot_files(pilot_dir: Path, tmp_path: Path, capsys) -> 
     [("error", 0), ("warning", 1), ("notice", 1)],
     ids=["error", "warning", "notice"],
 )
-def test_fail_on_sets_exit_code(small_package: Path, fail_on: str, expected: int, capsys) -> None:
-    assert run_cli(["validate", str(small_package), "--fail-on", fail_on]) == expected
+def test_fail_on_sets_exit_code(
+    small_package: Path, scrnfail_waivers: Path, fail_on: str, expected: int, capsys
+) -> None:
+    args = ["validate", str(small_package), "--fail-on", fail_on]
+    assert run_cli([*args, "--waivers", str(scrnfail_waivers)]) == expected
     out = capsys.readouterr().out
     assert "SDTMIG 3.4, CT 2025-03-28; datasets: DM (306), TA (11), TE (7), TV (21)" in out
 
 
-def test_json_to_stdout_is_parseable(small_package: Path, capsys) -> None:
-    assert run_cli(["validate", str(small_package), "--format", "json"]) == 0
+def test_json_to_stdout_is_parseable(small_package: Path, scrnfail_waivers: Path, capsys) -> None:
+    args = ["validate", str(small_package), "--format", "json"]
+    assert run_cli([*args, "--waivers", str(scrnfail_waivers)]) == 0
     document = json.loads(capsys.readouterr().out)
     assert document["summary"]["by_severity"]["error"] == 0
+    assert document["summary"]["waived"] == 104  # 52 screen failures x ARMCD, ACTARMCD
 
 
 def test_text_report_groups_findings(pilot_dir: Path, capsys) -> None:

@@ -92,3 +92,27 @@ def test_pc_has_no_baseline_flag():
     )
     with pytest.raises(MappingError, match="PC has no --LOBXFL"):
         derive_last_obs_before_exposure_flag(pc, DM, domain="PC")
+
+
+@pytest.mark.parametrize(
+    ("dtc", "tpt", "flag", "rules"),
+    [
+        ("2024-03-07", None, pd.NA, ["MP0550"]),  # both date-only: order unknown
+        ("2024-03-07", "PRE-DOSE", "Y", []),  # ... unless the time point says pre-dose
+        ("2024-03-06T23:00", None, "Y", []),  # the day before
+    ],
+    ids=["same-date", "same-date-predose", "day-before"],
+)
+def test_lobxfl_date_only_first_dose(dtc, tpt, flag, rules):
+    lb = pd.DataFrame(
+        {
+            "USUBJID": ["S2"],  # RFXSTDTC 2024-03-07 without time
+            "LBTESTCD": ["ALT"],
+            "LBSTRESC": ["20"],
+            "LBDTC": [dtc],
+            "LBTPT": [tpt],
+        }
+    )
+    result = derive_last_obs_before_exposure_flag(lb, DM, domain="LB", tpt_var="LBTPT")
+    assert result.frame["LBLOBXFL"].tolist() == [flag]
+    assert [row[0] for row in result.findings.rows(["rule_id"])] == rules

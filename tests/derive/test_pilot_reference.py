@@ -4,14 +4,16 @@ import pandas as pd
 import pyreadstat
 import pytest
 
+from sdtm.derive.ae import derive_treatment_emergent_flag
 from sdtm.derive.epoch import derive_epoch
 from sdtm.derive.study_day import derive_study_day
+from sdtm.derive.supp import SUPP_COLUMNS, SuppQualifier, build_supp
 
 
 @pytest.fixture(scope="module")
 def pilot(pilot_dir):
     frames = {}
-    for name in ("dm", "lbch", "ae", "se"):
+    for name in ("dm", "lbch", "ae", "se", "suppae"):
         frame, _ = pyreadstat.read_xport(str(pilot_dir / f"{name}.xpt"))
         frames[name] = frame.replace("", None)
     return frames
@@ -58,3 +60,28 @@ def test_epoch_matches_pilot_inside_elements(pilot):
     assert (derived[compared] == lb["EPOCH"][compared]).all()
     # the rest is null with a finding (records before the subject's first SE element)
     assert len(result.findings) == int(derived.isna().sum())
+
+
+def test_treatment_emergent_flag_and_suppae_match_pilot(pilot):
+    # The pilot's SUPPAE holds AETRTEM for all 961 AEs (910 Y, 51 N); our rule (AESTDTC on or
+    # after RFXSTDTC) reproduces every value, and build_supp reproduces the dataset.
+    ae = pilot["ae"]
+    flagged = derive_treatment_emergent_flag(ae, pilot["dm"])
+    assert len(flagged.findings) == 0
+    supp = build_supp(
+        flagged.frame,
+        (
+            SuppQualifier(
+                "AETRTEM", "TREATMENT EMERGENT FLAG", "AETRTEM", "DERIVED", "CLINICAL STUDY SPONSOR"
+            ),
+        ),
+        domain="AE",
+    )
+    assert len(supp.findings) == 0
+
+    def ordered(frame):
+        frame = frame.loc[:, list(SUPP_COLUMNS)].astype("string")
+        keys = frame.assign(_n=pd.to_numeric(frame["IDVARVAL"]))
+        return keys.sort_values(["USUBJID", "_n"]).drop(columns="_n").reset_index(drop=True)
+
+    pd.testing.assert_frame_equal(ordered(supp.frame), ordered(pilot["suppae"]))

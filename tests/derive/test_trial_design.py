@@ -87,3 +87,28 @@ def test_build_se_per_subject():
     ]
     assert se["TAETORD"].tolist() == [1, 2, 1, 2, 3, 4, 1]
     assert result.findings.rows(["rule_id", "usubjid"]) == [["MP0632", "NODATE"]]
+
+
+def test_build_se_reports_element_starting_before_previous():
+    dm = pd.DataFrame(
+        {
+            "STUDYID": ["CART-PSCA-001"],
+            "USUBJID": ["SWAP"],
+            "ARMCD": ["DL1"],
+            "ACTARMCD": ["DL1"],
+            "RFPENDTC": ["2024-08-27"],
+        }
+    )
+    anchors = pd.DataFrame(
+        {
+            "USUBJID": ["SWAP"],
+            "RFICDTC": ["2024-02-20"],
+            "LDSTDTC": ["2024-03-14T09:00"],  # keyed after the infusion: a data error
+            "RFSTDTC": ["2024-03-12T10:05"],
+        }
+    )
+    result = build_se(anchors, dm, DESIGN)
+    assert result.frame["ETCD"].tolist() == ["SCRN", "LD", "CART", "FU"]  # dates kept
+    assert result.findings.rows(["rule_id", "usubjid", "value"]) == [
+        ["MP0631", "SWAP", "2024-03-12T10:05"]
+    ]

@@ -1,7 +1,7 @@
 import pandas as pd
 
 from sdtm.derive.design import Visit
-from sdtm.derive.visit import derive_visit
+from sdtm.derive.visit import collect_unscheduled_dates, derive_visit
 
 # VISITDY is the SDTM day: protocol Day 0 -> 1, Day 4 -> 5, Day 7 -> 8 (no day 0).
 PLAN = (
@@ -80,3 +80,26 @@ def test_visits_that_cannot_be_numbered_give_findings():
         ["MP0530", 6],  # before screening
         ["MP0531", 7],  # VISITNUM not in the map
     ]
+
+
+def test_unscheduled_numbers_agree_across_domains():
+    lb = pd.DataFrame(
+        {
+            "USUBJID": ["S1", "S1"],
+            "VISITNUM": [None, None],
+            "LBDY": [5, 6],
+            "LBDTC": ["2024-03-16T16:00", "2024-03-17T06:00"],
+        }
+    )
+    pc = pd.DataFrame(
+        {"USUBJID": ["S1"], "VISITNUM": [None], "PCDY": [6], "PCDTC": ["2024-03-17T06:05"]}
+    )
+    alone = derive_visit(pc, PLAN, dy_var="PCDY", source_var="PCDTC").frame
+    assert alone["VISITNUM"].tolist() == [10.01]  # PC alone would reuse LB's 10.01 for 03-17
+    dates = collect_unscheduled_dates([(lb, "LBDY", "LBDTC"), (pc, "PCDY", "PCDTC")])
+    assert len(dates) == 3
+    shared_pc = derive_visit(pc, PLAN, dy_var="PCDY", source_var="PCDTC", study_dates=dates)
+    shared_lb = derive_visit(lb, PLAN, dy_var="LBDY", source_var="LBDTC", study_dates=dates)
+    assert shared_pc.frame["VISITNUM"].tolist() == [10.02]  # 03-17 is the second date
+    assert shared_lb.frame["VISITNUM"].tolist() == [10.01, 10.02]
+    assert shared_pc.frame["VISIT"].tolist() == ["UNSCHEDULED 10.02"]

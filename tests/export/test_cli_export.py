@@ -111,7 +111,7 @@ def test_export_fail_on_and_findings_file(pilot_dir, tmp_path):
     )
     assert code == 1
     rules = [f["rule_id"] for f in json.loads(findings_file.read_text())["findings"]]
-    assert rules == ["XP0017", "XP0017", "XP0007", "XP0007", "XP0024"]
+    assert rules == ["ST0016", "ST0016", "XP0007", "XP0007", "XP0024"]
     assert not (tmp_path / "out" / "ts.xpt").exists()
 
 
@@ -130,7 +130,7 @@ def test_export_missing_folder_exits_2(tmp_path, capsys):
         )
         == 2
     )
-    assert "nope: no such folder" in " ".join(capsys.readouterr().err.split())
+    assert "nope: no such file or folder" in " ".join(capsys.readouterr().err.split())
 
 
 @pytest.mark.parametrize(

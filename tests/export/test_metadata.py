@@ -97,3 +97,12 @@ def test_split_dataset_resolves_to_its_domain(tiny_standards):
     assert find_domain_spec("LBCH", frame, tiny_standards).name == "LB"
     other = pd.DataFrame({"DOMAIN": ["XX"]})
     assert find_domain_spec("LBCH", other, tiny_standards) is None
+
+
+def test_utf8_lengths_counts_bytes_and_keeps_missing():
+    from sdtm.export.metadata import utf8_lengths
+
+    lengths = utf8_lengths(pd.Series(["abc", "\u00e9t\u00e9", None, "\u20ac"], dtype=object))
+    assert lengths.tolist()[:2] == [3, 5]
+    assert pd.isna(lengths.iloc[2])
+    assert lengths.iloc[3] == 3  # the euro sign is 3 bytes in UTF-8

@@ -29,15 +29,19 @@ def findings() -> FindingsTable:
         pd.DataFrame(
             {
                 "rule_id": ["ST0064", "ST0081", "XR0002", "ST0064"],
-                "rule_name": ["start-after-end", "standard-unit-missing", "armcd-not-in-ta",
-                              "start-after-end"],  # fmt: skip
+                "rule_name": [
+                    "start-after-end",
+                    "standard-unit-missing",
+                    "armcd-not-in-ta",
+                    "start-after-end",
+                ],
                 "severity": ["error", "warning", "error", "error"],
                 "message": ["AE row 1: end before start", "no unit", "not in TA", "again"],
                 "dataset": ["AE", "LB", "DM", "AE"],
                 "variable": ["AESTDTC", "LBSTRESU", "ARMCD", "AESTDTC"],
                 "row": [1, 2, 7, 3],
                 "usubjid": ["S1", "S1", "S7", "S3"],
-                "value": ["=HYPERLINK(\"http://x\")", "+1", "@SUM(A1)", "-PT1H"],
+                "value": ['=HYPERLINK("http://x")', "+1", "@SUM(A1)", "-PT1H"],
                 "waived": [False, False, True, False],
             }
         )
@@ -86,7 +90,7 @@ def test_csv_is_spreadsheet_safe(tmp_path, findings):
     with path.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert [r["value"] for r in rows] == [
-        "'=HYPERLINK(\"http://x\")",
+        '\'=HYPERLINK("http://x")',
         "'+1",
         "'@SUM(A1)",
         "'-PT1H",
@@ -105,10 +109,13 @@ def test_xlsx_opens_with_a_sheet_per_severity_and_rules(tmp_path, findings, regi
     header = errors[0]
     assert header[:3] == ("rule_id", "rule_name", "severity")
     values = [dict(zip(header, row, strict=True))["value"] for row in errors[1:]]
-    assert values == ["'=HYPERLINK(\"http://x\")", "'@SUM(A1)", "'-PT1H"]
+    assert values == ['\'=HYPERLINK("http://x")', "'@SUM(A1)", "'-PT1H"]
     # Nothing is stored as a formula.
     assert all(
-        cell.data_type != "f" for sheet in book.worksheets for row in sheet.iter_rows() for cell in row
+        cell.data_type != "f"
+        for sheet in book.worksheets
+        for row in sheet.iter_rows()
+        for cell in row
     )
     assert [r[0] for r in book["Rules"].iter_rows(min_row=2, values_only=True)] == [
         "ST0064",

@@ -128,3 +128,24 @@ def test_export_with_real_standards(tmp_path, frames, creation, define_schema_di
     )
     assert findings.rows(["rule_id"]) == []
     assert (tmp_path / "ae.xpt").exists()
+
+
+def test_default_settings_validate_dataset_json_with_bundled_schemas(dataset_json_schema_dir):
+    from sdtm.export.submission import default_export_settings
+
+    settings = default_export_settings()
+    assert settings.dataset_json_schema_dir == dataset_json_schema_dir
+    assert settings.define_schema_dir is None
+
+
+def test_rerun_removes_outdated_file_of_a_dataset_no_longer_written(
+    tmp_path, tiny_standards, creation
+):
+    good = pd.DataFrame({"STUDYID": ["CART1"], "AETERM": ["Fever"]})
+    export_submission({"AE": good}, tiny_standards, tmp_path, creation_datetime=creation)
+    assert (tmp_path / "ae.xpt").exists()
+    bad = pd.DataFrame({"STUDYID": ["CART1"], "AETERM": ["Fi\u00e8vre"]})
+    findings = export_submission({"AE": bad}, tiny_standards, tmp_path, creation_datetime=creation)
+    assert not (tmp_path / "ae.xpt").exists()
+    message = findings.frame.set_index("rule_id").loc["XP0024", "message"]
+    assert "the older ae.xpt of an earlier run was removed" in message

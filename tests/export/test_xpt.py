@@ -44,6 +44,7 @@ BAD_CASES = [
     ("DS", _frame(A=["ok"]), {"A": "Temp\u00e9rature"}, [["XP0007", "DS", "A", None]]),
     ("DS", _frame(N=[1.0, np.inf]), None, [["XP0008", "DS", "N", 2]]),
     ("DS", _frame(N=[-1e80, 2.0]), None, [["XP0008", "DS", "N", 1]]),
+    ("DS", _frame(N=[1.0, 2.0**249]), None, [["XP0008", "DS", "N", 2]]),
     ("DS", _frame(N=[0.0, 1e-80]), None, [["XP0008", "DS", "N", 2]]),
 ]
 BAD_IDS = [
@@ -57,6 +58,7 @@ BAD_IDS = [
     "non-ascii-label",
     "infinite-number",
     "number-above-ibm-range",
+    "number-where-readstat-overflows",
     "number-below-ibm-range",
 ]
 
@@ -113,14 +115,17 @@ def test_pyreadstat_alone_truncates_long_label_and_accepts_long_non_ascii_values
 
 
 def test_limits_themselves_are_allowed(tmp_path, empty_standards, creation):
-    frame = _frame(A=["x" * 200], N=[7.2e75])
+    largest = -(2.0**249) * (1 - 2.0**-53)  # the largest magnitude ReadStat writes
+    frame = _frame(A=["x" * 200, "y"], N=[largest, 5.4e-79])
     frame.attrs["labels"] = {"A": "L" * 40, "N": "Number"}
     prepared = prepare_dataset("ABCDEFGH", frame, empty_standards)
     assert len(preflight_xpt(prepared)) == 0
     result = write_xpt(prepared, tmp_path, creation_datetime=creation)
     assert result.path == tmp_path / "abcdefgh.xpt"
     data, meta = pyreadstat.read_xport(str(result.path))
-    assert data["A"].tolist() == ["x" * 200]
+    assert data["A"].tolist() == ["x" * 200, "y"]
+    assert data["N"].tolist() == [largest, 5.4e-79]
+    assert read_xpt_v5(result.path).frame["N"].tolist() == [largest, 5.4e-79]
     assert meta.column_labels == ["L" * 40, "Number"]
 
 
@@ -302,4 +307,45 @@ def test_read_back_mismatch_keeps_file_away(
     assert result.path is None
     assert result.findings.rows(["rule_id", "dataset"]) == [["XP0016", "AE"]]
     assert "dataset name 'OTHER'" in result.findings.frame["message"].iloc[0]
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("file_name", ["dm.xpt", "ae.xpt", "suppae.xpt"], ids=str)
+def test_pilot_with_real_standards_takes_ig_order_and_labels(
+    tmp_path, pilot_dir, creation, file_name
+):
+    from sdtm.standards import load_standards
+
+    standards = load_standards()
+    source = read_xpt_v5(pilot_dir / file_name)
+    prepared = prepare_dataset(file_name[:-4], source.frame, standards)
+    result = write_xpt(prepared, tmp_path, creation_datetime=creation)
+    data, meta = pyreadstat.read_xport(str(result.path))
+    spec = standards.domain(file_name[:-4])
+    in_ig = [name for name in spec.variable_names if name in source.frame.columns]
+    assert list(data.columns[: len(in_ig)]) == in_ig
+    assert sorted(data.columns) == sorted(source.frame.columns)
+    labels = dict(zip(data.columns, meta.column_labels, strict=True))
+    assert all(labels[name] == spec.variable(name).label for name in in_ig)
+    assert meta.file_label == prepared.meta.label
+    original, _ = pyreadstat.read_xport(str(pilot_dir / file_name))
+    pd.testing.assert_frame_equal(data[original.columns], original)
+
+
+def test_read_back_detects_changed_values(
+    tmp_path, tiny_standards, ae_frame, creation, monkeypatch
+):
+    original = xpt_module.pyreadstat.write_xport
+
+    def altered(frame, path, **kwargs):
+        changed = frame.copy()
+        changed.loc[1, "AESTDY"] = 11.0
+        original(changed, path, **kwargs)
+
+    monkeypatch.setattr(xpt_module.pyreadstat, "write_xport", altered)
+    prepared = prepare_dataset("AE", ae_frame, tiny_standards)
+    result = write_xpt(prepared, tmp_path, creation_datetime=creation)
+    assert result.path is None
+    assert result.findings.rows(["rule_id"]) == [["XP0016"]]
+    assert "AESTDY values in 1 record(s), first record 2" in result.findings.frame["message"][0]
     assert list(tmp_path.iterdir()) == []

@@ -115,29 +115,35 @@ def test_validation_findings_are_located_in_the_raw_files(
 
 def test_error_findings_are_planted_source_problems_only(bundled):
     frame = bundled.findings.frame
-    errors = frame.loc[frame["severity"] == "error"]
+    errors = frame.loc[(frame["severity"] == "error") & ~frame["waived"]]
     planted_rules = {
-        "MP0010",
-        "MP0012",
-        "MP0013",
-        "XR0001",
-        "ST0002",
-        "ST0011",
-        "XP0007",
-        "XP0024",
-        "ST0064",
-        "ST0075",
-        "ST0080",
-        "ST0084",
-        "ST0094",
-        "CT0001",
-        "XR0005",
+        "MP0010",  # #10 outcome RESOLVED, #11 unit µg
+        "MP0012",  # #15 CM given for a nonexistent AE
+        "MP0013",  # #25 lab subject 101-O11 not in DM
+        "XR0001",  # #25 again, at validation
+        "ST0002",  # #12 AETERM blank
+        "ST0011",  # #11 non-ASCII verbatim
+        "XP0007",  # #11 again, at export
+        "XP0024",  # AE not written as XPT because of #11
+        "ST0064",  # #6 end before start
+        "ST0075",  # #21 result blank without status
+        "ST0080",  # #18 IL-6 in pg/dL: no conversion
+        "ST0084",  # #11 unit µg not submitted -> dose without unit
+        "ST0094",  # #9 serious without criterion
     }
     assert set(errors["rule_id"]) <= planted_rules
-    # every one of them is located in a raw file, except the exporter's dataset-level notes
-    located = errors.loc[~errors["rule_id"].isin(["XP0007", "XP0024"])]
+    # every one of them names the raw file and row, except the exporter's dataset-level note
+    located = errors.loc[errors["rule_id"] != "XP0024"]
     assert located["source_file"].notna().all()
     assert located["source_row"].notna().all()
+    assert located["variable"].notna().all()
+
+
+def test_documented_exceptions_are_waived_not_dropped(bundled):
+    frame = bundled.findings.frame
+    race = frame.loc[(frame["rule_id"] == "CT0001") & (frame["variable"] == "RACE")]
+    assert race[["value", "waived"]].values.tolist() == [["MULTIPLE", True]]
+    assert "ST0900" not in set(frame["rule_id"])  # every waiver matches something
 
 
 def test_findings_json_document(bundled):

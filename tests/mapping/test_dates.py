@@ -1,5 +1,9 @@
+from datetime import date as _date
+
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sdtm.mapping.dates import compute_iso_datetime
 
@@ -77,3 +81,32 @@ def test_compute_iso_datetime_other_formats(date, time, fmt, expected):
     iso, bad_date, _ = compute_iso_datetime(pd.Series([date]), times, fmt)
     assert iso[0] == expected
     assert not bad_date[0]
+
+
+MONTH_NAMES = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    day=st.dates(min_value=_date(1900, 1, 1), max_value=_date(2099, 12, 31)),
+    hour=st.integers(0, 23),
+    minute=st.integers(0, 59),
+    unknown=st.sampled_from(["none", "day", "month", "minute"]),
+)
+def test_edc_dates_round_trip_to_iso_at_the_collected_precision(day, hour, minute, unknown):
+    day_text = "UN" if unknown in ("day", "month") else f"{day.day:02d}"
+    month_text = "UNK" if unknown == "month" else MONTH_NAMES[day.month - 1]
+    minute_text = "UN" if unknown == "minute" else f"{minute:02d}"
+    raw_date = f"{day_text} {month_text} {day.year}"
+    raw_time = f"{hour:02d}:{minute_text}"
+    iso, bad_date, bad_time = compute_iso_datetime(
+        pd.Series([raw_date]), pd.Series([raw_time]), "DD MON YYYY"
+    )
+    expected = {
+        "none": f"{day.isoformat()}T{hour:02d}:{minute:02d}",
+        "minute": f"{day.isoformat()}T{hour:02d}",
+        "day": f"{day.year:04d}-{day.month:02d}",
+        "month": f"{day.year:04d}",
+    }[unknown]
+    assert iso[0] == expected
+    assert not bad_date[0] and not bad_time[0]

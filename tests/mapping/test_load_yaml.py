@@ -212,3 +212,20 @@ def test_visit_day_zero_is_a_spec_problem(write_spec, small_standards):
     assert problems == [
         "demo/visits.yaml:2: visit DAY 0: VISITDY cannot be 0 (no day 0) [MP0106 spec-malformed]"
     ]
+
+
+def test_missing_columns_read_through_a_join_are_attributed_to_the_lookup_file(write_spec):
+    from sdtm.mapping.check import missing_raw_columns
+
+    ae = AE_OK.replace(
+        "steps:\n",
+        "join:\n  - {file: edc/dm.csv, on: {SUBJID: SUBJID}, prefix: DM_}\nsteps:\n",
+    ).replace("source: AEPT}", "source: DM_SEX}")
+    folder = write_spec({"study.yaml": STUDY, "ae.yaml": ae})
+    spec = read_yaml_spec(folder).spec
+    columns = {
+        "edc/ae.csv": ("SUBJID", "AETERM", "AESER"),
+        "edc/dm.csv": ("SUBJID", "SITEID"),
+    }
+    missing = [(m.file, m.column, str(m.location)) for m in missing_raw_columns(spec, columns)]
+    assert missing == [("edc/dm.csv", "SEX", "demo/ae.yaml:9")]

@@ -285,6 +285,30 @@ def _clean_package() -> dict[str, pd.DataFrame]:
             "SEENDTC": ["2024-03-07T09:00", "2024-03-12T10:05", "2024-06-12"],
         }
     )
+    ds = pd.DataFrame(
+        {
+            "STUDYID": "CART01",
+            "DOMAIN": "DS",
+            "USUBJID": [S1, S2, S2, S3, S3],
+            "DSSEQ": [1.0, 1.0, 2.0, 1.0, 2.0],
+            "DSTERM": [
+                "INFORMED CONSENT OBTAINED",
+                "INFORMED CONSENT OBTAINED",
+                "DEATH",
+                "INFORMED CONSENT OBTAINED",
+                "SCREEN FAILURE",
+            ],
+            "DSDECOD": [
+                "INFORMED CONSENT OBTAINED",
+                "INFORMED CONSENT OBTAINED",
+                "DEATH",
+                "INFORMED CONSENT OBTAINED",
+                "SCREEN FAILURE",
+            ],
+            "EPOCH": ["SCREENING", "SCREENING", "TREATMENT", "SCREENING", "SCREENING"],
+            "DSSTDTC": ["2024-02-20", "2024-02-25", "2024-04-04", "2024-02-28", "2024-03-01"],
+        }
+    )
     codes = [*TS_PARAMETERS, "SSTDTC"]
     values = {"AGEMAX": NA, "SSTDTC": "2024-02-01"}
     ts = pd.DataFrame(
@@ -306,6 +330,7 @@ def _clean_package() -> dict[str, pd.DataFrame]:
         "PC": pc,
         "PP": pp,
         "CM": cm,
+        "DS": ds,
         "SUPPAE": suppae,
         "RELREC": relrec,
         "TA": ta,
@@ -439,9 +464,7 @@ RULE_CASES = (
     case("ST0057", put("DM", 1, "RFICDTC", "2024-03-08"), [["DM", 1, "RFICDTC"]]),
     case("ST0058", put("DM", 1, "RFICDTC", "2024-03-13"), [["DM", 1, "RFICDTC"]]),
     case("ST0059", put("DM", 2, "ARM", "OTHER ARM"), [["DM", 1, "ARM"], ["DM", 2, "ARM"]]),
-    case(
-        "ST0060", put("DM", 2, "ACTARM", "OTHER ARM"), [["DM", 1, "ACTARM"], ["DM", 2, "ACTARM"]]
-    ),
+    case("ST0060", put("DM", 2, "ACTARM", "OTHER ARM"), [["DM", 1, "ACTARM"], ["DM", 2, "ACTARM"]]),
     case("ST0061", put("DM", 3, "ARMNRS", None), [["DM", 3, "ARMNRS"]]),
     case("ST0062", put("DM", 1, "ARMNRS", "UNPLANNED TREATMENT"), [["DM", 1, "ARMNRS"]]),
     case("ST0063", put("DM", 1, "ARMCD", "D" * 21), [["DM", 1, "ARMCD"]]),
@@ -459,7 +482,13 @@ RULE_CASES = (
     ),
     case("ST0071", put("AE", 2, "EPOCH", None), [["AE", 2, "EPOCH"]]),
     case("ST0072", put("LB", 1, "LBSTRESN", 9.0), [["LB", 1, "LBSTRESN"]]),
-    case("ST0073", put("LB", 2, "LBSTRESN", 1.5), [["LB", 2, "LBSTRESN"]]),
+    # Row 2: a censored "<1.5" with a STRESN; row 1: "08" (leading zero) is not a canonical
+    # number for CORE-000732, so its STRESN 8 must go.
+    case(
+        "ST0073",
+        (put("LB", 2, "LBSTRESN", 1.5), put("LB", 1, "LBSTRESC", "08")),
+        [["LB", 1, "LBSTRESN"], ["LB", 2, "LBSTRESN"]],
+    ),
     case("ST0074", put("LB", 4, "LBORRES", "5"), [["LB", 4, "LBORRES"]]),
     case("ST0075", put("LB", 4, "LBSTAT", None), [["LB", 4, "LBORRES"]]),
     case("ST0076", put("LB", 4, "LBREASND", None), [["LB", 4, "LBREASND"]]),
@@ -514,9 +543,19 @@ RULE_CASES = (
     case("ST0106", drop("RELREC", 2), [["RELREC", 1, "RELID"]]),
     case("ST0107", _drop_ts_parameter("ADDON"), [["TS", None, "TSPARMCD"]]),
     case("ST0108", _drop_ts_parameter("SSTDTC"), [["TS", None, "TSPARMCD"]]),
-    case("ST0109", put("TS", ts_row("AGEMAX"), "TSVALNF", None), [["TS", ts_row("AGEMAX"), "TSVAL"]]),
-    case("ST0110", put("TS", ts_row("AGEMAX"), "TSVAL", "P65Y"), [["TS", ts_row("AGEMAX"), "TSVALNF"]]),
-    case("ST0111", put("TS", ts_row("SSTDTC"), "TSVAL", "01FEB2024"), [["TS", ts_row("SSTDTC"), "TSVAL"]]),
+    case(
+        "ST0109", put("TS", ts_row("AGEMAX"), "TSVALNF", None), [["TS", ts_row("AGEMAX"), "TSVAL"]]
+    ),
+    case(
+        "ST0110",
+        put("TS", ts_row("AGEMAX"), "TSVAL", "P65Y"),
+        [["TS", ts_row("AGEMAX"), "TSVALNF"]],
+    ),
+    case(
+        "ST0111",
+        put("TS", ts_row("SSTDTC"), "TSVAL", "01FEB2024"),
+        [["TS", ts_row("SSTDTC"), "TSVAL"]],
+    ),
     case(
         "ST0112",
         put("TS", ts_row("TITLE"), "TSPARM", "Trial parameter ADDON"),
@@ -530,7 +569,8 @@ RULE_CASES = (
     case("XR0003", put("DM", 1, "ACTARMCD", "DL9"), [["DM", 1, "ACTARMCD"]]),
     # RFXSTDTC set to the CAR-T infusion although lymphodepletion started 5 days earlier.
     case("XR0004", put("DM", 1, "RFXSTDTC", "2024-03-12T10:05"), [["DM", 1, "RFXSTDTC"]]),
-    case("XR0005", put("DM", 1, "RFXENDTC", "2024-03-12T10:05"), [["DM", 1, "RFXENDTC"]]),
+    # Neither the latest EXENDTC (10:32) nor the latest EXSTDTC (10:05) of subject 001.
+    case("XR0005", put("DM", 1, "RFXENDTC", "2024-03-12T10:20"), [["DM", 1, "RFXENDTC"]]),
     case("XR0006", put("DM", 2, "DTHFL", None), [["AE", 3, "AEOUT"], ["AE", 3, "AESDTH"]]),
     case("XR0007", put("AE", 3, "AEENDTC", "2024-04-03"), [["AE", 3, "AEENDTC"]]),
     case("XR0008", drop("EX", 4, 5), [["DM", 2, "USUBJID"]]),
@@ -567,6 +607,11 @@ RULE_CASES = (
     case("XR0019", put("SE", 1, "ETCD", "SCRX"), [["SE", 1, "ETCD"]]),
     case("XR0020", call(_drop_pc), [["PP", None, None]]),
     case("XR0021", put("PP", 1, "PPCAT", "OTHER ANALYTE"), [["PP", 1, "PPCAT"]]),
+    case("XR0022", put("DM", 2, "DTHFL", None), [["DS", 3, "DSDECOD"]]),
+    case("XR0023", drop("DS", 3), [["DM", 2, "DTHFL"]]),
+    case("XR0024", put("DS", 3, "DSSTDTC", "2024-04-03"), [["DS", 3, "DSSTDTC"]]),
+    # A re-consent record can come later; here the first consent precedes RFICDTC.
+    case("XR0025", put("DS", 1, "DSSTDTC", "2024-02-19"), [["DM", 1, "RFICDTC"]]),
 )
 
 

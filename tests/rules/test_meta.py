@@ -43,7 +43,9 @@ def implementations() -> Counter:
 
 def test_every_yaml_rule_is_implemented_exactly_once(rules, implementations):
     live = [rule_id for rule_id, rule in rules.items() if rule.state != "removed"]
-    problems = {rule_id: implementations[rule_id] for rule_id in live if implementations[rule_id] != 1}
+    problems = {
+        rule_id: implementations[rule_id] for rule_id in live if implementations[rule_id] != 1
+    }
     assert problems == {}, "rule id -> number of implementations (expected 1)"
 
 

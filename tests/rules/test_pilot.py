@@ -28,22 +28,20 @@ def test_pilot_error_counts_per_rule_and_dataset(pilot_findings):
         # TA has no such arm, and SDTMIG 3.4 wants them null with ARMNRS = SCREEN FAILURE.
         ("XR0002", "DM"): 52,
         ("XR0003", "DM"): 52,
-        # RFXENDTC is not the latest EX date: each subject's last EX record has only an
-        # EXSTDTC (no EXENDTC), one day after the RFXENDTC given, or RFXENDTC is null.
-        ("XR0005", "DM"): 6,
+        # SCSTRESC "08"/"09" (leading zero) with SCSTRESN 8/9: not a canonical number for
+        # CORE-000732, which reports the same 3 records.
+        ("ST0073", "SC"): 3,
     }
 
 
-def test_pilot_exposure_end_findings_name_the_subjects(pilot_findings):
-    rows = pilot_findings.frame.query("rule_id == 'XR0005'")
-    assert rows[["row", "usubjid", "value"]].values.tolist() == [
-        [86, "01-704-1233", "2013-04-04"],  # last EX: EXSTDTC 2013-04-05, no EXENDTC
-        [98, "01-705-1018", None],  # one EX record, EXSTDTC 2013-07-05, no EXENDTC
-        [99, "01-705-1031", "2013-12-18"],
-        [110, "01-705-1303", "2013-12-30"],
-        [113, "01-705-1377", "2014-01-25"],
-        [114, "01-705-1382", None],
+def test_pilot_non_canonical_stresc_records(pilot_findings):
+    rows = pilot_findings.frame.query("rule_id == 'ST0073'")
+    assert rows[["dataset", "row", "variable"]].values.tolist() == [
+        ["SC", 112, "SCSTRESN"],
+        ["SC", 113, "SCSTRESN"],
+        ["SC", 116, "SCSTRESN"],
     ]
+    assert "SCSTRESC is 09" in rows["message"].iloc[0]
 
 
 def test_pilot_serious_criterion_findings(pilot_findings):
@@ -57,3 +55,8 @@ def test_pilot_runs_every_check(pilot_findings, registry):
     # Only registry rules appear, and the run covered every default check.
     assert set(pilot_findings.frame["rule_id"]) <= set(CHECKS)
     assert len(registry.check_rules()) == len(CHECKS) - 1  # XR0009 is off by default
+
+
+def test_pilot_findings_name_their_file(pilot_findings):
+    rows = pilot_findings.frame.query("rule_id == 'ST0095'")
+    assert set(rows["source_file"]) == {"ae.xpt"}

@@ -56,4 +56,3 @@ def test_optional_rule_is_off_by_default(package, standards, registry):
     assert selected.rows(["rule_id", "row"]) == [["XR0009", 1], ["XR0009", 2]]
     with_optional = run_rules(package, standards, registry, include_optional=True)
     assert with_optional.rows(["rule_id", "row"]) == [["XR0009", 1], ["XR0009", 2]]
-

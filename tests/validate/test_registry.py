@@ -105,14 +105,14 @@ def test_load_rules_file_name_must_match_id(tmp_path):
 
 def test_build_registry_rejects_check_without_yaml(tmp_path):
     write_rule(tmp_path, "XR0001")
-    with pytest.raises(SpecError, match="check XR0002 has no specs/rules/XR0002.yaml"):
+    with pytest.raises(SpecError, match=r"check XR0002 has no specs/rules/XR0002\.yaml"):
         build_registry(tmp_path, {"XR0001": check_x, "XR0002": check_x})
 
 
 def test_build_registry_rejects_yaml_of_check_range_without_check(tmp_path):
     write_rule(tmp_path, "XR0001")
     write_rule(tmp_path, "ST0060", name="other-problem")
-    with pytest.raises(SpecError, match="rule ST0060 .* has no check"):
+    with pytest.raises(SpecError, match=r"rule ST0060 .* has no check"):
         build_registry(tmp_path, {"XR0001": check_x})
 
 
@@ -202,6 +202,4 @@ def test_rule_docs_round_trip(tmp_path):
     (docs / "XR0001.md").write_text("edited by hand\n", encoding="utf-8")
     (docs / "XR0404.md").write_text("orphan\n", encoding="utf-8")
     assert stale_rule_docs(rules, docs) == ("XR0001.md", "XR0404.md")
-    assert "## References\n\n- CDISC CORE: CORE-000239 (CG0148)" in render_rule_doc(
-        rules["XR0001"]
-    )
+    assert "## References\n\n- CDISC CORE: CORE-000239 (CG0148)" in render_rule_doc(rules["XR0001"])

@@ -105,3 +105,11 @@ def test_waived_findings_do_not_count_for_the_exit_threshold(tmp_path, findings)
 
 def test_apply_no_waivers_changes_nothing(findings):
     assert apply_waivers(findings, ()).rows(["waived"]) == [[False]] * 4
+
+
+def test_waivers_that_all_match_report_no_st0900(tmp_path, findings):
+    path = tmp_path / "waivers.yaml"
+    path.write_text(WAIVERS.split("  - rule: XR0005")[0], encoding="utf-8")
+    result = apply_waivers(findings, load_waivers(path), registry=build_registry())
+    assert "ST0900" not in set(result.frame["rule_id"])
+    assert result.rows(["waived"]) == [[True], [False], [True], [False]]

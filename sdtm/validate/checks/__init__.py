@@ -116,6 +116,10 @@ CHECKS: Mapping[str, Callable[[Mapping[str, pd.DataFrame], Standards], FindingsT
             "XR0019": trial_design.check_se_element_not_in_te,
             "XR0020": trial_design.check_pp_without_pc,
             "XR0021": trial_design.check_ppcat_not_pctest,
+            "XR0022": subjects.check_death_disposition_without_death_flag,
+            "XR0023": subjects.check_death_flag_without_death_disposition,
+            "XR0024": subjects.check_disposition_death_date_not_death_date,
+            "XR0025": subjects.check_consent_date_not_earliest_consent_disposition,
         }
     )
 )

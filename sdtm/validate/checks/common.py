@@ -22,6 +22,9 @@ from sdtm.findings import FINDING_COLUMNS, FindingsTable
 _ISO_PREFIX = r"^(\d{4}(?:-\d{2}(?:-\d{2}(?:T\d{2}(?::\d{2}(?::\d{2})?)?)?)?)?)"
 _PRECISIONS = (4, 7, 10, 13, 16, 19)
 _NUMERIC = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
+# The canonical decimal CORE uses for --STRESC (CORE-000542/-000732): no "+", no leading zeros,
+# no bare ".5", no exponent.
+_CANONICAL_NUMBER = r"^-?(0|[1-9]\d*)(\.\d+)?$"
 
 EMPTY = FindingsTable()
 """The empty findings table (immutable, shared to avoid rebuilding it for every clean check)."""
@@ -109,6 +112,8 @@ def prepare_frames(frames: Mapping[str, pd.DataFrame]) -> Mapping[str, pd.DataFr
         # pandas deep-copies attrs into every derived Series: keep them to a few strings.
         labels = json.dumps(dict(frame.attrs.get("labels") or {}))
         out.attrs = {_PREPARED: True, _DOMAIN: domain_of(name, frame), _LABELS: labels}
+        if frame.attrs.get("source_file"):
+            out.attrs["source_file"] = str(frame.attrs["source_file"])
         prepared[name.upper()] = out
     return MappingProxyType(prepared)
 
@@ -152,6 +157,11 @@ def number(frame: pd.DataFrame, column: str) -> pd.Series:
 def is_numeric_text(values: pd.Series) -> pd.Series:
     """Return True where a text value is a plain decimal number (no comparator, no unit)."""
     return values.str.match(_NUMERIC).fillna(False).astype(bool)
+
+
+def is_canonical_number(values: pd.Series) -> pd.Series:
+    """Return True where a text value is a canonical decimal (``-12.5``; not ``+5``, ``05``)."""
+    return values.str.match(_CANONICAL_NUMBER).fillna(False).astype(bool)
 
 
 def iso_prefix(values: pd.Series) -> pd.Series:
@@ -206,6 +216,11 @@ def subject_map(dm: pd.DataFrame, column: str) -> pd.Series:
     return keyed.set_index("USUBJID")["value"]
 
 
+def lookup(keys: pd.Series, table: pd.Series | Mapping[str, str]) -> pd.Series:
+    """Map ``keys`` through ``table`` and return text (missing where a key is not found)."""
+    return keys.map(table).astype("string")
+
+
 def prefixed(code: str, frame: pd.DataFrame, suffix: str) -> str | None:
     """Return ``<domain><suffix>`` (e.g. ``AESTDTC``) when that column exists, else ``None``."""
     column = f"{code[:2]}{suffix}" if not code.startswith("SUPP") else suffix
@@ -253,6 +268,7 @@ def make_findings(
             "row": rows.to_numpy() + 1,
             "value": value.loc[rows].astype("object").where(value.loc[rows].notna(), None),
             "message": detail.loc[rows] if isinstance(detail, pd.Series) else detail,
+            "source_file": frame.attrs.get("source_file"),
         },
         index=rows,
     )

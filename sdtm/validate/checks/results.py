@@ -18,7 +18,9 @@ from sdtm.validate.checks.common import (
     collect,
     datasets,
     frame_of,
+    is_canonical_number,
     is_numeric_text,
+    lookup,
     make_findings,
     number,
     subject_map,
@@ -46,7 +48,7 @@ def check_stresn_not_numeric_stresc(frames: Frames, standards: Standards) -> Fin
         if stresc_col not in frame.columns:
             continue
         stresc = text(frame, stresc_col)
-        numeric = is_numeric_text(stresc)
+        numeric = is_canonical_number(stresc)
         expected = pd.to_numeric(stresc.where(numeric), errors="coerce").astype("float64")
         stresn = number(frame, stresn_col)
         # Compare with a relative tolerance: STRESN is a float, STRESC its decimal text.
@@ -66,7 +68,7 @@ def check_stresn_with_non_numeric_stresc(frames: Frames, standards: Standards) -
     for name, code, frame in _findings_datasets(frames):
         stresn_col = f"{code}STRESN"
         stresc = text(frame, f"{code}STRESC")
-        bad = number(frame, stresn_col).notna() & ~is_numeric_text(stresc)
+        bad = number(frame, stresn_col).notna() & ~is_canonical_number(stresc)
         detail = f"{code}STRESC is " + stresc.fillna("null")
         tables.append(
             make_findings(name, frame, bad, variable=stresn_col, detail=detail, code=code)
@@ -379,7 +381,7 @@ def check_baseline_flag_after_first_exposure(frames: Frames, standards: Standard
     tables = []
     for name, code, frame, flag, flagged in _baseline(frames):
         dtc = text(frame, f"{code}DTC")
-        reference = text(frame, "USUBJID").map(first)
+        reference = lookup(text(frame, "USUBJID"), first)
         bad = flagged & after(dtc, reference)
         detail = f"{code}DTC " + dtc.fillna("") + " is after RFXSTDTC " + reference.fillna("")
         tables.append(make_findings(name, frame, bad, variable=flag, detail=detail, code=code))
@@ -419,8 +421,7 @@ def check_duplicate_findings_record(frames: Frames, standards: Standards) -> Fin
     tables = []
     for name, code, frame in _findings_datasets(frames):
         others = ("VISITNUM", f"{code}TPTNUM", f"{code}DTC", f"{code}EVAL", f"{code}GRPID")
-        columns = ["USUBJID", *_test_columns(frame, code)]
-        columns += [c for c in others if c in frame.columns]
+        columns = [c for c in ("USUBJID", *_test_columns(frame, code), *others) if c in frame]
         has_date = text(frame, f"{code}DTC").notna()
         # The first record of each key is the kept one; later ones are the duplicates.
         bad = has_date & frame[columns].duplicated(keep="first")
@@ -451,8 +452,8 @@ def check_test_testcd_different_codes(frames: Frames, standards: Standards) -> F
         code_of_test = _term_codes(standards, test_var.codelists)
         if not code_of_cd or not code_of_test:
             continue
-        cd_codes = text(frame, f"{code}TESTCD").map(code_of_cd)
-        test_codes = text(frame, f"{code}TEST").map(code_of_test)
+        cd_codes = lookup(text(frame, f"{code}TESTCD"), code_of_cd)
+        test_codes = lookup(text(frame, f"{code}TEST"), code_of_test)
         bad = cd_codes.notna() & test_codes.notna() & (cd_codes != test_codes)
         detail = (
             f"{code}TESTCD "

@@ -19,6 +19,7 @@ from sdtm.validate.checks.common import (
     collect,
     datasets,
     frame_of,
+    lookup,
     make_findings,
     subject_map,
     text,
@@ -283,42 +284,52 @@ def check_actarmcd_not_in_ta(frames: Frames, standards: Standards) -> FindingsTa
     return _arm_in_ta(frames, "ACTARMCD")
 
 
-def _exposure_bound(frames: Frames, dm_column: str, earliest: bool) -> FindingsTable:
-    found = _dm(frames)
-    ex = frame_of(frames, "EX")
-    if found is None or ex is None:
-        return EMPTY
-    name, dm = found
-    start, end = text(ex, "EXSTDTC"), text(ex, "EXENDTC")
-    dates = pd.DataFrame(
-        {
-            "USUBJID": pd.concat([text(ex, "USUBJID")] * (1 if earliest else 2), ignore_index=True),
-            "dtc": start.reset_index(drop=True)
-            if earliest
-            else pd.concat([start, end], ignore_index=True),
-        }
-    ).dropna()
-    # Dates of different precision sort as text; the bound is the lexically extreme value,
-    # which is what CORE compares with (it does not impute partial dates either).
-    bound = dates.groupby("USUBJID")["dtc"].agg("min" if earliest else "max")
-    expected = text(dm, "USUBJID").map(bound)
-    actual = text(dm, dm_column)
-    bad = expected.notna() & (actual != expected).fillna(True)
-    which = "earliest EXSTDTC" if earliest else "latest EXSTDTC/EXENDTC"
-    detail = f"{which} is " + expected.fillna("")
-    return make_findings(name, dm, bad, variable=dm_column, detail=detail)
+def _latest(ex: pd.DataFrame, column: str, *, earliest: bool = False) -> pd.Series:
+    """The subject's earliest/latest value of an EX date-time, compared as text as CORE does."""
+    dates = pd.DataFrame({"USUBJID": text(ex, "USUBJID"), "dtc": text(ex, column)}).dropna()
+    return dates.groupby("USUBJID")["dtc"].agg("min" if earliest else "max")
 
 
 def check_first_exposure_not_earliest_exstdtc(
     frames: Frames, standards: Standards
 ) -> FindingsTable:
     """RFXSTDTC equals the subject's earliest EXSTDTC (CORE-000239 / CG0148)."""
-    return _exposure_bound(frames, "RFXSTDTC", earliest=True)
+    found = _dm(frames)
+    ex = frame_of(frames, "EX")
+    if found is None or ex is None:
+        return EMPTY
+    name, dm = found
+    expected = lookup(text(dm, "USUBJID"), _latest(ex, "EXSTDTC", earliest=True))
+    actual = text(dm, "RFXSTDTC")
+    bad = expected.notna() & (actual != expected).fillna(True)
+    detail = "earliest EXSTDTC is " + expected.fillna("")
+    return make_findings(name, dm, bad, variable="RFXSTDTC", detail=detail)
 
 
 def check_last_exposure_not_latest_exendtc(frames: Frames, standards: Standards) -> FindingsTable:
-    """RFXENDTC equals the subject's latest EXSTDTC or EXENDTC (CORE-000238 / CG0147)."""
-    return _exposure_bound(frames, "RFXENDTC", earliest=False)
+    """RFXENDTC equals the subject's latest EXENDTC or latest EXSTDTC (CORE-000238 / CG0147)."""
+    found = _dm(frames)
+    ex = frame_of(frames, "EX")
+    if found is None or ex is None:
+        return EMPTY
+    name, dm = found
+    subjects = text(dm, "USUBJID")
+    has_ex = subjects.isin(set(text(ex, "USUBJID").dropna()))
+    last_start = lookup(subjects, _latest(ex, "EXSTDTC"))
+    last_end = lookup(subjects, _latest(ex, "EXENDTC"))
+    actual = text(dm, "RFXENDTC")
+    # As CORE-000238: a finding only when RFXENDTC matches neither latest value (a null
+    # RFXENDTC matches a subject whose EX records have no EXENDTC at all).
+    same_end = (actual == last_end).fillna(False) | (actual.isna() & last_end.isna())
+    same_start = (actual == last_start).fillna(False)
+    bad = has_ex & ~same_end & ~same_start
+    detail = (
+        "latest EXENDTC is "
+        + last_end.fillna("null")
+        + ", latest EXSTDTC is "
+        + last_start.fillna("null")
+    )
+    return make_findings(name, dm, bad, variable="RFXENDTC", detail=detail)
 
 
 def check_fatal_ae_without_death_flag(frames: Frames, standards: Standards) -> FindingsTable:
@@ -329,7 +340,7 @@ def check_fatal_ae_without_death_flag(frames: Frames, standards: Standards) -> F
     flags = subject_map(found[1], "DTHFL")
     tables = []
     for name, code, ae in datasets(frames, "AE"):
-        dthfl = text(ae, "USUBJID").map(flags)
+        dthfl = lookup(text(ae, "USUBJID"), flags)
         not_dead = (dthfl != "Y").fillna(True) & text(ae, "USUBJID").notna()
         for column, fatal in (("AEOUT", "FATAL"), ("AESDTH", "Y")):
             bad = (text(ae, column) == fatal).fillna(False) & not_dead
@@ -347,7 +358,7 @@ def check_fatal_ae_end_not_death_date(frames: Frames, standards: Standards) -> F
     death = subject_map(found[1], "DTHDTC")
     tables = []
     for name, code, ae in datasets(frames, "AE"):
-        dthdtc = text(ae, "USUBJID").map(death)
+        dthdtc = lookup(text(ae, "USUBJID"), death)
         end = text(ae, "AEENDTC")
         fatal = (text(ae, "AEOUT") == "FATAL").fillna(False)
         bad = fatal & (end != dthdtc).fillna(end.notna() | dthdtc.notna())
@@ -383,8 +394,88 @@ def check_reference_start_after_first_exposure(
         .groupby("USUBJID")["dtc"]
         .min()
     )
-    earliest = text(dm, "USUBJID").map(first)
+    earliest = lookup(text(dm, "USUBJID"), first)
     bad = after(text(dm, "RFSTDTC"), earliest)
     return make_findings(
         name, dm, bad, variable="RFSTDTC", detail="earliest EXSTDTC is " + earliest.fillna("")
     )
+
+
+def _ds_records(frames: Frames, decod: str):
+    for name, code, ds in datasets(frames, "DS"):
+        yield name, code, ds, (text(ds, "DSDECOD") == decod).fillna(False)
+
+
+def check_death_disposition_without_death_flag(
+    frames: Frames, standards: Standards
+) -> FindingsTable:
+    """A DS record with DSDECOD = DEATH requires DM.DTHFL = Y (CORE-000252 / CG0136)."""
+    found = _dm(frames)
+    if found is None:
+        return EMPTY
+    flags = subject_map(found[1], "DTHFL")
+    tables = []
+    for name, code, ds, death in _ds_records(frames, "DEATH"):
+        not_dead = (lookup(text(ds, "USUBJID"), flags) != "Y").fillna(True)
+        tables.append(
+            make_findings(
+                name,
+                ds,
+                death & not_dead,
+                variable="DSDECOD",
+                detail="DM.DTHFL is not Y",
+                code=code,
+            )
+        )
+    return collect(tables)
+
+
+def check_death_flag_without_death_disposition(
+    frames: Frames, standards: Standards
+) -> FindingsTable:
+    """DM.DTHFL = Y should have a DS record with DSDECOD = DEATH (CORE-000679 / FB0608)."""
+    found = _dm(frames)
+    ds = frame_of(frames, "DS")
+    if found is None or ds is None:
+        return EMPTY
+    name, dm = found
+    deaths = set(text(ds, "USUBJID")[(text(ds, "DSDECOD") == "DEATH").fillna(False)].dropna())
+    dead = (text(dm, "DTHFL") == "Y").fillna(False)
+    bad = dead & ~text(dm, "USUBJID").isin(deaths)
+    return make_findings(name, dm, bad, variable="DTHFL", detail="no DS record with DSDECOD DEATH")
+
+
+def check_disposition_death_date_not_death_date(
+    frames: Frames, standards: Standards
+) -> FindingsTable:
+    """DSSTDTC of the DEATH disposition equals DM.DTHDTC (CORE-000913 / FB0611, CORE-000034)."""
+    found = _dm(frames)
+    if found is None:
+        return EMPTY
+    death_dates = subject_map(found[1], "DTHDTC")
+    tables = []
+    for name, code, ds, death in _ds_records(frames, "DEATH"):
+        expected = lookup(text(ds, "USUBJID"), death_dates)
+        start = text(ds, "DSSTDTC")
+        bad = death & expected.notna() & (start != expected).fillna(True)
+        detail = "DM.DTHDTC is " + expected.fillna("")
+        tables.append(make_findings(name, ds, bad, variable="DSSTDTC", detail=detail, code=code))
+    return collect(tables)
+
+
+def check_consent_date_not_earliest_consent_disposition(
+    frames: Frames, standards: Standards
+) -> FindingsTable:
+    """DM.RFICDTC equals the earliest DSSTDTC of INFORMED CONSENT OBTAINED (CORE-000370)."""
+    found = _dm(frames)
+    ds = frame_of(frames, "DS")
+    if found is None or ds is None:
+        return EMPTY
+    name, dm = found
+    consent = (text(ds, "DSDECOD") == "INFORMED CONSENT OBTAINED").fillna(False)
+    dates = pd.DataFrame({"USUBJID": text(ds, "USUBJID"), "dtc": text(ds, "DSSTDTC")})[consent]
+    earliest = dates.dropna().groupby("USUBJID")["dtc"].min()
+    expected = lookup(text(dm, "USUBJID"), earliest)
+    bad = expected.notna() & (text(dm, "RFICDTC") != expected).fillna(True)
+    detail = "earliest informed consent DSSTDTC is " + expected.fillna("")
+    return make_findings(name, dm, bad, variable="RFICDTC", detail=detail)

@@ -18,6 +18,7 @@ from sdtm.validate.checks.common import (
     datasets,
     frame_of,
     is_partial_date,
+    lookup,
     make_findings,
     number,
     subject_map,
@@ -68,7 +69,7 @@ def _study_day_frames(frames: Frames):
     for name, code, frame in datasets(frames):
         if code in SUBJECT_CLASSES_EXCLUDED:
             continue
-        reference = text(frame, "USUBJID").map(rfstdtc)
+        reference = lookup(text(frame, "USUBJID"), rfstdtc)
         for dtc_suffix, day_suffix in _DAY_PAIRS:
             dtc, day = f"{code}{dtc_suffix}", f"{code}{day_suffix}"
             if dtc in frame.columns and day in frame.columns:

@@ -56,10 +56,14 @@ def check_ts_parameter_missing(frames: Frames, standards: Standards) -> Findings
 
 
 def check_ts_study_start_missing(frames: Frames, standards: Standards) -> FindingsTable:
-    """TS has a populated SSTDTC record (FDA TRC 1734, P21 SD2232); TS itself is required."""
+    """TS has a populated SSTDTC record (FDA TRC 1734, P21 SD2232).
+
+    Not run without TS: validating part of a package (``sdtm validate dm.xpt``) is common, so
+    the absence of the whole dataset is left to the submission checks of the exporter.
+    """
     found = _ts(frames)
     if found is None:
-        return dataset_finding("TS", detail="dataset TS is missing")
+        return EMPTY
     name, ts = found
     sstdtc = (text(ts, "TSPARMCD") == "SSTDTC").fillna(False) & text(ts, "TSVAL").notna()
     if sstdtc.any():
