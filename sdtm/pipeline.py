@@ -39,12 +39,12 @@ from sdtm.mapping.engine import (
     REC,
     SUPP_PREFIX,
     DomainResult,
+    LinkTarget,
     SuppTarget,
     map_domain,
 )
 from sdtm.mapping.load_yaml import read_yaml_spec
 from sdtm.mapping.problems import raise_if_problems
-from sdtm.mapping.relations import build_relrec_frame, build_supp_frame
 from sdtm.mapping.spec import MappingSpec
 from sdtm.read.raw import RawFile, add_missing_columns, list_raw_files, read_raw_files
 from sdtm.standards import Standards, load_standards
@@ -287,6 +287,84 @@ def _account(
     return new, pd.DataFrame(counts, columns=list(COUNTS_COLUMNS))
 
 
+def _supp(
+    frames: Mapping[str, pd.DataFrame], results: Mapping[str, DomainResult]
+) -> tuple[dict[str, pd.DataFrame], FindingsTable]:
+    """SUPP-- of every mapped dataset (``sdtm.derive.supp.build_supp``), after --SEQ.
+
+    The qualifiers are the mapping's ``split_to_supp`` targets plus AETRTEM, which the
+    pipeline derives. Rows are ordered by subject, parent ``--SEQ`` and QNAM.
+    """
+    from sdtm.derive.supp import SuppQualifier, build_supp
+
+    out: dict[str, pd.DataFrame] = {}
+    found = []
+    for name, result in results.items():
+        targets = result.supp
+        if name == "AE" and f"{SUPP_PREFIX}AETRTEM" in frames[name]:
+            targets += (SuppTarget("AETRTEM", "Treatment Emergent Flag", "Derived", None),)
+        qualifiers = tuple(
+            SuppQualifier(t.qnam, t.qlabel, t.column, t.qorig, t.qeval)
+            for t in targets
+            if t.column in frames[name].columns
+        )
+        if not qualifiers:
+            continue
+        built = build_supp(frames[name], qualifiers, domain=name, keep_columns=SUPP_KEEP)
+        found.append(built.findings)
+        frame = built.frame
+        order = frame.assign(_n=pd.to_numeric(frame["IDVARVAL"], errors="coerce"))
+        out[f"SUPP{name}"] = (
+            order.sort_values(["USUBJID", "_n", "QNAM"], kind="mergesort")
+            .drop(columns="_n")
+            .reset_index(drop=True)
+        )
+    return out, FindingsTable.concat(found)
+
+
+def _relrec(
+    frames: Mapping[str, pd.DataFrame], results: Mapping[str, DomainResult]
+) -> tuple[pd.DataFrame | None, FindingsTable]:
+    """RELREC from the mapping's ``relrec`` links (``sdtm.derive.relrec``), after --SEQ.
+
+    Each child record is identified by its ``--SEQ``; the related record by the link's
+    variable (e.g. AESPID). ``None`` when the spec declares no links.
+    """
+    from sdtm.derive.relrec import build_relrec, derive_relrec_links
+
+    parts = []
+    found = []
+    for name, result in results.items():
+        for target in result.links:
+            if target.column not in frames[name].columns:
+                continue
+            links = derive_relrec_links(
+                frames[name],
+                domain=name,
+                keyvar=f"{name}SEQ",
+                source_var=target.column,
+                target_domain=target.rdomain,
+                target_keyvar=target.rvariable,
+                relid_prefix=target.relid_prefix,
+                source_name=target.source,
+            )
+            parts.append(links.frame)
+            found.append(links.findings)
+    if not any(result.links for result in results.values()):
+        return None, FindingsTable()
+    if not parts:
+        from sdtm.derive.relrec import RELREC_COLUMNS
+
+        empty = pd.DataFrame({c: pd.Series(dtype="string") for c in RELREC_COLUMNS})
+        return empty, FindingsTable.concat(found)
+    built = build_relrec(pd.concat(parts, ignore_index=True), frames)
+    return built.frame, FindingsTable.concat([*found, built.findings])
+
+
+SUPP_KEEP = (SRC_FILE, SRC_ROW, SRC_ID, REC)
+"""Parent columns carried onto SUPP-- rows: provenance, so findings name the raw row."""
+
+
 def _finalize(frame: pd.DataFrame, name: str, standards: Standards) -> pd.DataFrame:
     """Keep SDTM variables only, in IG order (Req/Exp added when missing), typed per the IG."""
     internal = [c for c in frame.columns if c.startswith(("_", SUPP_PREFIX, LINK_PREFIX))]
@@ -399,21 +477,16 @@ def run_study(
     frames = {name: result.frame for name, result in results.items()}
 
     _say(progress, "deriving")
-    frames, derive_findings, notes = _derive(frames, spec, standards)
+    links = {name: result.links for name, result in results.items() if result.links}
+    frames, derive_findings, notes = _derive(frames, spec, standards, links)
     findings.append(derive_findings)
     findings.append(_seq(frames, standards))
 
-    supp_frames = {}
-    for name, result in results.items():
-        targets = result.supp
-        if name == "AE" and f"{SUPP_PREFIX}AETRTEM" in frames[name]:
-            targets += (SuppTarget("AETRTEM", "Treatment Emergent Flag", "Derived", None),)
-        if targets:
-            supp_frames[f"SUPP{name}"] = build_supp_frame(frames[name], targets, domain=name)
-    links = {name: result.links for name, result in results.items() if result.links}
-    if links:
-        relrec, relrec_findings = build_relrec_frame(frames, links)
-        findings.append(relrec_findings)
+    supp_frames, supp_findings = _supp(frames, results)
+    findings.append(supp_findings)
+    relrec, relrec_findings = _relrec(frames, results)
+    findings.append(relrec_findings)
+    if relrec is not None:
         frames["RELREC"] = relrec
     frames |= supp_frames
 
@@ -448,10 +521,14 @@ def run_study(
         for name, frame in frames.items()
         if SRC_FILE in frame.columns
     }
-    if validate:
+    # The rule registry is built once per run, from the standards folder's rules, and passed
+    # to every stage that needs rule metadata (DESIGN section 1).
+    registry, failed = _guarded(Stage.VALIDATE, "rule registry", lambda: _build_registry(specs_dir))
+    table = table + failed
+    if validate and registry is not None:
         _say(progress, "validating")
-        table = table + _locate(_validate(final, standards, mapping_dir), provenance)
-    table = _apply_waivers(table, mapping_dir)
+        table = table + _locate(_validate(final, standards, registry), provenance)
+    table = _apply_waivers(table, mapping_dir, registry)
     lineage_out = lineage.loc[:, ["DOMAIN", "USUBJID", "SEQ", SRC_FILE, SRC_ROW]].sort_values(
         ["DOMAIN", "USUBJID", "SEQ", SRC_FILE, SRC_ROW], kind="mergesort"
     )
@@ -743,23 +820,13 @@ class _Derivation:
             self.findings.append(_skipped(dataset, what, str(error)))
             return None
         except Exception as error:  # a broken derivation must not stop the other datasets
-            name, severity = DERIVE_RULES["MP0003"]
             self.findings.append(
-                FindingsTable.from_frame(
-                    pd.DataFrame(
-                        {
-                            "rule_id": ["MP0003"],
-                            "rule_name": [name],
-                            "severity": [severity],
-                            "stage": [Stage.DERIVE.value],
-                            "dataset": [dataset],
-                            "message": [
-                                f"{dataset}: {what} could not run ({type(error).__name__}: "
-                                f"{error}); the variables it derives are empty "
-                                "[MP0003 derivation-failed]"
-                            ],
-                        }
-                    )
+                _one_finding(
+                    "MP0003",
+                    Stage.DERIVE,
+                    dataset,
+                    f"{dataset}: {what} could not run ({type(error).__name__}: {error}); the "
+                    "variables it derives are empty [MP0003 derivation-failed]",
                 )
             )
             return None
@@ -768,21 +835,12 @@ class _Derivation:
 
 
 def _skipped(dataset: str, what: str, reason: str) -> FindingsTable:
-    name, severity = DERIVE_RULES["MP0004"]
-    return FindingsTable.from_frame(
-        pd.DataFrame(
-            {
-                "rule_id": ["MP0004"],
-                "rule_name": [name],
-                "severity": [severity],
-                "stage": [Stage.DERIVE.value],
-                "dataset": [dataset],
-                "message": [
-                    f"{dataset}: {what} skipped: {reason}; the variables it derives stay empty "
-                    "[MP0004 derivation-skipped]"
-                ],
-            }
-        )
+    return _one_finding(
+        "MP0004",
+        Stage.DERIVE,
+        dataset,
+        f"{dataset}: {what} skipped: {reason}; the variables it derives stay empty "
+        "[MP0004 derivation-skipped]",
     )
 
 
@@ -816,12 +874,35 @@ def _anchors(dm: pd.DataFrame, ex: pd.DataFrame | None, anchor_treatments: tuple
     return anchors
 
 
+def _grade_log(fa: pd.DataFrame, links: tuple[LinkTarget, ...]) -> pd.DataFrame | None:
+    """FA TOXGR records as the daily grade log of their AE (keyed by the AE link to AESPID).
+
+    ``None`` when FA holds no grades linked to AESPID (then AETOXGR stays as collected).
+    """
+    column = next((t.column for t in links if t.rdomain == "AE" and t.rvariable == "AESPID"), None)
+    if column is None or column not in fa or "FATESTCD" not in fa or "FAORRES" not in fa:
+        return None
+    grades = fa.loc[fa["FATESTCD"] == "TOXGR"]
+    return pd.DataFrame(
+        {
+            "USUBJID": grades["USUBJID"],
+            "AESPID": grades[column],
+            "GRADE": grades["FAORRES"],
+            SRC_FILE: grades[SRC_FILE],
+            SRC_ROW: grades[SRC_ROW],
+        }
+    )
+
+
 def _derive(
-    frames: dict[str, pd.DataFrame], spec: MappingSpec, standards: Standards
+    frames: dict[str, pd.DataFrame],
+    spec: MappingSpec,
+    standards: Standards,
+    links: Mapping[str, tuple[LinkTarget, ...]],
 ) -> tuple[dict[str, pd.DataFrame], FindingsTable, list[str]]:
     """Run the derivations in dependency order (docs/derive.md): DM, trial design, domains."""
     from sdtm.derive import trial_design, ts
-    from sdtm.derive.ae import derive_treatment_emergent_flag
+    from sdtm.derive.ae import derive_treatment_emergent_flag, derive_worst_grade
     from sdtm.derive.baseline import derive_last_obs_before_exposure_flag
     from sdtm.derive.dm import derive_age, derive_arms, derive_death
     from sdtm.derive.epoch import derive_epoch
@@ -920,6 +1001,18 @@ def _derive(
             out = run.apply(name, f"build_{name.lower()}", build)
             if out is not None:
                 f[name] = out
+
+    # One AE per CRS/ICANS episode at its worst grade (brief decision 5.3): the daily grades
+    # mapped to FA count too, and grades of events missing from AE are reported (MP0601).
+    grade_log = _grade_log(f["FA"], links.get("FA", ())) if "FA" in f else None
+    if "AE" in f and "AESPID" in f["AE"] and grade_log is not None:
+        out = run.apply(
+            "AE",
+            "derive_worst_grade",
+            lambda: derive_worst_grade(f["AE"], grade_log, by=("USUBJID", "AESPID")),
+        )
+        if out is not None:
+            f["AE"] = out
 
     dm = f.get("DM")
     for name in list(f):
@@ -1026,22 +1119,37 @@ def _guarded(stage: Stage, what: str, call: Callable[[], Any]) -> tuple[Any, Fin
 
 
 def _stage_failed(stage: Stage, what: str, detail: str) -> FindingsTable:
-    name, severity = DERIVE_RULES["MP0003"]
+    return _one_finding(
+        "MP0003", stage, None, f"{what} could not run: {detail} [MP0003 derivation-failed]"
+    )
+
+
+def _one_finding(rule_id: str, stage: Stage, dataset: str | None, message: str) -> FindingsTable:
+    """A single stage-level finding of ``DERIVE_RULES`` (no record to point at)."""
+    name, severity = DERIVE_RULES[rule_id]
     return FindingsTable.from_frame(
         pd.DataFrame(
             {
-                "rule_id": ["MP0003"],
+                "rule_id": [rule_id],
                 "rule_name": [name],
                 "severity": [severity],
                 "stage": [stage.value],
-                "message": [f"{what} could not run: {detail} [MP0003 derivation-failed]"],
+                "dataset": [dataset],
+                "message": [message],
             }
         )
     )
 
 
+def _build_registry(specs_dir: Path | None) -> Any:
+    """The conformance rule registry of the standards folder in use (``specs/rules``)."""
+    from sdtm.validate.registry import build_registry
+
+    return build_registry((specs_dir or default_specs_dir()) / "rules")
+
+
 def _validate(
-    frames: Mapping[str, pd.DataFrame], standards: Standards, mapping_dir: Path
+    frames: Mapping[str, pd.DataFrame], standards: Standards, registry: Any
 ) -> FindingsTable:
     """Validate the datasets: per-dataset schemas, then the rule registry's checks."""
 
@@ -1051,9 +1159,9 @@ def _validate(
         return validate_frames(frames, standards)
 
     def rules() -> FindingsTable:
-        from sdtm.validate.registry import build_registry, run_rules
+        from sdtm.validate.registry import run_rules
 
-        return run_rules(frames, standards, build_registry())
+        return run_rules(frames, standards, registry)
 
     found = []
     for what, call in (("validation (schemas)", schemas), ("validation (rules)", rules)):
@@ -1062,7 +1170,12 @@ def _validate(
     return FindingsTable.concat(found)
 
 
-def _apply_waivers(findings: FindingsTable, mapping_dir: Path) -> FindingsTable:
+def _apply_waivers(findings: FindingsTable, mapping_dir: Path, registry: Any) -> FindingsTable:
+    """Mark findings the study's ``waivers.yaml`` waives; unused waivers give ST0900.
+
+    ``registry`` (``None`` when it could not be built) gives ST0900 its YAML name, severity
+    and message.
+    """
     path = mapping_dir / "waivers.yaml"
     if not path.is_file():
         return findings
@@ -1070,7 +1183,7 @@ def _apply_waivers(findings: FindingsTable, mapping_dir: Path) -> FindingsTable:
     def call() -> FindingsTable:
         from sdtm.validate.waivers import apply_waivers, load_waivers
 
-        return apply_waivers(findings, load_waivers(path))
+        return apply_waivers(findings, load_waivers(path), registry=registry)
 
     value, failed = _guarded(Stage.VALIDATE, "waivers", call)
     return value if value is not None else findings + failed

@@ -152,3 +152,89 @@ def test_a_failing_derivation_becomes_an_mp0003_finding():
     table = run.findings[0]
     assert table.rows(["rule_id", "severity", "dataset"]) == [["MP0003", "error", "LB"]]
     assert "derive_something could not run (ValueError: boom)" in table.frame["message"][0]
+
+
+
+def _edit_csv(path, subjid, edits, where=None):
+    """Set ``edits`` (column -> value) on the rows of ``subjid`` (and ``where`` column values)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    for i, line in enumerate(lines[1:], start=1):
+        cells = line.split(",")
+        if cells[header.index("SUBJID")] != subjid:
+            continue
+        if where and any(cells[header.index(c)] != v for c, v in where.items()):
+            continue
+        for column, value in edits.items():
+            cells[header.index(column)] = value
+        lines[i] = ",".join(cells)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def edited_bundled(tmp_path_factory):
+    """The bundled study with a 3-race subject and a daily CRS grade above the AE's grade."""
+    repo = Path(__file__).resolve().parents[1]
+    study = tmp_path_factory.mktemp("edited") / "cart-psca-001"
+    shutil.copytree(repo / "sample_data" / "cart-psca-001", study)
+    races = {"RACE_AMIND": "1", "RACE_BLACK": "1", "RACE_WHITE": "1"}
+    _edit_csv(study / "edc" / "dm.csv", "102-001", races)
+    # CRS episode AE 2 of 101-003 is collected at grade 1; day 2 of its log says grade 3.
+    _edit_csv(study / "edc" / "crs.csv", "101-003", {"ASTCTGR": "3"}, where={"LINE": "2"})
+    return _run(study, repo / "mappings" / "cart-psca-001")
+
+
+def test_subject_with_three_races_keeps_all_three_in_suppdm(edited_bundled):
+    """SDTMIG 3.4 DM: several races -> RACE MULTIPLE, each race in SUPPDM RACE1..RACEn."""
+    subject = "CART-PSCA-001-102-001"
+    dm = edited_bundled.frames["DM"]
+    assert dm.loc[dm["USUBJID"] == subject, "RACE"].tolist() == ["MULTIPLE"]
+    supp = edited_bundled.frames["SUPPDM"]
+    rows = supp.loc[supp["USUBJID"] == subject, ["QNAM", "QLABEL", "QVAL"]]
+    assert rows.values.tolist() == [
+        ["RACE1", "Race 1", "AMERICAN INDIAN OR ALASKA NATIVE"],
+        ["RACE2", "Race 2", "BLACK OR AFRICAN AMERICAN"],
+        ["RACE3", "Race 3", "WHITE"],
+    ]
+
+
+def test_ae_grade_is_the_worst_of_collected_and_daily_fa_grades(edited_bundled):
+    """Brief decision 5.3 via sdtm.derive.ae.derive_worst_grade on the FA TOXGR records."""
+    ae = edited_bundled.frames["AE"]
+    subject = ae["USUBJID"] == "CART-PSCA-001-101-003"
+    grades = ae.loc[subject, ["AESPID", "AETOXGR"]].sort_values("AESPID").values.tolist()
+    assert grades == [["1", "4"], ["2", "3"], ["3", "3"], ["4", "2"]]
+
+
+def test_unused_waiver_gets_its_rule_metadata_and_the_registry_is_built_once(
+    tiny_copy, monkeypatch
+):
+    import sdtm.validate.registry as registry_module
+
+    study, mapping = tiny_copy
+    (mapping / "waivers.yaml").write_text(
+        "waivers:\n"
+        "  - rule: CT0001\n"
+        "    scope: {dataset: AE, variable: AEOUT, value: NO SUCH TERM}\n"
+        "    reason: test\n"
+        "    approved_by: test\n",
+        encoding="utf-8",
+    )
+    built = []
+    original = registry_module.build_registry
+
+    def counting(*args, **kwargs):
+        built.append(args)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(registry_module, "build_registry", counting)
+    result = run_study(study, mapping, None, write=False, export=False)
+    assert len(built) == 1  # once per run, not per dataset or per stage
+    stale = result.findings.frame
+    stale = stale.loc[stale["rule_id"] == "ST0900"]
+    assert stale[["severity", "rule_name"]].values.tolist() == [
+        ["warning", "waiver-matches-nothing"]
+    ]
+    # the YAML message template names the rule and the scope, not only the waiver number
+    assert "CT0001" in stale["message"].iloc[0]
+    assert "NO SUCH TERM" in stale["message"].iloc[0]

@@ -17,7 +17,7 @@ from sdtm.derive.result import (
 from sdtm.derive.results import compute_canonical_number
 from sdtm.findings import FindingsTable, Severity
 
-LINK_NOT_RESOLVED = DeriveRule("MP0610", "related-record-not-found", Severity.WARNING)
+LINK_NOT_RESOLVED = DeriveRule("MP0610", "related-record-not-found", Severity.ERROR)
 RELID_SINGLE_RECORD = DeriveRule("MP0611", "relationship-with-one-record", Severity.WARNING)
 RULE_IDS: tuple[str, ...] = (LINK_NOT_RESOLVED.id, RELID_SINGLE_RECORD.id)
 
@@ -31,6 +31,8 @@ RELREC_COLUMNS: tuple[str, ...] = (
     "RELID",
 )
 LINK_COLUMNS: tuple[str, ...] = ("STUDYID", "USUBJID", "RELID", "RDOMAIN", "KEYVAR", "KEYVAL")
+SOURCE_NAME = "_src_var"
+"""Optional links column: the raw column a link was read from, named by findings."""
 
 
 def derive_relrec_links(
@@ -41,6 +43,8 @@ def derive_relrec_links(
     source_var: str,
     target_domain: str,
     target_keyvar: str,
+    relid_prefix: str | None = None,
+    source_name: str | None = None,
 ) -> DeriveResult:
     """Turn a "related record number" column into RELREC link requests (two per record).
 
@@ -57,6 +61,9 @@ def derive_relrec_links(
         source_var: Column holding the target key value, e.g. the raw AE line number.
         target_domain: Target domain, e.g. ``AE``.
         target_keyvar: Key variable of the target, e.g. ``AESPID``.
+        relid_prefix: Text put before the value to form RELID; default ``target_domain``.
+        source_name: Raw column the link values were read from (findings name it, e.g.
+            ``CMAENO`` when ``source_var`` is a working column); default ``source_var``.
 
     Returns:
         ``DeriveResult``: a links frame with ``LINK_COLUMNS`` for ``build_relrec``.
@@ -65,7 +72,7 @@ def derive_relrec_links(
     target = key_text(df[source_var])
     has = (target.notna() & (target != "")).fillna(False)
     rows = df[has]
-    relid = target_domain + target[has]
+    relid = (target_domain if relid_prefix is None else relid_prefix) + target[has]
     source = pd.DataFrame(
         {
             "STUDYID": rows["STUDYID"].astype("string"),
@@ -79,6 +86,7 @@ def derive_relrec_links(
     for name in ("_src_file", "_src_row"):
         if name in rows.columns:
             source[name] = rows[name]
+    source[SOURCE_NAME] = source_name or source_var
     target_rows = source.assign(RDOMAIN=target_domain, KEYVAR=target_keyvar, KEYVAL=target[has])
     links = pd.concat([target_rows, source], ignore_index=True)
     links = links.drop_duplicates(subset=list(LINK_COLUMNS)).reset_index(drop=True)
@@ -92,7 +100,9 @@ def build_relrec(links: pd.DataFrame, frames: Mapping[str, pd.DataFrame]) -> Der
     (``RDOMAIN``, ``KEYVAR``, ``KEYVAL`` within ``USUBJID``); every record of ``frames[RDOMAIN]``
     matching it becomes a RELREC row with IDVAR ``--SEQ``, IDVARVAL its sequence number as
     text, RELTYPE null (record-level links, CORE-000202 / CG0419) and the link's RELID. A link
-    matching no record gives MP0610 (the referenced record must exist, CG0371 / SD0077); a
+    matching no record gives MP0610, an error because the relationship the source states is
+    lost (the referenced record must exist, CG0371 / SD0077); it names the links' raw column
+    (``_src_var``) when they carry one; a
     RELID left with fewer than two records gives MP0611 and is dropped (CG0200). Call after
     ``derive_seq`` on all domains.
 
@@ -157,24 +167,33 @@ def build_relrec(links: pd.DataFrame, frames: Mapping[str, pd.DataFrame]) -> Der
     )
     where = where_label(links)
     lonely_frame = lonely.reset_index(drop=True)
+    column = (
+        " (" + links[SOURCE_NAME].astype("string").fillna("?") + ")"
+        if SOURCE_NAME in links.columns
+        else ""
+    )
     findings = [
-        row_findings(
-            links,
-            ~matched,
-            LINK_NOT_RESOLVED,
-            where
-            + ": RELID "
-            + links["RELID"].astype("string").fillna("")
-            + ": no "
-            + links["RDOMAIN"].astype("string").fillna("")
-            + " record with "
-            + links["KEYVAR"].astype("string").fillna("")
-            + " = "
-            + links["KEYVAL"].astype("string").fillna("")
-            + " for the subject; link dropped",
-            dataset="RELREC",
-            variable="IDVARVAL",
-            value=links["KEYVAL"].astype("string"),
+        _with_source_variable(
+            row_findings(
+                links,
+                ~matched,
+                LINK_NOT_RESOLVED,
+                where
+                + column
+                + ": RELID "
+                + links["RELID"].astype("string").fillna("")
+                + ": no "
+                + links["RDOMAIN"].astype("string").fillna("")
+                + " record with "
+                + links["KEYVAR"].astype("string").fillna("")
+                + " = "
+                + links["KEYVAL"].astype("string").fillna("")
+                + " for the subject; link dropped",
+                dataset="RELREC",
+                variable="IDVARVAL",
+                value=links["KEYVAL"].astype("string"),
+            ),
+            links.loc[~matched],
         ),
         row_findings(
             lonely_frame,
@@ -198,3 +217,12 @@ def build_relrec(links: pd.DataFrame, frames: Mapping[str, pd.DataFrame]) -> Der
         else FindingsTable(),
     ]
     return DeriveResult(out, FindingsTable.concat(findings))
+
+
+def _with_source_variable(findings: FindingsTable, links: pd.DataFrame) -> FindingsTable:
+    """Name the raw column of each unresolved link as the finding's variable, when known."""
+    if not len(findings) or SOURCE_NAME not in links.columns:
+        return findings
+    frame = findings.frame
+    frame["variable"] = links[SOURCE_NAME].astype(object).to_numpy()
+    return FindingsTable.from_frame(frame)

@@ -71,6 +71,7 @@ def build_supp(
     qualifiers: Sequence[SuppQualifier],
     *,
     domain: str,
+    keep_columns: Sequence[str] = (),
 ) -> DeriveResult:
     """Build the SUPP-- dataset of ``domain`` from columns of the final parent frame.
 
@@ -90,10 +91,14 @@ def build_supp(
             qualifier source columns.
         qualifiers: The qualifiers to move.
         domain: Parent domain, e.g. ``AE``.
+        keep_columns: Parent columns copied onto each SUPP row after ``SUPP_COLUMNS`` (e.g.
+            the provenance ``_src_file``/``_src_row``, so SUPP findings name the raw row);
+            those the parent lacks are skipped.
 
     Returns:
-        ``DeriveResult``: the SUPPxx frame with ``SUPP_COLUMNS`` (the parent is unchanged:
-        dropping the moved columns is the caller's decision).
+        ``DeriveResult``: the SUPPxx frame with ``SUPP_COLUMNS`` (plus ``keep_columns``), one
+        block per qualifier in parent row order (the parent is unchanged: dropping the moved
+        columns is the caller's decision).
     """
     seq_var = f"{domain}SEQ"
     is_dm = domain == "DM"
@@ -116,6 +121,7 @@ def build_supp(
         )
         for _, problem in problems
     )
+    extra = [c for c in keep_columns if c in df.columns and c not in SUPP_COLUMNS]
     pieces = []
     findings = [spec_findings]
     for q in qualifiers:
@@ -158,13 +164,14 @@ def build_supp(
                     "QVAL": value[keep],
                     "QORIG": q.qorig,
                     "QEVAL": q.qeval,
+                    **{c: df.loc[keep, c] for c in extra},
                 }
             )
         )
     frame = (
         pd.concat(pieces, ignore_index=True)
         if pieces
-        else pd.DataFrame({name: pd.Series(dtype="string") for name in SUPP_COLUMNS})
+        else pd.DataFrame({name: pd.Series(dtype="string") for name in (*SUPP_COLUMNS, *extra)})
     )
     frame = frame.astype(dict.fromkeys(SUPP_COLUMNS, "string"))
     return DeriveResult(frame.reset_index(drop=True), FindingsTable.concat(findings))

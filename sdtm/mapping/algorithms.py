@@ -7,6 +7,7 @@ where nothing is assigned) plus the findings it raised. Algorithms never loop ov
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -23,6 +24,7 @@ DATA_RULES = MappingProxyType(
         "MP0010": ("collected-term-not-in-codelist", "error"),
         "RD0102": ("unparseable-date", "error"),
         "RD0103": ("unparseable-time", "warning"),
+        "MP0015": ("value-transliterated-to-ascii", "warning"),
     }
 )
 """Rule id -> (name, severity) of the findings algorithms raise."""
@@ -139,6 +141,111 @@ def data_findings(
             "dataset": dataset,
             "variable": column,
             "value": shown.astype(object),
+            "source_file": rows[SRC_FILE].astype(object),
+            "source_row": rows[SRC_ROW].astype("Int64"),
+            "message": message.astype(object),
+        }
+    ).reset_index(drop=True)
+
+
+ASCII_REPLACEMENTS = MappingProxyType(
+    {
+        "\u00b5": "u",  # micro sign
+        "\u03bc": "u",  # Greek mu
+        "\u00df": "ss",
+        "\u00e6": "ae",
+        "\u00c6": "AE",
+        "\u0153": "oe",
+        "\u0152": "OE",
+        "\u00f8": "o",
+        "\u00d8": "O",
+        "\u0111": "d",
+        "\u0110": "D",
+        "\u0142": "l",
+        "\u0141": "L",
+        "\u00fe": "th",
+        "\u00de": "TH",
+        "\u00f0": "d",
+        "\u00d0": "D",
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u00d7": "x",
+        "\u00a0": " ",
+    }
+)
+"""Characters NFKD does not decompose to ASCII, with their conventional ASCII spelling."""
+
+
+def _ascii_text(text: str) -> str:
+    """One value in ASCII where a form exists: explicit table, then NFKD without accents."""
+    out = []
+    for char in text:
+        if char.isascii():
+            out.append(char)
+        elif char in ASCII_REPLACEMENTS:
+            out.append(ASCII_REPLACEMENTS[char])
+        else:
+            parts = unicodedata.normalize("NFKD", char)
+            base = "".join(c for c in parts if not unicodedata.combining(c))
+            # No ASCII form (e.g. a CJK character, a degree sign): kept, so preflight reports it.
+            out.append(base if base and base.isascii() else char)
+    return "".join(out)
+
+
+def compute_ascii(values: pd.Series) -> pd.Series:
+    """Transliterate the non-ASCII characters of text values to ASCII where they have a form.
+
+    Unicode NFKD decomposition with combining marks removed (``Fièvre`` -> ``Fievre``) and
+    ``ASCII_REPLACEMENTS`` (``µ`` -> ``u``); a character with no ASCII form is kept, so the
+    export preflight still reports the value. Each distinct value is converted once.
+    """
+    text = values.astype("string")
+    candidates = text.dropna()
+    candidates = candidates[~candidates.str.isascii().astype(bool)].unique()
+    table = {value: _ascii_text(value) for value in candidates}
+    return text.replace(table) if table else text
+
+
+def transliteration_findings(
+    frame: pd.DataFrame,
+    before: pd.Series,
+    after: pd.Series,
+    *,
+    dataset: str,
+    variable: str,
+    column: str,
+) -> pd.DataFrame | None:
+    """MP0015 per value ``to_ascii`` changed: file, row, column, original and new value."""
+    changed = (before.astype("string") != after.astype("string")).fillna(False).astype(bool)
+    if not changed.any():
+        return None
+    rows = frame.loc[changed]
+    name, severity = DATA_RULES["MP0015"]
+    old = before.loc[changed].astype("string")
+    new = after.loc[changed].astype("string")
+    message = (
+        rows[SRC_FILE].astype("string")
+        + ":"
+        + rows[SRC_ROW].astype("string")
+        + f" {column} -> {dataset}.{variable}: value '"
+        + old
+        + "' transliterated to ASCII as '"
+        + new
+        + f"' (to_ascii is declared in the mapping spec) [MP0015 {name}]"
+    )
+    return pd.DataFrame(
+        {
+            "rule_id": "MP0015",
+            "rule_name": name,
+            "severity": severity,
+            "stage": Stage.MAP.value,
+            "dataset": dataset,
+            "variable": column,
+            "value": old.astype(object),
             "source_file": rows[SRC_FILE].astype(object),
             "source_row": rows[SRC_ROW].astype("Int64"),
             "message": message.astype(object),
@@ -290,7 +397,8 @@ def split_to_supp(frame: pd.DataFrame, step: Step, context: MapContext) -> StepR
 def relrec(frame: pd.DataFrame, step: Step, context: MapContext) -> StepResult:
     """Keep the raw link value that points at a record of ``rdomain`` (matched on ``rvariable``).
 
-    The RELREC rows themselves are built after --SEQ is derived (``sdtm.mapping.relations``).
+    The RELREC rows themselves are built after --SEQ is derived (``sdtm.derive.relrec``,
+    called by the pipeline).
     """
     return StepResult(_text(frame, step.source or ""))
 

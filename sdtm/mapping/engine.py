@@ -23,8 +23,10 @@ from sdtm.mapping.algorithms import (
     SRC_ID,
     SRC_ROW,
     MapContext,
+    compute_ascii,
     evaluate,
     step_columns,
+    transliteration_findings,
 )
 from sdtm.mapping.spec import Block, DomainMapping, Join, Step
 
@@ -160,7 +162,7 @@ def _apply_steps(
 ) -> tuple[dict[str, pd.Series], list[pd.DataFrame]]:
     values: dict[str, pd.Series] = {}
     findings: list[pd.DataFrame] = []
-    for step in steps:
+    for number, step in enumerate(steps):
         algorithm = ALGORITHMS[step.algorithm]
         # A step may read a target assigned by an earlier step (LBCAT by LBTESTCD, LBTEST
         # from LBTESTCD); raw columns win over targets of the same name.
@@ -170,6 +172,9 @@ def _apply_steps(
         view = frame.assign(**computed) if computed else frame
         mask = evaluate(view, step.when)
         key = _value_key(step) if algorithm.kind != "none" else ""
+        if is_numbered(step):
+            # Each numbered step fills its own slot; slots are numbered per record below.
+            key = f"{key}{NUMBER_MARK}{number:04d}"
         if key in values:
             # Rows already filled by an earlier step are not read again (no findings either).
             mask &= values[key].isna()
@@ -180,10 +185,60 @@ def _apply_steps(
             findings.append(result.findings)
         if algorithm.kind == "none":
             continue
-        new = result.values.reindex(frame.index).astype("string")
+        produced = result.values
+        if step.to_ascii:
+            # Declared transliteration: every changed value is reported (MP0015).
+            produced = compute_ascii(result.values)
+            changed = transliteration_findings(
+                view.loc[mask],
+                result.values,
+                produced,
+                dataset=context.domain,
+                variable=step.target,
+                column=step.source or step.target,
+            )
+            if changed is not None:
+                findings.append(changed)
+        new = produced.reindex(frame.index).astype("string")
         # sdtm.oak coalesce: an earlier step's value is never overwritten.
         values[key] = values[key].fillna(new) if key in values else new
-    return values, findings
+    return _number_slots(values, frame.index), findings
+
+
+NUMBERED = "#"
+"""``split_to_supp`` target suffix: ``RACE#`` gives RACE1, RACE2, ... per record."""
+NUMBER_MARK = "|#"
+
+
+def is_numbered(step: Step) -> bool:
+    """True for a numbered SUPP qualifier step (target ``<stem>#``)."""
+    return step.target.endswith(NUMBERED) and ALGORITHMS[step.algorithm].kind == "supp"
+
+
+def _number_slots(values: dict[str, pd.Series], index: pd.Index) -> dict[str, pd.Series]:
+    """Turn the slots of numbered qualifiers into ``<stem>1..<stem>n`` columns per record.
+
+    The k-th non-null slot of a record, in the order the steps are written, becomes QNAM
+    ``<stem>k``, so every value is kept however many a record has (SDTMIG 3.4 DM assumption
+    for multiple races: RACE1, RACE2, ... in SUPPDM).
+    """
+    groups: dict[str, list[str]] = {}
+    for key in values:
+        if NUMBER_MARK in key:
+            groups.setdefault(key.split(NUMBER_MARK)[0], []).append(key)
+    if not groups:
+        return values
+    out = {k: v for k, v in values.items() if NUMBER_MARK not in k}
+    for stem_key, keys in groups.items():
+        slots = pd.DataFrame({k: values[k] for k in sorted(keys)}, index=index)
+        filled = slots.notna()
+        rank = filled.cumsum(axis=1).where(filled)
+        stem = stem_key[: -len(NUMBERED)]
+        most = int(filled.sum(axis=1).max()) if len(slots) else 0
+        for k in range(1, most + 1):
+            # First (only) slot whose rank is k, per row.
+            out[f"{stem}{k}"] = slots.where(rank == k).bfill(axis=1).iloc[:, 0].astype("string")
+    return out
 
 
 def _value_key(step: Step) -> str:
@@ -287,7 +342,22 @@ def map_domain(
     for block in mapping.blocks:
         for step in block.steps:
             kind = ALGORITHMS[step.algorithm].kind
-            if kind == "supp":
+            if kind == "supp" and is_numbered(step):
+                stem = step.target[: -len(NUMBERED)]
+                numbers = sorted(
+                    int(c[len(SUPP_PREFIX) + len(stem) :])
+                    for c in frame.columns
+                    if c.startswith(f"{SUPP_PREFIX}{stem}")
+                    and c[len(SUPP_PREFIX) + len(stem) :].isdigit()
+                )
+                for n in numbers:
+                    supp.setdefault(
+                        f"{stem}{n}",
+                        SuppTarget(
+                            f"{stem}{n}", f"{step.qlabel or stem} {n}", step.qorig or "", step.qeval
+                        ),
+                    )
+            elif kind == "supp":
                 supp.setdefault(
                     step.target,
                     SuppTarget(step.target, step.qlabel or "", step.qorig or "", step.qeval),

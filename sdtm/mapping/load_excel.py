@@ -20,6 +20,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from sdtm.errors import SpecError
 from sdtm.mapping.algorithms import ALGORITHMS
+from sdtm.mapping.load_yaml import FALSE_WORDS, TRUE_WORDS
 from sdtm.mapping.spec import (
     Block,
     Condition,
@@ -55,6 +56,7 @@ STEP_COLUMNS = (
     ("RDOMAIN", "rdomain"),
     ("RVARIABLE", "rvariable"),
     ("Reason", "reason"),
+    ("To ASCII", "to_ascii"),
 )
 
 SHEETS = MappingProxyType(
@@ -147,6 +149,8 @@ def write_excel_spec(spec: MappingSpec, path: Path) -> None:
                         value = conditions.add(f"{name}.{b}.{s}", value)
                     elif attribute == "sources":
                         value = LIST_SEPARATOR.join(value) if value else None
+                    elif attribute == "to_ascii":
+                        value = "yes" if value else None
                     cells.append(value)
                 variables.append(cells)
     skips = []
@@ -282,6 +286,10 @@ def read_excel_spec(path: Path) -> MappingSpec:
                 value = whens.get(value) if value else None
             elif attribute == "sources":
                 value = tuple(value.split(LIST_SEPARATOR)) if value else ()
+            elif attribute == "to_ascii":
+                if value and value.lower() not in (*TRUE_WORDS, *FALSE_WORDS):
+                    raise SpecError(f"{location}: To ASCII must be yes or no, not {value!r}")
+                value = bool(value) and value.lower() in TRUE_WORDS
             fields[attribute] = value
         if not fields["target"] or not fields["algorithm"]:
             raise SpecError(f"{location}: Variable and Algorithm are required")

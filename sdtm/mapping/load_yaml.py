@@ -64,8 +64,12 @@ STEP_KEYS = (
     "rdomain",
     "rvariable",
     "reason",
+    "to_ascii",
 )
 _STEP_FIELD = MappingProxyType({"format": "date_format"})
+TRUE_WORDS = ("true", "yes")
+FALSE_WORDS = ("false", "no")
+"""Spellings of a yes/no step option (``to_ascii``) in YAML and the Excel workbook."""
 
 
 class Node:
@@ -246,7 +250,7 @@ def _step(reader: _Reader, node: Node, domain: str) -> Step | None:
         return None
     fields: dict[str, Any] = {}
     for key in STEP_KEYS:
-        if key in ("target", "algorithm", "when", "sources"):
+        if key in ("target", "algorithm", "when", "sources", "to_ascii"):
             continue
         fields[_STEP_FIELD.get(key, key)] = reader.text(data, key, "step", required=False)
     sources = reader.texts(data.get("sources"), "sources")
@@ -270,10 +274,18 @@ def _step(reader: _Reader, node: Node, domain: str) -> Step | None:
             f"{domain}.{target}: unknown date format {date_format!r} "
             f"(known: {', '.join(DATE_FORMATS)})",
         )
+    flag = reader.text(data, "to_ascii", "step", required=False)
+    to_ascii = (flag or "false").lower() in TRUE_WORDS
+    if flag is not None and flag.lower() not in (*TRUE_WORDS, *FALSE_WORDS):
+        reader.problem(
+            data["to_ascii"].line,
+            f"{domain}.{target}: to_ascii must be true or false, not {flag!r}",
+        )
     return Step(
         target=target,
         algorithm=algorithm,
         sources=sources,
+        to_ascii=to_ascii,
         when=reader.when(data.get("when"), f"when of {domain}.{target}"),
         location=reader.at(node.line),
         **fields,

@@ -115,6 +115,9 @@ class Step:
     """Variable of the related domain that the source column matches (``relrec``)."""
     reason: str | None = None
     """Why a variable is not submitted (``not_submitted``)."""
+    to_ascii: bool = False
+    """Transliterate non-ASCII characters of the value to ASCII (declared, each changed value
+    reported as MP0015); characters with no ASCII form are kept. Off unless written."""
     location: Location = field(default=NOWHERE, compare=False)
     """Where the step is written."""
 

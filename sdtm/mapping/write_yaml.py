@@ -30,6 +30,7 @@ _STEP_ORDER = (
     ("rdomain", "rdomain"),
     ("rvariable", "rvariable"),
     ("reason", "reason"),
+    ("to_ascii", "to_ascii"),
     ("when", "when"),
 )
 
@@ -68,7 +69,7 @@ def _step(step: Step) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, attribute in _STEP_ORDER:
         value = getattr(step, attribute)
-        if value is None or value == ():
+        if value is None or value == () or value is False:
             continue
         if attribute == "when":
             value = _when(value)

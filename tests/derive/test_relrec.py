@@ -89,3 +89,32 @@ def test_keys_match_across_number_and_text_sources():
         ["CM", "2", "AE3"],
     ]
     assert len(result.findings) == 0
+
+
+def test_links_keyed_by_seq_with_prefix_name_the_raw_column():
+    """The pipeline's use: child records keyed by --SEQ, RELID prefix from the spec."""
+    cm = CM.assign(_LINK=CM["CMAENO"])
+    links = derive_relrec_links(
+        cm,
+        domain="CM",
+        keyvar="CMSEQ",
+        source_var="_LINK",
+        target_domain="AE",
+        target_keyvar="AESPID",
+        relid_prefix="AELINE",
+        source_name="CMAENO",
+    ).frame
+    result = build_relrec(links, {"AE": AE, "CM": cm})
+    assert result.frame[["RDOMAIN", "IDVARVAL", "RELID"]].values.tolist() == [
+        ["AE", "1", "AELINE3"],
+        ["CM", "5", "AELINE3"],
+        ["CM", "12", "AELINE3"],
+    ]
+    assert result.findings.rows(
+        ["rule_id", "severity", "source_file", "source_row", "variable", "value"]
+    ) == [
+        ["MP0610", "error", "cm.csv", 4, "CMAENO", "9"],
+        ["MP0611", "warning", "cm.csv", 4, "RELID", "AELINE9"],
+    ]
+    message = result.findings.frame["message"].iloc[0]
+    assert message.startswith("cm.csv:4 (USUBJID SEED) (CMAENO): RELID AELINE9: no AE record")

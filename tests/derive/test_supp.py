@@ -63,3 +63,22 @@ def test_build_supp_reports_bad_qualifiers_and_missing_seq():
         ["MP0620", "QNAM", None],
         ["MP0621", "CTCAEGR", 3],
     ]
+
+
+def test_build_supp_carries_requested_parent_columns():
+    ae = pd.DataFrame(
+        {
+            "STUDYID": ["S", "S"],
+            "USUBJID": ["A", "A"],
+            "AESEQ": [2, 1],
+            "FLAG": ["Y", None],
+            "_src_file": ["ae.csv", "ae.csv"],
+            "_src_row": [7, 8],
+        }
+    )
+    quals = (SuppQualifier("AETRTEM", "Treatment Emergent Flag", "FLAG", "Derived"),)
+    out = build_supp(ae, quals, domain="AE", keep_columns=("_src_file", "_src_row", "_absent")).frame
+    assert list(out.columns) == [*SUPP_COLUMNS, "_src_file", "_src_row"]
+    assert out[["IDVARVAL", "QVAL", "_src_file", "_src_row"]].values.tolist() == [
+        ["2", "Y", "ae.csv", 7]
+    ]

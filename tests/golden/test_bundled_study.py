@@ -37,9 +37,14 @@ def test_run_writes_every_dataset_of_the_acceptance_list(bundled):
         "SUPPDM",
     }
     assert expected <= set(bundled.frames)
-    for name in expected:
-        written = [bundled.out_dir / f"{name.lower()}.xpt", bundled.out_dir / f"{name.lower()}.csv"]
-        assert any(path.is_file() for path in written), name
+    # every dataset as XPT (AE too: its non-ASCII verbatim is transliterated, declared and
+    # reported), with define.xml, Dataset-JSON and the manifest
+    for name in bundled.frames:
+        assert (bundled.out_dir / f"{name.lower()}.xpt").is_file(), name
+        assert not (bundled.out_dir / f"{name.lower()}.csv").is_file(), name
+    assert (bundled.out_dir / "define.xml").is_file()
+    assert (bundled.out_dir / "manifest.json").is_file()
+    assert (bundled.out_dir / "json" / "ae.json").is_file()
     assert (bundled.out_dir / "findings.json").is_file()
     assert (bundled.out_dir / "lineage.csv").is_file()
 
@@ -81,11 +86,19 @@ def _findings(bundled, rule_id):
     [
         ("MP0010", "edc/ae.csv", 45, "AEOUT", "RESOLVED"),  # brief 4.4 #10
         ("MP0010", "edc/cm.csv", 30, "CMDOSU", "µg"),  # #11
-        ("MP0012", "edc/cm.csv", 94, "CMAENO", "9"),  # #15
+        ("MP0610", "edc/cm.csv", 94, "CMAENO", "9"),  # #15
+        ("MP0015", "edc/ae.csv", 13, "AETERM", "Fièvre"),  # #11 transliterated, declared
         ("MP0013", "lab/lab_a.csv", 3035, "USUBJID", "CART-PSCA-001-101-O11"),  # #25
         ("RD0005", "lab/lab_a.csv", 810, None, "duplicate of row 809"),  # #22
     ],
-    ids=["unknown-outcome", "non-ascii-unit", "relrec-unresolved", "orphan-subject", "duplicate"],
+    ids=[
+        "unknown-outcome",
+        "non-ascii-unit",
+        "relrec-unresolved",
+        "transliterated",
+        "orphan-subject",
+        "duplicate",
+    ],
 )
 def test_planted_source_problems_name_file_row_column_value(
     bundled, rule_id, source_file, source_row, variable, value
@@ -101,10 +114,9 @@ def test_planted_source_problems_name_file_row_column_value(
     [
         ("ST0064", "edc/ae.csv", 44),  # #6 end before start
         ("ST0094", "edc/ae.csv", 51),  # #9 serious without criterion
-        ("ST0011", "edc/ae.csv", 13),  # #11 non-ASCII verbatim
         ("ST0075", "lab/lab_a.csv", 584),  # #21 result blank, no status
     ],
-    ids=["end-before-start", "serious-no-criterion", "non-ascii", "result-missing"],
+    ids=["end-before-start", "serious-no-criterion", "result-missing"],
 )
 def test_validation_findings_are_located_in_the_raw_files(
     bundled, rule_id, source_file, source_row
@@ -118,13 +130,10 @@ def test_error_findings_are_planted_source_problems_only(bundled):
     errors = frame.loc[(frame["severity"] == "error") & ~frame["waived"]]
     planted_rules = {
         "MP0010",  # #10 outcome RESOLVED, #11 unit µg
-        "MP0012",  # #15 CM given for a nonexistent AE
+        "MP0610",  # #15 CM given for a nonexistent AE
         "MP0013",  # #25 lab subject 101-O11 not in DM
         "XR0001",  # #25 again, at validation
         "ST0002",  # #12 AETERM blank
-        "ST0011",  # #11 non-ASCII verbatim
-        "XP0007",  # #11 again, at export
-        "XP0024",  # AE not written as XPT because of #11
         "ST0064",  # #6 end before start
         "ST0075",  # #21 result blank without status
         "ST0080",  # #18 IL-6 in pg/dL: no conversion
@@ -132,8 +141,8 @@ def test_error_findings_are_planted_source_problems_only(bundled):
         "ST0094",  # #9 serious without criterion
     }
     assert set(errors["rule_id"]) <= planted_rules
-    # every one of them names the raw file and row, except the exporter's dataset-level note
-    located = errors.loc[errors["rule_id"] != "XP0024"]
+    # every one of them names the raw file and row
+    located = errors
     assert located["source_file"].notna().all()
     assert located["source_row"].notna().all()
     assert located["variable"].notna().all()

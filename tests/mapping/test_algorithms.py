@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from sdtm.findings import FindingsTable
-from sdtm.mapping.algorithms import ALGORITHMS, MapContext, evaluate
+from sdtm.mapping.algorithms import ALGORITHMS, MapContext, compute_ascii, evaluate
 from sdtm.mapping.spec import Condition, Operator, Step, When
 
 
@@ -104,3 +104,22 @@ def test_assign_datetime_unreadable_time_keeps_the_date(make_raw):
     assert table.rows(["rule_id", "severity", "source_row", "variable", "value"]) == [
         ["RD0103", "warning", 2, "T", "25:61"]
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Fi\u00e8vre", "Fievre"),  # NFKD: accent dropped
+        ("\u00b5g", "ug"),  # explicit table: micro sign
+        ("\u00c6r\u00f8", "AEro"),  # explicit table: no decomposition
+        ("Sj\u00f6gren\u2019s", "Sjogren's"),
+        ("\ufb01lgrastim", "filgrastim"),  # compatibility ligature
+        ("38 \u00b0C", "38 \u00b0C"),  # no ASCII form: kept for the preflight to report
+        ("\u767a\u71b1 fever", "\u767a\u71b1 fever"),
+        ("plain", "plain"),
+    ],
+    ids=["accent", "micro", "ligature-letters", "quote", "fi-ligature", "degree", "cjk", "ascii"],
+)
+def test_compute_ascii(text, expected):
+    assert compute_ascii(pd.Series([text, None], dtype="string")).tolist()[0] == expected
+    assert compute_ascii(pd.Series([text, None], dtype="string")).isna().tolist() == [False, True]

@@ -137,3 +137,76 @@ def test_later_sources_do_not_read_rows_already_filled(make_raw, small_standards
     result = map_domain(raw, _mapping(steps), MapContext("AE", small_standards))
     assert result.frame["AEOUT"].tolist() == ["RECOVERED/RESOLVED", "FATAL", "FATAL"]
     assert len(result.findings) == 0  # 'garbage' sat in rows already filled
+
+
+def _race_step(column, term):
+    return Step(
+        "RACE#",
+        "split_to_supp",
+        value=term,
+        qlabel="Race",
+        qorig="CRF",
+        when=When("all", (Condition(column, Operator.EQ, "1"),)),
+    )
+
+
+def test_numbered_supp_target_keeps_every_ticked_box(make_raw, small_standards):
+    dm = make_raw(
+        "edc/dm.csv",
+        {
+            "SUBJID": ["A", "B", "C", "D"],
+            "RACE_AMIND": ["1", "0", "0", "0"],
+            "RACE_ASIAN": ["0", "1", "0", "0"],
+            "RACE_BLACK": ["1", "0", "0", "0"],
+            "RACE_WHITE": ["1", "1", "1", "0"],
+        },
+    )
+    steps = [
+        Step("USUBJID", "assign_no_ct", source="SUBJID"),
+        _race_step("RACE_AMIND", "AMERICAN INDIAN OR ALASKA NATIVE"),
+        _race_step("RACE_ASIAN", "ASIAN"),
+        _race_step("RACE_BLACK", "BLACK OR AFRICAN AMERICAN"),
+        _race_step("RACE_WHITE", "WHITE"),
+    ]
+    mapping = DomainMapping("DM", (Block("edc/dm.csv", tuple(steps)),))
+    result = map_domain({"edc/dm.csv": dm}, mapping, MapContext("DM", small_standards))
+    races = result.frame[["_SUPP_RACE1", "_SUPP_RACE2", "_SUPP_RACE3"]].astype(object)
+    assert races.where(races.notna(), None).values.tolist() == [
+        ["AMERICAN INDIAN OR ALASKA NATIVE", "BLACK OR AFRICAN AMERICAN", "WHITE"],  # 3 races
+        ["ASIAN", "WHITE", None],
+        ["WHITE", None, None],
+        [None, None, None],
+    ]
+    assert [(t.qnam, t.qlabel, t.qorig) for t in result.supp] == [
+        ("RACE1", "Race 1", "CRF"),
+        ("RACE2", "Race 2", "CRF"),
+        ("RACE3", "Race 3", "CRF"),
+    ]
+    assert "_SUPP_RACE#" not in result.frame.columns
+
+
+def test_to_ascii_step_transliterates_and_reports_each_changed_value(make_raw, small_standards):
+    raw = make_raw(
+        "edc/ae.csv", {"SUBJID": ["1", "2", "3"], "AETERM": ["Fi\u00e8vre", "Rash", "38 \u00b0C"]}
+    )
+    steps = [
+        Step("USUBJID", "assign_no_ct", source="SUBJID"),
+        Step("AETERM", "assign_no_ct", source="AETERM", to_ascii=True),
+    ]
+    mapping = DomainMapping("AE", (Block("edc/ae.csv", tuple(steps)),))
+    result = map_domain({"edc/ae.csv": raw}, mapping, MapContext("AE", small_standards))
+    # the degree sign has no ASCII form: kept (the XPT preflight reports it), no MP0015
+    assert result.frame["AETERM"].tolist() == ["Fievre", "Rash", "38 \u00b0C"]
+    assert result.findings.rows(
+        ["rule_id", "severity", "source_file", "source_row", "variable", "value", "usubjid"]
+    ) == [["MP0015", "warning", "edc/ae.csv", 2, "AETERM", "Fi\u00e8vre", "1"]]
+    assert "as 'Fievre'" in result.findings.frame["message"].iloc[0]
+
+
+def test_without_to_ascii_the_value_is_kept(make_raw, small_standards):
+    raw = make_raw("edc/ae.csv", {"SUBJID": ["1"], "AETERM": ["Fi\u00e8vre"]})
+    steps = [Step("AETERM", "assign_no_ct", source="AETERM")]
+    mapping = DomainMapping("AE", (Block("edc/ae.csv", tuple(steps)),))
+    result = map_domain({"edc/ae.csv": raw}, mapping, MapContext("AE", small_standards))
+    assert result.frame["AETERM"].tolist() == ["Fi\u00e8vre"]
+    assert len(result.findings) == 0

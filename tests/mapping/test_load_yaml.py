@@ -110,6 +110,11 @@ def _with(line_from, line_to):
             "MP0106",
         ),
         (
+            _with("source: AETERM}", "source: AETERM, to_ascii: maybe}"),
+            "demo/ae.yaml:6: AE.AETERM: to_ascii must be true or false, not 'maybe'",
+            "MP0106",
+        ),
+        (
             _with("domain: AE", "domain: SUPPAE"),
             "demo/ae.yaml:1: dataset SUPPAE cannot be mapped from a dataset spec",
             "MP0107",
@@ -125,6 +130,7 @@ def _with(line_from, line_to):
         "algorithm-argument-missing",
         "unknown-key",
         "invalid-yaml",
+        "to-ascii-not-a-boolean",
         "dataset-built-by-the-pipeline",
     ],
 )
@@ -229,3 +235,15 @@ def test_missing_columns_read_through_a_join_are_attributed_to_the_lookup_file(w
     }
     missing = [(m.file, m.column, str(m.location)) for m in missing_raw_columns(spec, columns)]
     assert missing == [("edc/dm.csv", "SEX", "demo/ae.yaml:9")]
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [(", to_ascii: true", True), (", to_ascii: false", False), ("", False)],
+    ids=["declared", "declared-off", "default-off"],
+)
+def test_to_ascii_step_option(write_spec, small_standards, written, expected):
+    text = _with("source: AETERM}", f"source: AETERM{written}}}")
+    spec, problems = _problems(write_spec({"study.yaml": STUDY, "ae.yaml": text}), small_standards)
+    assert problems == []
+    assert spec.domains["AE"].blocks[0].steps[2].to_ascii is expected
