@@ -28,6 +28,7 @@ from sdtm.errors import ExportError, StandardsError
 from sdtm.export.dataset_json import write_dataset_json
 from sdtm.export.define_metadata import DefineMetadata
 from sdtm.export.define_xml import (
+    SCHEMA_FILE,
     build_define,
     check_define_structure,
     define_bytes,
@@ -60,17 +61,27 @@ class ExportSettings:
     """Size over which an XPT file must be split (FDA TCG: 5 GB)."""
 
 
-def default_export_settings() -> ExportSettings:
-    """Return settings that validate Dataset-JSON with the schemas bundled under ``specs/``.
+DEFINE_SCHEMA_DIR = Path("define-xml-2.1") / "schema"
+"""Define-XML 2.1 XSD folder inside the standards folder (``specs/``)."""
 
-    The Define-XML XSD is not bundled, so define.xml gets only the structural checks unless a
-    schema folder is given.
+
+def default_export_settings() -> ExportSettings:
+    """Return settings that validate with the schemas bundled under ``specs/``.
+
+    Dataset-JSON files are checked against ``specs/dataset-json-1.1`` and define.xml against
+    the Define-XML 2.1 XSD in ``specs/define-xml-2.1/schema`` (a folder that is missing
+    skips that validation; the structural checks always run).
     """
     try:
-        schema_dir = default_specs_dir() / "dataset-json-1.1"
+        specs = default_specs_dir()
     except StandardsError:
         return ExportSettings()
-    return ExportSettings(dataset_json_schema_dir=schema_dir if schema_dir.is_dir() else None)
+    json_dir = specs / "dataset-json-1.1"
+    define_dir = specs / DEFINE_SCHEMA_DIR
+    return ExportSettings(
+        dataset_json_schema_dir=json_dir if json_dir.is_dir() else None,
+        define_schema_dir=define_dir if (define_dir / SCHEMA_FILE).is_file() else None,
+    )
 
 
 def _sha256(path: Path) -> str:
