@@ -225,14 +225,20 @@ def _account(
     from sdtm.mapping.algorithms import evaluate
 
     mapped = set(lineage[SRC_ID].astype(str))
+    # Membership on object arrays uses pandas' hash table; isin on an Arrow string column
+    # with a Python set converts the whole set on every call (seconds per file at 1,000
+    # subjects).
+    mapped_values = pd.Index(list(mapped), dtype=object)
+    reported_values = pd.Index(list(reported_ids), dtype=object)
     frame_findings = findings.frame
     parts = []
     for path, raw_file in raw.items():
         if raw_file.frame is None:
             continue
         frame = raw_file.frame
-        unmapped = ~frame[SRC_ID].isin(mapped)
-        already = frame[SRC_ID].isin(reported_ids)
+        ids = frame[SRC_ID].astype(object)
+        unmapped = ~ids.isin(mapped_values)
+        already = ids.isin(reported_values)
         skipped = pd.Series(False, index=frame.index)
         reasons = pd.Series(pd.NA, index=frame.index, dtype="string")
         for skip in spec.skips:
@@ -542,7 +548,7 @@ def run_study(
             for suffix in (".xpt", ".csv"):
                 (out_dir / f"{name.lower()}{suffix}").unlink(missing_ok=True)
         export_findings, exported = (
-            _export(final, standards, out_dir, spec, created)
+            _export(final, standards, out_dir, spec, created, specs_dir)
             if export
             else (FindingsTable(), False)
         )
@@ -1279,18 +1285,33 @@ def _export(
     out_dir: Path,
     spec: MappingSpec,
     creation_datetime: datetime,
+    specs_dir: Path | None = None,
 ) -> tuple[FindingsTable, bool]:
-    """Export XPT / Define-XML / Dataset-JSON when the export package provides it."""
+    """Export XPT / Define-XML / Dataset-JSON when the export package provides it.
+
+    The Dataset-JSON and Define-XML schemas come from the standards folder of the run
+    (``specs_dir``; default the bundled one), like the standards and the rules.
+    """
 
     def call() -> FindingsTable:
-        from sdtm.export.submission import export_submission
+        from sdtm.export.define_xml import SCHEMA_FILE
+        from sdtm.export.submission import DEFINE_SCHEMA_DIR, ExportSettings, export_submission
 
+        settings = None
+        if specs_dir is not None:
+            json_dir = specs_dir / "dataset-json-1.1"
+            define_dir = specs_dir / DEFINE_SCHEMA_DIR
+            settings = ExportSettings(
+                dataset_json_schema_dir=json_dir if json_dir.is_dir() else None,
+                define_schema_dir=define_dir if (define_dir / SCHEMA_FILE).is_file() else None,
+            )
         return export_submission(
             frames,
             standards,
             out_dir,
             define_metadata=_define_metadata(spec),
             creation_datetime=creation_datetime,
+            settings=settings,
         )
 
     value, failed = _guarded(Stage.EXPORT, "export", call)

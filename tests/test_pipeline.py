@@ -154,7 +154,6 @@ def test_a_failing_derivation_becomes_an_mp0003_finding():
     assert "derive_something could not run (ValueError: boom)" in table.frame["message"][0]
 
 
-
 def _edit_csv(path, subjid, edits, where=None):
     """Set ``edits`` (column -> value) on the rows of ``subjid`` (and ``where`` column values)."""
     lines = path.read_text(encoding="utf-8").splitlines()
@@ -238,3 +237,31 @@ def test_unused_waiver_gets_its_rule_metadata_and_the_registry_is_built_once(
     # the YAML message template names the rule and the scope, not only the waiver number
     assert "CT0001" in stale["message"].iloc[0]
     assert "NO SUCH TERM" in stale["message"].iloc[0]
+
+
+@pytest.mark.parametrize("bundle_xsd", [True, False], ids=["with-xsd", "without-xsd"])
+def test_define_xml_is_validated_with_the_xsd_of_the_run_standards_folder(
+    tiny_copy, tmp_path, monkeypatch, bundle_xsd
+):
+    import sdtm.export.submission as submission
+
+    repo = Path(__file__).resolve().parents[1]
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    for part in ("sdtmig-3.4", "ct", "rules", "dataset-json-1.1"):
+        (specs / part).symlink_to(repo / "specs" / part)
+    if bundle_xsd:
+        (specs / "define-xml-2.1").symlink_to(repo / "specs" / "define-xml-2.1")
+    used = []
+    original = submission.validate_define
+
+    def recording(document, schema_dir):
+        used.append(schema_dir)
+        return original(document, schema_dir)
+
+    monkeypatch.setattr(submission, "validate_define", recording)
+    study, mapping = tiny_copy
+    result = run_study(study, mapping, tmp_path / "out", specs_dir=specs, validate=False)
+    assert (tmp_path / "out" / "define.xml").is_file()
+    assert used == ([specs / "define-xml-2.1" / "schema"] if bundle_xsd else [])
+    assert "XP0021" not in set(result.findings.frame["rule_id"])

@@ -103,7 +103,7 @@ def data_findings(
     variable: str,
     column: str,
     values: pd.Series,
-    problem: str,
+    problem: str | pd.Series,
 ) -> pd.DataFrame | None:
     """Build findings for the rows in ``mask``, naming file, row, raw column and value.
 
@@ -115,7 +115,8 @@ def data_findings(
         variable: Target variable.
         column: Raw column the value came from.
         values: The offending values (raw text).
-        problem: Text after the value, saying what is wrong and what to do.
+        problem: Text after the value, saying what is wrong and what to do (one text, or a
+            Series aligned with ``frame`` when it differs per row).
 
     Returns:
         A findings frame, or ``None`` when ``mask`` selects nothing.
@@ -126,11 +127,14 @@ def data_findings(
     name, severity = DATA_RULES[rule_id]
     shown = values.loc[mask].astype("string").fillna("")
     location = rows[SRC_FILE].astype("string") + ":" + rows[SRC_ROW].astype("string")
+    said = problem.loc[mask].astype("string") if isinstance(problem, pd.Series) else problem
     message = (
         location
         + f" {column} -> {dataset}.{variable}: value '"
         + shown
-        + f"' {problem} [{rule_id} {name}]"
+        + "' "
+        + said
+        + f" [{rule_id} {name}]"
     )
     return pd.DataFrame(
         {
@@ -205,7 +209,7 @@ def compute_ascii(values: pd.Series) -> pd.Series:
     """
     text = values.astype("string")
     candidates = text.dropna()
-    candidates = candidates[~candidates.str.isascii().astype(bool)].unique()
+    candidates = candidates[candidates.str.contains(r"[^\x00-\x7f]", regex=True)].unique()
     table = {value: _ascii_text(value) for value in candidates}
     return text.replace(table) if table else text
 
@@ -221,36 +225,18 @@ def transliteration_findings(
 ) -> pd.DataFrame | None:
     """MP0015 per value ``to_ascii`` changed: file, row, column, original and new value."""
     changed = (before.astype("string") != after.astype("string")).fillna(False).astype(bool)
-    if not changed.any():
-        return None
-    rows = frame.loc[changed]
-    name, severity = DATA_RULES["MP0015"]
-    old = before.loc[changed].astype("string")
-    new = after.loc[changed].astype("string")
-    message = (
-        rows[SRC_FILE].astype("string")
-        + ":"
-        + rows[SRC_ROW].astype("string")
-        + f" {column} -> {dataset}.{variable}: value '"
-        + old
-        + "' transliterated to ASCII as '"
-        + new
-        + f"' (to_ascii is declared in the mapping spec) [MP0015 {name}]"
+    return data_findings(
+        frame,
+        changed,
+        "MP0015",
+        dataset=dataset,
+        variable=variable,
+        column=column,
+        values=before,
+        problem="transliterated to ASCII as '"
+        + after.astype("string").fillna("")
+        + "' (to_ascii is declared in the mapping spec)",
     )
-    return pd.DataFrame(
-        {
-            "rule_id": "MP0015",
-            "rule_name": name,
-            "severity": severity,
-            "stage": Stage.MAP.value,
-            "dataset": dataset,
-            "variable": column,
-            "value": old.astype(object),
-            "source_file": rows[SRC_FILE].astype(object),
-            "source_row": rows[SRC_ROW].astype("Int64"),
-            "message": message.astype(object),
-        }
-    ).reset_index(drop=True)
 
 
 def assign_no_ct(frame: pd.DataFrame, step: Step, context: MapContext) -> StepResult:

@@ -77,7 +77,9 @@ def test_build_supp_carries_requested_parent_columns():
         }
     )
     quals = (SuppQualifier("AETRTEM", "Treatment Emergent Flag", "FLAG", "Derived"),)
-    out = build_supp(ae, quals, domain="AE", keep_columns=("_src_file", "_src_row", "_absent")).frame
+    out = build_supp(
+        ae, quals, domain="AE", keep_columns=("_src_file", "_src_row", "_absent")
+    ).frame
     assert list(out.columns) == [*SUPP_COLUMNS, "_src_file", "_src_row"]
     assert out[["IDVARVAL", "QVAL", "_src_file", "_src_row"]].values.tolist() == [
         ["2", "Y", "ae.csv", 7]

@@ -135,7 +135,10 @@ def test_default_settings_validate_dataset_json_with_bundled_schemas(dataset_jso
 
     settings = default_export_settings()
     assert settings.dataset_json_schema_dir == dataset_json_schema_dir
-    assert settings.define_schema_dir is None
+    # the Define-XML 2.1 XSD is bundled too (specs/define-xml-2.1/schema)
+    bundled = dataset_json_schema_dir.parent / "define-xml-2.1" / "schema"
+    assert settings.define_schema_dir == bundled
+    assert (settings.define_schema_dir / "cdisc-define-2.1" / "define2-1-0.xsd").is_file()
 
 
 def test_rerun_removes_outdated_file_of_a_dataset_no_longer_written(

@@ -182,3 +182,24 @@ def test_trace_of_the_seed_car_t_infusion_gives_both_bags(bundled):
         ("edc/cart.csv", "2"),
     ]
     assert traced[0].values["BAGSTTIM"] == "10:05"
+
+
+def test_define_xml_is_validated_against_the_bundled_define_xml_21_schema(bundled):
+    from sdtm.export import submission
+    from sdtm.export.define_xml import validate_define
+
+    settings = submission.default_export_settings()
+    assert settings.define_schema_dir == REPO / "specs" / "define-xml-2.1" / "schema"
+    assert (settings.define_schema_dir.parent / "SOURCE.md").is_file()
+    document = (bundled.out_dir / "define.xml").read_bytes()
+    assert validate_define(document, settings.define_schema_dir).rows(["rule_id"]) == []
+    # the schema really is applied: a define.xml with an element it does not allow fails
+    broken = document.replace(b"<ItemGroupDef ", b"<ItemGroupDefX ", 1).replace(
+        b"</ItemGroupDef>", b"</ItemGroupDefX>", 1
+    )
+    assert "XP0021" in {
+        row[0] for row in validate_define(broken, settings.define_schema_dir).rows(["rule_id"])
+    }
+    frame = bundled.findings.frame
+    # no export finding about define.xml, and every derived item has a method (no XP0025)
+    assert not frame["rule_id"].isin(["XP0021", "XP0022", "XP0023", "XP0025"]).any()
