@@ -130,10 +130,20 @@ class FindingsTable:
     @classmethod
     def concat(cls, tables: Iterable[FindingsTable]) -> FindingsTable:
         """Join several tables into one, keeping their order."""
-        frames = [table.frame for table in tables if len(table)]
+        frames = [table._frame for table in tables if len(table)]
         if not frames:
             return cls()
-        return cls(pd.concat(frames, ignore_index=True))
+        if len(frames) == 1:
+            return cls._trusted(frames[0])
+        # Every part is already normalised, so the joined frame has the standard columns and
+        # dtypes; normalising again would cost more than the join on runs with many parts.
+        return cls._trusted(pd.concat(frames, ignore_index=True))
+
+    @classmethod
+    def _trusted(cls, frame: pd.DataFrame) -> FindingsTable:
+        table = cls.__new__(cls)
+        table._frame = frame
+        return table
 
     @property
     def frame(self) -> pd.DataFrame:

@@ -8,7 +8,7 @@ areas (derivations, validation, export) are called when the installed package pr
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,6 +59,7 @@ PIPELINE_RULES = MappingProxyType(
         "MP0001": ("raw-record-unaccounted", "error"),
         "MP0002": ("raw-record-not-submitted", "notice"),
         "MP0013": ("subject-missing-from-dm", "error"),
+        "MP0016": ("numeric-value-not-a-number", "error"),
     }
 )
 RULE_IDS: tuple[str, ...] = (*PIPELINE_RULES, "MP0003", "MP0004")
@@ -90,6 +91,10 @@ class RunResult:
     """Files written, relative to ``out_dir``."""
     notes: tuple[str, ...] = field(default=())
     """Stages skipped or degraded, for the summary."""
+    creation_datetime: datetime | None = None
+    """Time stamped into the written files (``None`` when nothing was written)."""
+    creation_source: str = ""
+    """Where ``creation_datetime`` came from: ``given``, ``study.yaml <setting>`` or ``clock``."""
 
 
 def _say(progress: Progress | None, message: str) -> None:
@@ -139,6 +144,14 @@ def load_mapping(
         problems.extend(check_raw_columns(loaded.spec, columns))
     raise_if_problems(problems)
     return loaded.spec
+
+
+def _no_rows(columns: Iterable[str]) -> pd.DataFrame:
+    """An empty raw frame with the given text columns and the provenance columns."""
+    names = dict.fromkeys([*columns, SRC_FILE, SRC_ROW, SRC_ID])
+    frame = pd.DataFrame({c: pd.Series(dtype="string") for c in names})
+    frame[SRC_ROW] = frame[SRC_ROW].astype("int64")
+    return frame
 
 
 def _subjects_not_in_dm(results: Mapping[str, DomainResult]) -> FindingsTable:
@@ -288,7 +301,8 @@ def _account(
         mapped_here = len(ids & mapped)
         reported_rows = row_level.loc[row_level["source_file"] == path, "source_row"]
         reported_ids_here = {f"{path}:{int(r)}" for r in reported_rows.dropna().unique()}
-        reported_here = len(reported_ids_here - mapped)
+        # Rows of extra worksheets are reported per sheet (RD0008), not per row.
+        reported_here = len(reported_ids_here - mapped) + raw_file.rows_ignored
         counts.append((path, raw_file.rows_in, mapped_here, reported_here))
     return new, pd.DataFrame(counts, columns=list(COUNTS_COLUMNS))
 
@@ -371,6 +385,87 @@ SUPP_KEEP = (SRC_FILE, SRC_ROW, SRC_ID, REC)
 """Parent columns carried onto SUPP-- rows: provenance, so findings name the raw row."""
 
 
+def _raw_sources(spec: MappingSpec) -> Mapping[tuple[str, str, str], str]:
+    """(dataset, raw file, variable) -> raw column a step copies into the variable."""
+    return MappingProxyType(
+        {
+            (name, block.file, step.target): step.source
+            for name, mapping in spec.domains.items()
+            for block in mapping.blocks
+            for step in block.steps
+            if step.source
+        }
+    )
+
+
+def _not_numeric(
+    frame: pd.DataFrame,
+    name: str,
+    standards: Standards,
+    sources: Mapping[tuple[str, str, str], str],
+) -> FindingsTable:
+    """MP0016: values of numeric (``Num``) variables that are not numbers.
+
+    ``_finalize`` types these variables; a value it cannot read as a number would become
+    null without a trace, so each one is reported with the raw file, row and column it came
+    from (the record keeps a null).
+    """
+    domain = standards.domain(name)
+    if domain is None or frame.empty:
+        return FindingsTable()
+    parts = []
+    for variable in domain.variables:
+        if variable.data_type != "Num" or variable.name not in frame.columns:
+            continue
+        values = frame[variable.name]
+        text = values.astype("string").str.strip()
+        lost = text.notna() & (text != "") & pd.to_numeric(values, errors="coerce").isna()
+        if not lost.any():
+            continue
+        rows = frame.loc[lost]
+        if SRC_FILE in rows.columns:
+            files = rows[SRC_FILE].astype("string")
+            lines = rows[SRC_ROW].astype("Int64")
+        else:
+            files = pd.Series(pd.NA, index=rows.index, dtype="string")
+            lines = pd.Series(pd.NA, index=rows.index, dtype="Int64")
+        column = files.map(
+            lambda f, v=variable.name: sources.get((name, f, v), v) if isinstance(f, str) else v
+        ).astype("string")
+        where = (files + ":" + lines.astype("string") + " ").fillna("")
+        message = (
+            where
+            + column
+            + ": value '"
+            + text[lost]
+            + f"' is not a number; {name}.{variable.name} is left null (correct the value at "
+            "the source, e.g. a decimal comma or a word for a number) "
+            "[MP0016 numeric-value-not-a-number]"
+        )
+        parts.append(
+            pd.DataFrame(
+                {
+                    "rule_id": "MP0016",
+                    "rule_name": PIPELINE_RULES["MP0016"][0],
+                    "severity": PIPELINE_RULES["MP0016"][1],
+                    "stage": Stage.MAP.value,
+                    "dataset": name,
+                    "variable": variable.name,
+                    "usubjid": (
+                        rows["USUBJID"].astype(object) if "USUBJID" in rows.columns else None
+                    ),
+                    "value": text[lost].astype(object),
+                    "source_file": files.astype(object),
+                    "source_row": lines,
+                    "message": message.astype(object),
+                }
+            ).reset_index(drop=True)
+        )
+    if not parts:
+        return FindingsTable()
+    return FindingsTable.from_frame(pd.concat(parts, ignore_index=True))
+
+
 def _finalize(frame: pd.DataFrame, name: str, standards: Standards) -> pd.DataFrame:
     """Keep SDTM variables only, in IG order (Req/Exp added when missing), typed per the IG."""
     internal = [c for c in frame.columns if c.startswith(("_", SUPP_PREFIX, LINK_PREFIX))]
@@ -417,7 +512,10 @@ def run_study(
         write: Write datasets, findings and lineage to ``out_dir``.
         validate: Run the conformance checks on the datasets.
         export: Export XPT, Define-XML and Dataset-JSON (else the datasets are written as CSV).
-        creation_datetime: Time stamped into exported files; default now.
+        creation_datetime: Time stamped into exported files; default the study setting
+            ``creation_datetime`` or ``data_cutoff`` of ``study.yaml``
+            (:func:`study_creation_datetime`), else the clock (then a rerun is not
+            byte-identical; ``RunResult.creation_source`` is ``clock``).
         progress: Called with a short message at each stage.
 
     Returns:
@@ -455,14 +553,20 @@ def run_study(
             findings.append(raw[path].findings)
     frames_in = {path: f.frame for path, f in raw.items() if f.frame is not None}
     # Columns the spec reads that a transfer lacks: data findings, values missing (RD0007).
-    columns = {path: f.columns for path, f in raw.items() if f.frame is not None}
+    # A file that could not be read at all (RD0001/RD0002) counts as having no columns, so
+    # that the columns read from it are known too.
+    columns = {path: f.columns for path, f in raw.items()}
     lacking: dict[str, dict[str, str]] = {}
     for item in missing_raw_columns(spec, columns):
         if item.column is not None:
             lacking.setdefault(item.file, {}).setdefault(item.column, str(item.location))
+    # A lookup file that could not be read joins no row: its columns are missing values in
+    # the records it would have completed (its RD0001/RD0002 finding says why).
+    unread = {path: _no_rows(needed) for path, needed in lacking.items() if path not in frames_in}
     for path, needed in lacking.items():
-        frames_in[path], found = add_missing_columns(raw[path], needed)
-        findings.append(found)
+        if path in frames_in:
+            frames_in[path], found = add_missing_columns(raw[path], needed)
+            findings.append(found)
 
     _say(progress, "mapping")
     context_synonyms = dict(spec.synonyms)
@@ -472,19 +576,27 @@ def run_study(
         for raw_name in (*visit.raw_names, visit.visit)
     }
     results: dict[str, DomainResult] = {}
+    notes: list[str] = []
     for name, mapping in spec.domains.items():
         if any(block.file not in frames_in for block in mapping.blocks):
             readable = tuple(b for b in mapping.blocks if b.file in frames_in)
+            if not readable:
+                # Every source file of the dataset is missing or unreadable (RD0001/RD0002
+                # say which): there is nothing to map, and the later stages run without it.
+                files = ", ".join(dict.fromkeys(b.file for b in mapping.blocks))
+                notes.append(f"{name} not mapped: its raw file(s) {files} could not be read")
+                continue
             mapping = type(mapping)(mapping.domain, readable, mapping.location)
         context = MapContext(name, standards, context_synonyms, visit_lookup)
-        results[name] = map_domain(frames_in, mapping, context)
+        results[name] = map_domain(unread | frames_in, mapping, context)
         findings.append(results[name].findings)
     findings.append(_subjects_not_in_dm(results))
     frames = {name: result.frame for name, result in results.items()}
 
     _say(progress, "deriving")
     links = {name: result.links for name, result in results.items() if result.links}
-    frames, derive_findings, notes = _derive(frames, spec, standards, links)
+    frames, derive_findings, derive_notes = _derive(frames, spec, standards, links)
+    notes.extend(derive_notes)
     findings.append(derive_findings)
     findings.append(_seq(frames, standards))
 
@@ -521,6 +633,12 @@ def run_study(
     accounted, counts = _account(raw, spec, lineage, table, reported)
     table = table + accounted
 
+    # Values of numeric variables that are not numbers would become null when typed: each
+    # is reported with its raw file, row and column before the frames are finalized.
+    sources = _raw_sources(spec)
+    table = table + FindingsTable.concat(
+        [_not_numeric(frame, name, standards, sources) for name, frame in frames.items()]
+    )
     final = {name: _finalize(frame, name, standards) for name, frame in frames.items()}
     provenance = {
         name: frame[[SRC_FILE, SRC_ROW]].reset_index(drop=True)
@@ -535,13 +653,27 @@ def run_study(
         _say(progress, "validating")
         table = table + _locate(_validate(final, standards, registry), provenance)
     table = _apply_waivers(table, mapping_dir, registry)
-    lineage_out = lineage.loc[:, ["DOMAIN", "USUBJID", "SEQ", SRC_FILE, SRC_ROW]].sort_values(
+    lineage_out = lineage.loc[:, ["DOMAIN", "USUBJID", "SEQ", SRC_FILE, SRC_ROW]]
+    if "PP" in frames and "PPSEQ" in frames["PP"]:
+        # Derived PP rows trace to the PC raw row they were computed from (e.g. the Cmax one).
+        pp = frames["PP"]
+        pp_lineage = pd.DataFrame(
+            {
+                "DOMAIN": "PP",
+                "USUBJID": pp["USUBJID"],
+                "SEQ": pp["PPSEQ"],
+                SRC_FILE: pp[SRC_FILE],
+                SRC_ROW: pp[SRC_ROW],
+            }
+        )
+        lineage_out = pd.concat([lineage_out, pp_lineage], ignore_index=True)
+    lineage_out = lineage_out.sort_values(
         ["DOMAIN", "USUBJID", "SEQ", SRC_FILE, SRC_ROW], kind="mergesort"
     )
     outputs: list[str] = []
     if write:
         _say(progress, f"exporting to {out_dir}")
-        created = creation_datetime or datetime.now(UTC).replace(microsecond=0)
+        created, created_from = _creation_datetime(creation_datetime, spec)
         # Outputs of an earlier run must not pass for this run's (e.g. an old ae.xpt when AE
         # cannot be exported now).
         for name in final:
@@ -562,7 +694,16 @@ def run_study(
             notes.append(
                 f"not exported as XPT (see findings), written as CSV: {', '.join(csv_names)}"
             )
-        outputs = _write(out_dir, final, table, lineage_out, counts, standards, csv_names=csv_names)
+        outputs = _write(
+            out_dir,
+            final,
+            table,
+            lineage_out,
+            counts,
+            standards,
+            csv_names=csv_names,
+            created=(created, created_from),
+        )
     return RunResult(
         study=study,
         frames=MappingProxyType(final),
@@ -572,7 +713,47 @@ def run_study(
         out_dir=out_dir if write else None,
         outputs=tuple(outputs),
         notes=tuple(notes),
+        creation_datetime=created if write else None,
+        creation_source=created_from if write else "",
     )
+
+
+STUDY_TIMESTAMP_SETTINGS = ("creation_datetime", "data_cutoff")
+"""``study.yaml`` settings that fix the time stamped into the outputs, first match wins."""
+
+
+def study_creation_datetime(spec: MappingSpec) -> tuple[datetime, str] | None:
+    """The output time stamp a study fixes in ``study.yaml``, and the setting it came from.
+
+    ``creation_datetime`` (ISO 8601 datetime) wins over ``data_cutoff`` (ISO date or
+    datetime; a date means midnight): a data cut-off fixes what the package holds, so it is
+    a stable stamp for every rerun of the same cut.
+
+    Raises:
+        SpecError: when the setting is not an ISO 8601 date or datetime.
+    """
+    for key in STUDY_TIMESTAMP_SETTINGS:
+        text = str(spec.settings.get(key) or "").strip()
+        if not text:
+            continue
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError as error:
+            raise SpecError(
+                f"study.yaml settings: {key} {text!r} is not an ISO 8601 date or datetime"
+            ) from error
+        return moment.replace(tzinfo=None), f"study.yaml {key}"
+    return None
+
+
+def _creation_datetime(given: datetime | None, spec: MappingSpec) -> tuple[datetime, str]:
+    """The time stamped into the outputs: given, else the study setting, else the clock."""
+    if given is not None:
+        return given, "given"
+    fixed = study_creation_datetime(spec)
+    if fixed is not None:
+        return fixed
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0), "clock"
 
 
 def _write(
@@ -584,6 +765,7 @@ def _write(
     standards: Standards,
     *,
     csv_names: tuple[str, ...],
+    created: tuple[datetime, str],
 ) -> list[str]:
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -609,7 +791,10 @@ def _write(
     (out_dir / "run.json").write_text(
         json.dumps(
             {
-                "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+                # The stamp of the files, never the wall clock of this run (unless the
+                # clock is that stamp): reruns must give the same bytes.
+                "creation_datetime": created[0].strftime("%Y-%m-%dT%H:%M:%S"),
+                "creation_source": created[1],
                 "datasets": {name: len(frame) for name, frame in frames.items()},
                 "severity": findings.count_by_severity(),
             },
@@ -778,6 +963,30 @@ def result_standards(spec: MappingSpec) -> ResultStandards:
         for c in spec.unit_conversions
     )
     return ResultStandards(standard_units=units, conversions=conversions)
+
+
+def pp_settings(spec: MappingSpec) -> Any:
+    """Build the ``PpSettings`` of ``derive_pp`` from ``study.yaml`` settings.
+
+    Keys (all optional): ``pp_time_unit`` (``h`` or ``day``), ``pp_parameters`` (PPTESTCDs
+    separated by commas or spaces), ``pp_auc_interval`` (``PT0H/P28D``).
+
+    Raises:
+        SpecError: when a setting is not usable (unknown unit or parameter, bad interval).
+    """
+    from sdtm.derive.pp import PpSettings
+
+    settings = spec.settings
+    options: dict[str, Any] = {}
+    if settings.get("pp_time_unit"):
+        options["time_unit"] = settings["pp_time_unit"].strip()
+    if settings.get("pp_parameters"):
+        options["parameters"] = tuple(settings["pp_parameters"].replace(",", " ").split())
+    if settings.get("pp_auc_interval"):
+        start, _, end = settings["pp_auc_interval"].partition("/")
+        options["auc_interval_start"] = start.strip()
+        options["auc_interval_end"] = end.strip()
+    return PpSettings(**options)
 
 
 FOLLOW_UP_DAY = 28
@@ -1109,6 +1318,23 @@ def _derive(
             )
             if out is not None:
                 f[name] = out
+    # PP from the final PC (concentrations, reference times); PPSEQ comes with the other
+    # --SEQs in _seq.
+    if "PC" in f:
+        from sdtm.derive.pp import derive_pp
+
+        out = run.apply("PP", "derive_pp", lambda: derive_pp(f["PC"], settings=pp_settings(spec)))
+        if out is not None and not out.empty:
+            f["PP"] = out
+            if "SE" in f:
+                # A profile's epoch is the one of its reference time point (the infusion).
+                out = run.apply(
+                    "PP",
+                    "derive_epoch",
+                    lambda: derive_epoch(f["PP"], f["SE"], source_var="PPRFTDTC", dataset="PP"),
+                )
+                if out is not None:
+                    f["PP"] = out
     return f, FindingsTable.concat(run.findings), run.notes
 
 

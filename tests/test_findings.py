@@ -55,3 +55,12 @@ def test_from_frame_rejects_unknown_columns():
 
 def test_severity_rank_orders_levels():
     assert Severity.ERROR.rank > Severity.WARNING.rank > Severity.NOTICE.rank
+
+
+def test_concat_keeps_standard_columns_and_dtypes():
+    joined = FindingsTable.concat([_table(), FindingsTable(), _table()])
+    assert list(joined.frame.columns) == list(FINDING_COLUMNS)
+    assert len(joined) == 6
+    assert str(joined.frame["row"].dtype) == "Int64"
+    assert joined.frame["waived"].dtype == bool
+    assert joined.rows(["rule_id", "row"])[3] == ["CT0001", 3]

@@ -1,12 +1,18 @@
 """run_study on a tiny literal study: count check, skips, unaccounted rows, lineage, outputs."""
 
+import json
 import shutil
+from datetime import datetime
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from sdtm import run_study
 from sdtm.errors import SpecError
+from sdtm.mapping.spec import MappingSpec
+from sdtm.pipeline import study_creation_datetime
+from sdtm.sample import RAW_FILES, write_sample
 
 TINY = Path(__file__).resolve().parent / "mapping" / "fixtures" / "tiny"
 
@@ -97,6 +103,81 @@ def test_a_column_missing_from_a_transfer_is_a_finding_and_the_run_goes_on(tiny_
     assert "tiny/ae.yaml:8" in message
     assert result.frames["AE"]["AEDECOD"].isna().all()
     assert len(result.frames["AE"]) == 4
+
+
+def _drop_column(path, column):
+    lines = path.read_text(encoding="utf-8").splitlines()
+    at = lines[0].split(",").index(column)
+    path.write_text(
+        "\n".join(",".join(c for i, c in enumerate(line.split(",")) if i != at) for line in lines)
+        + "\n",
+        encoding="utf-8",
+    )
+
+
+@pytest.mark.parametrize(
+    ("file", "column", "dataset"),
+    [("edc/ae.csv", "AETERM", "AE"), ("edc/dm.csv", "SEX", "DM"), ("edc/dm.csv", "SUBJID", "DM")],
+    ids=["AETERM", "SEX", "SUBJID"],
+)
+def test_a_missing_column_named_like_its_target_is_a_finding_not_a_crash(
+    tiny_copy, file, column, dataset
+):
+    # The step `{target: AETERM, source: AETERM}` reads the raw column, not its own target.
+    study, mapping = tiny_copy
+    _drop_column(study / file, column)
+    result = _run(study, mapping)
+    found = result.findings.rows(["rule_id", "source_file", "source_row", "variable"])
+    assert ["RD0007", file, 1, column] in found
+    assert result.frames[dataset][column].isna().all()
+    counts = result.counts.set_index("file")
+    assert counts.loc[file, "rows_in"] == counts.loc[file, "rows_mapped"] > 0
+
+
+@pytest.fixture(scope="module")
+def small_study(tmp_path_factory):
+    """A 3-subject generated study (every raw file of the bundled layout, fast to run)."""
+    study = tmp_path_factory.mktemp("small") / "cart-psca-001"
+    write_sample(study, n_subjects=3)
+    return study
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("missing", [f.path for f in RAW_FILES], ids=[f.key for f in RAW_FILES])
+def test_a_missing_raw_file_is_a_finding_and_every_other_file_is_accounted(
+    small_study, tmp_path, missing
+):
+    study = tmp_path / "cart-psca-001"
+    shutil.copytree(small_study, study)
+    (study / missing).unlink()
+    result = _run(study, REPO / "mappings" / "cart-psca-001")
+    found = result.findings.frame
+    assert found.loc[found["rule_id"] == "RD0001", "source_file"].tolist() == [missing]
+    assert "MP0003" not in set(found["rule_id"])  # no stage failed unexpectedly
+    counts = result.counts.set_index("file")
+    assert counts.loc[missing].tolist() == [0, 0, 0]
+    others = counts.drop(index=missing)
+    assert (others["rows_in"] == others["rows_mapped"] + others["rows_reported"]).all()
+
+
+def test_a_run_without_dm_csv_exits_0_with_an_rd0001_finding(small_study, tmp_path, capsys):
+    from sdtm.cli import main
+
+    study = tmp_path / "cart-psca-001"
+    shutil.copytree(small_study, study)
+    (study / "edc" / "dm.csv").unlink()
+    args = ["run", str(study), "--mapping", str(REPO / "mappings" / "cart-psca-001")]
+    with pytest.raises(SystemExit) as exit_info:
+        main([*args, "--out", str(tmp_path / "out"), "--creation-datetime", "2024-11-01T12:00"])
+    captured = capsys.readouterr()
+    assert exit_info.value.code == 0, captured.err
+    assert "note: DM not mapped: its raw file(s) edc/dm.csv could not be read" in captured.out
+    findings = json.loads((tmp_path / "out" / "findings.json").read_text(encoding="utf-8"))
+    rules = {f["rule_id"] for f in findings["findings"]}
+    assert "RD0001" in rules
+    assert "MP0003" not in rules
 
 
 def test_outputs_and_lineage_written(tmp_path):
@@ -248,10 +329,10 @@ def test_define_xml_is_validated_with_the_xsd_of_the_run_standards_folder(
     repo = Path(__file__).resolve().parents[1]
     specs = tmp_path / "specs"
     specs.mkdir()
-    for part in ("sdtmig-3.4", "ct", "rules", "dataset-json-1.1"):
-        (specs / part).symlink_to(repo / "specs" / part)
-    if bundle_xsd:
-        (specs / "define-xml-2.1").symlink_to(repo / "specs" / "define-xml-2.1")
+    # Every part of the standards folder, with or without the Define-XML schema.
+    for part in (repo / "specs").iterdir():
+        if part.name != "define-xml-2.1" or bundle_xsd:
+            (specs / part.name).symlink_to(part)
     used = []
     original = submission.validate_define
 
@@ -265,3 +346,86 @@ def test_define_xml_is_validated_with_the_xsd_of_the_run_standards_folder(
     assert (tmp_path / "out" / "define.xml").is_file()
     assert used == ([specs / "define-xml-2.1" / "schema"] if bundle_xsd else [])
     assert "XP0021" not in set(result.findings.frame["rule_id"])
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        ({"data_cutoff": "2024-10-31"}, (datetime(2024, 10, 31), "study.yaml data_cutoff")),
+        (
+            {"data_cutoff": "2024-10-31", "creation_datetime": "2024-11-02T08:30:00"},
+            (datetime(2024, 11, 2, 8, 30), "study.yaml creation_datetime"),
+        ),
+        ({}, None),
+    ],
+    ids=["data-cutoff", "creation-datetime-wins", "none"],
+)
+def test_study_creation_datetime_from_study_settings(settings, expected):
+    spec = MappingSpec("s", "S", {}, settings=settings)
+    assert study_creation_datetime(spec) == expected
+
+
+def test_study_creation_datetime_that_is_not_iso_is_a_spec_error():
+    spec = MappingSpec("s", "S", {}, settings={"data_cutoff": "31OCT2024"})
+    with pytest.raises(SpecError, match="data_cutoff '31OCT2024' is not an ISO 8601"):
+        study_creation_datetime(spec)
+
+
+def test_a_numeric_value_that_is_not_a_number_is_a_finding_naming_file_row_column(tiny_copy):
+    study, mapping = tiny_copy
+    (study / "edc" / "vs.csv").write_text(
+        'STUDYID,SUBJID,TEST,RESULT\nTINY,01-001,WEIGHT,70.5\nTINY,01-002,WEIGHT,"6,0"\n'
+        "TINY,01-003,WEIGHT,\n",
+        encoding="utf-8",
+    )
+    (mapping / "vs.yaml").write_text(
+        "domain: VS\nfile: edc/vs.csv\nsteps:\n"
+        "  - {target: STUDYID, algorithm: assign_no_ct, source: STUDYID}\n"
+        "  - {target: USUBJID, algorithm: assign_concat, sources: [STUDYID, SUBJID]}\n"
+        "  - {target: VSTESTCD, algorithm: assign_no_ct, source: TEST}\n"
+        "  - {target: VSTEST, algorithm: assign_no_ct, source: TEST}\n"
+        "  - {target: VSSTRESN, algorithm: assign_no_ct, source: RESULT}\n",
+        encoding="utf-8",
+    )
+    result = _run(study, mapping)
+    found = result.findings.frame.query("rule_id == 'MP0016'")
+    # The blank result of 01-003 was missing already: no finding.
+    assert found[
+        ["severity", "dataset", "variable", "value", "source_file", "source_row"]
+    ].values.tolist() == [["error", "VS", "VSSTRESN", "6,0", "edc/vs.csv", 3]]
+    assert "edc/vs.csv:3 RESULT: value '6,0' is not a number" in found["message"].iloc[0]
+    vs = result.frames["VS"].set_index("USUBJID")["VSSTRESN"]
+    assert vs["TINY-01-001"] == 70.5
+    assert pd.isna(vs["TINY-01-002"])
+
+
+def test_rows_of_an_extra_worksheet_are_reported_in_the_count_check(small_study, tmp_path):
+    import openpyxl
+
+    study = tmp_path / "cart-psca-001"
+    shutil.copytree(small_study, study)
+    book = openpyxl.load_workbook(study / "edc" / "ld.xlsx")
+    extra = book.create_sheet("late entries")
+    for row in (("SUBJID", "LDDOSE"), ("101-001", "30"), ("101-002", "500")):
+        extra.append(row)
+    book.save(study / "edc" / "ld.xlsx")
+    result = _run(study, REPO / "mappings" / "cart-psca-001")
+    counts = result.counts.set_index("file").loc["edc/ld.xlsx"]
+    assert counts["rows_reported"] == 2
+    assert counts["rows_in"] == counts["rows_mapped"] + counts["rows_reported"]
+    found = result.findings.rows(["rule_id", "source_file", "value"])
+    assert ["RD0008", "edc/ld.xlsx", "late entries"] in found
+
+
+def test_a_transfer_with_only_its_header_maps_to_no_record(small_study, tmp_path):
+    # Later LB steps read LBTESTCD, which an earlier step fills: with no row it reads as missing.
+    study = tmp_path / "cart-psca-001"
+    shutil.copytree(small_study, study)
+    lab_b = study / "lab" / "lab_b.csv"
+    lab_b.write_text(lab_b.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    result = _run(study, REPO / "mappings" / "cart-psca-001")
+    assert result.counts.set_index("file").loc["lab/lab_b.csv"].tolist() == [0, 0, 0]
+    lineage = result.lineage
+    assert not (lineage["_src_file"] == "lab/lab_b.csv").any()
+    assert (lineage["_src_file"] == "lab/lab_a.csv").any()
+    assert "MP0003" not in set(result.findings.frame["rule_id"])

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
 from rich.console import Console
 from rich.table import Table
 
+from sdtm.cli.export import creation_datetime_from
 from sdtm.findings import Severity
 from sdtm.pipeline import RunResult, fails, run_study
 
@@ -76,7 +78,17 @@ def register(app: click.Group) -> None:
         help="Output folder (default: out/<study folder name>).",
     )
     @click.option("--specs", "specs_dir", type=click.Path(path_type=Path), help="Standards folder.")
-    @click.option("--ct", "ct_version", help="CT package date (default: newest).")
+    @click.option(
+        "--ct-version", "ct_version", default=None, help="CT package date (default: newest)."
+    )
+    @click.option("--ct", "ct_version_alias", default=None, hidden=True)
+    @click.option(
+        "--creation-datetime",
+        default=None,
+        help="ISO datetime stamped into every file; default SOURCE_DATE_EPOCH, else the "
+        "study.yaml setting creation_datetime or data_cutoff, else the clock (then reruns "
+        "differ).",
+    )
     @click.option(
         "--fail-on",
         type=click.Choice([s.value for s in Severity]),
@@ -90,6 +102,8 @@ def register(app: click.Group) -> None:
         out_dir: Path | None,
         specs_dir: Path | None,
         ct_version: str | None,
+        ct_version_alias: str | None,
+        creation_datetime: str | None,
         fail_on: str | None,
     ) -> int:
         """Map a study's raw files to SDTM and write datasets plus findings.
@@ -97,6 +111,11 @@ def register(app: click.Group) -> None:
         STUDY_DIR defaults to the bundled sample study sample_data/cart-psca-001.
         """
         stderr = Console(stderr=True)
+        # --ct is the old name of --ct-version, kept hidden so existing scripts still work.
+        ct_version = ct_version or ct_version_alias
+        # Same policy as `sdtm export`: the option, else SOURCE_DATE_EPOCH; then the study's
+        # own setting (run_study), and the clock only when nothing fixes the stamp.
+        moment = creation_datetime_from(creation_datetime, os.environ.get("SOURCE_DATE_EPOCH"))
         with stderr.status("sdtm run") as status:
             result = run_study(
                 study_dir,
@@ -104,7 +123,15 @@ def register(app: click.Group) -> None:
                 out_dir,
                 specs_dir=specs_dir,
                 ct_version=ct_version,
+                creation_datetime=moment,
                 progress=lambda message: status.update(f"sdtm run: {message}"),
+            )
+        if result.creation_source == "clock":
+            stderr.print(
+                "note: no --creation-datetime, SOURCE_DATE_EPOCH or study.yaml creation_datetime/"
+                "data_cutoff; the clock is stamped into the files, so a rerun will not be "
+                "byte-identical",
+                highlight=False,
             )
         render_summary(result, Console(highlight=False))
         return 1 if fails(result.findings, fail_on) else 0

@@ -37,15 +37,19 @@ def register(app: click.Group) -> None:
     ) -> int:
         """Print the raw rows behind the record USUBJID DOMAIN SEQ (SEQ omitted for DM).
 
-        Exit code 1 when no record matches.
+        Exit code 2 when no record matches (1 is reserved for findings, which trace never
+        reports).
         """
         out_dir = out_dir or DEFAULT_OUT_DIR / study_dir.resolve().name
         traced = trace_record(read_lineage(out_dir), study_dir, usubjid, domain, seq)
         console = Console(highlight=False)
         label = f"{usubjid} {domain.upper()}" + ("" if seq is None else f" {seq:g}")
         if not traced:
-            Console(stderr=True).print(f"no {label} record in {out_dir}/lineage.csv")
-            return 1
+            Console(stderr=True, highlight=False).print(
+                f"error: no {label} record in {out_dir}/lineage.csv; check USUBJID, DOMAIN and "
+                "SEQ against the datasets of that run"
+            )
+            return 2
         console.print(f"{label} <- {len(traced)} raw row(s)")
         for row in traced:
             console.print(f"{row.source_file}:{row.source_row}")

@@ -1,4 +1,7 @@
-"""AE derivations: worst grade per event, daily grade history as FA, treatment emergence."""
+"""AE derivations: worst grade per event and treatment emergence.
+
+The daily grade history itself is mapped to FA by the mapping spec (``fa.yaml``).
+"""
 
 from __future__ import annotations
 
@@ -60,8 +63,8 @@ def derive_worst_grade(
 
     Implements the SDTMIG 3.4 AE assumption that a sponsor may represent an event as one
     record summarised at its highest severity/grade (brief 2.4 and decision 5.3: one AE per
-    CRS/ICANS episode at its worst grade, the daily grades in FA via
-    ``derive_grade_history``). AETOXGR is text of digits only ("4"). An AE's own collected
+    CRS/ICANS episode at its worst grade, the daily grades in FA, mapped by the study's
+    ``fa.yaml``). AETOXGR is text of digits only ("4"). An AE's own collected
     ``new_var`` counts as one more grade. Grades that are not a digit 0-5 are ignored with
     MP0600; log rows whose event is not in ``ae`` give MP0601 (their grades go nowhere
     else, so the finding keeps them from being lost). Events with no grade at all keep a null
@@ -138,78 +141,6 @@ def derive_worst_grade(
         ),
     ]
     return DeriveResult(out, FindingsTable.concat(findings))
-
-
-def derive_grade_history(
-    grade_log: pd.DataFrame,
-    ae: pd.DataFrame,
-    *,
-    by: Sequence[str] = ("USUBJID", "AESPID"),
-    source_var: str = "GRADE",
-    dtc_var: str = "FADTC",
-    obj_var: str = "AEDECOD",
-) -> DeriveResult:
-    """Build FA records (FATESTCD "TOXGR") holding each daily grade of an adverse event.
-
-    Implements SDTMIG 3.4 §6.4 Findings About (FA: findings about an event; FAOBJ names the
-    event) with the brief's decision 5.3: the daily CRS/ICANS grade history is kept in FA so
-    that the AE record at worst grade loses nothing. One row per grade-log row: STUDYID and
-    FAOBJ (upper-case ``obj_var``) come from the AE, FATESTCD "TOXGR", FATEST
-    "Toxicity Grade", FAORRES/FASTRESC the grade, FADTC the assessment date. The AE keys
-    are kept as ``_ae_<var>`` columns (drop before export) so RELREC can link the records to
-    their AE; ``_src_file``/``_src_row`` are carried from the log. Rows whose event is not in
-    ``ae`` are left out here (``derive_worst_grade`` reports them, MP0601); invalid grades are
-    kept as collected in FAORRES with a null FASTRESC.
-
-    Args:
-        grade_log: Daily grade records with the ``by`` columns, ``source_var``, ``dtc_var``.
-        ae: AE frame with ``STUDYID``, the ``by`` columns and ``obj_var``.
-        by: Keys tying a log row to its AE.
-        source_var: Grade column of ``grade_log``.
-        dtc_var: Assessment date column of ``grade_log`` (ISO 8601).
-        obj_var: AE variable naming the event for FAOBJ.
-
-    Returns:
-        ``DeriveResult``: the FA frame (no FASEQ yet; use ``derive_seq``), no findings.
-    """
-    require_columns(grade_log, (*by, source_var, dtc_var), "derive_grade_history")
-    require_columns(ae, ("STUDYID", *by, obj_var), "derive_grade_history AE")
-    log = _key_frame(grade_log, by)
-    for name in ("_src_file", "_src_row"):
-        if name in grade_log.columns:
-            log[name] = grade_log[name].to_numpy()
-    log["FAORRES"] = grade_log[source_var].astype("string").str.strip().to_numpy()
-    log["FADTC"] = grade_log[dtc_var].astype("string").to_numpy()
-    events = (
-        _key_frame(ae, by)
-        .assign(
-            STUDYID=ae["STUDYID"].astype("string").to_numpy(),
-            FAOBJ=ae[obj_var].astype("string").str.upper().to_numpy(),
-        )
-        .drop_duplicates(subset=list(by))
-    )
-    fa = log.merge(events, on=list(by), how="inner")
-    grade, _ = _grades(fa, "FAORRES")
-    out = pd.DataFrame(
-        {
-            "STUDYID": fa["STUDYID"],
-            "DOMAIN": "FA",
-            "USUBJID": fa["USUBJID"] if "USUBJID" in fa.columns else pd.NA,
-            "FATESTCD": "TOXGR",
-            "FATEST": "Toxicity Grade",
-            "FAOBJ": fa["FAOBJ"],
-            "FAORRES": fa["FAORRES"],
-            "FASTRESC": grade.astype("Int64").astype("string"),
-            "FADTC": fa["FADTC"],
-        }
-    )
-    for name in by:
-        if name != "USUBJID":
-            out[f"_ae_{name}"] = fa[name]
-    for name in ("_src_file", "_src_row"):
-        if name in fa.columns:
-            out[name] = fa[name]
-    return DeriveResult(out.reset_index(drop=True), FindingsTable())
 
 
 def derive_treatment_emergent_flag(

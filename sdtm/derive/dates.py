@@ -43,6 +43,50 @@ class DatePrecision(IntEnum):
     SECOND = 6
 
 
+def _distinct(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """Return the code of each value (``-1`` for null) and the distinct values, stripped.
+
+    A study holds far fewer distinct date strings than records (a lab draw time is shared by
+    all the tests of the draw), so each helper below parses every distinct string once and
+    maps the answer back by code instead of running its regexes on every record.
+    """
+    codes, uniques = pd.factorize(values.astype("string"), use_na_sentinel=True)
+    return codes, pd.Series(np.asarray(uniques, dtype=object), dtype="string").str.strip()
+
+
+def _spread(per_distinct: pd.Series, codes: np.ndarray, index: pd.Index, fill: object) -> pd.Series:
+    """Return ``per_distinct`` taken by ``codes`` (``-1`` gives ``fill``), on ``index``."""
+    taken = pd.api.extensions.take(per_distinct.array, codes, allow_fill=True, fill_value=fill)
+    return pd.Series(taken, index=index)
+
+
+def _precision_of(text: pd.Series) -> np.ndarray:
+    """``DatePrecision`` values of stripped ISO 8601 texts (the distinct values of a column)."""
+    # Length identifies the precision of a valid value; fullmatch (no group extraction) keeps
+    # this fast.
+    valid = text.str.fullmatch(_DTC_RE).fillna(False).to_numpy(dtype=bool)
+    length = text.str.len().fillna(0).astype("int64").to_numpy()
+    level = np.select(
+        [length == 4, length == 7, length == 10, length == 13, length == 16, length >= 19],
+        [1, 2, 3, 4, 5, 6],
+        default=0,
+    )
+    precision = np.where(valid, level, int(DatePrecision.INVALID))
+    # Placeholder forms such as "2024---15" or "2024-03-12T-:30" keep only their leading part.
+    gap_level = np.select(
+        [
+            text.str.match(r"^\d{4}-\d{2}-\d{2}T-").fillna(False).to_numpy(dtype=bool),
+            text.str.match(r"^\d{4}-\d{2}--").fillna(False).to_numpy(dtype=bool),
+            text.str.match(r"^\d{4}--").fillna(False).to_numpy(dtype=bool),
+        ],
+        [3, 2, 1],
+        default=0,
+    )
+    precision = np.where(~valid & (gap_level > 0), gap_level, precision)
+    missing = (text.isna() | (text == "")).fillna(True).to_numpy(dtype=bool)
+    return np.where(missing, int(DatePrecision.MISSING), precision).astype("int64")
+
+
 def compute_dtc_precision(dtc: pd.Series) -> pd.Series:
     """Return the ``DatePrecision`` (as int) of each ISO 8601 value.
 
@@ -55,30 +99,16 @@ def compute_dtc_precision(dtc: pd.Series) -> pd.Series:
     Returns:
         Int Series aligned with ``dtc``.
     """
-    text = dtc.astype("string").str.strip()
-    # Length identifies the precision of a valid value; fullmatch (no group extraction) keeps
-    # this fast on millions of rows.
-    valid = text.str.fullmatch(_DTC_RE).fillna(False).to_numpy(dtype=bool)
-    length = text.str.len().fillna(0).astype("int64").to_numpy()
-    level = np.select(
-        [length == 4, length == 7, length == 10, length == 13, length == 16, length >= 19],
-        [1, 2, 3, 4, 5, 6],
-        default=0,
-    )
-    precision = pd.Series(np.where(valid, level, int(DatePrecision.INVALID)), index=dtc.index)
-    # Placeholder forms such as "2024---15" or "2024-03-12T-:30" keep only their leading part.
-    gap_level = np.select(
-        [
-            text.str.match(r"^\d{4}-\d{2}-\d{2}T-").fillna(False).to_numpy(dtype=bool),
-            text.str.match(r"^\d{4}-\d{2}--").fillna(False).to_numpy(dtype=bool),
-            text.str.match(r"^\d{4}--").fillna(False).to_numpy(dtype=bool),
-        ],
-        [3, 2, 1],
-        default=0,
-    )
-    precision = precision.mask((~valid) & (gap_level > 0), pd.Series(gap_level, index=dtc.index))
-    missing = (text.isna() | (text == "")).fillna(True).to_numpy()
-    return precision.mask(missing, int(DatePrecision.MISSING)).astype("int64")
+    codes, uniques = _distinct(dtc)
+    per_distinct = pd.Series(_precision_of(uniques))
+    return _spread(per_distinct, codes, dtc.index, int(DatePrecision.MISSING)).astype("int64")
+
+
+def _date_of(text: pd.Series) -> pd.Series:
+    """Calendar dates of stripped texts with at least day precision, else ``NaT``."""
+    precision = _precision_of(text)
+    day = text.str.slice(0, 10).where(precision >= DatePrecision.DAY)
+    return pd.to_datetime(day, format="%Y-%m-%d", errors="coerce")
 
 
 def compute_date(dtc: pd.Series) -> pd.Series:
@@ -86,9 +116,21 @@ def compute_date(dtc: pd.Series) -> pd.Series:
 
     Time of day is dropped: SDTM study days count calendar dates (SDTMIG 3.4 §4.4.4).
     """
-    precision = compute_dtc_precision(dtc)
-    text = dtc.astype("string").str.slice(0, 10).where(precision >= DatePrecision.DAY)
-    return pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+    codes, uniques = _distinct(dtc)
+    return _spread(_date_of(uniques), codes, dtc.index, pd.NaT)
+
+
+def _datetime_of(text: pd.Series) -> pd.Series:
+    """Timestamps of stripped texts with at least day precision (missing parts 0), else NaT."""
+    precision = pd.Series(_precision_of(text), index=text.index)
+    template = "0000-01-01T00:00:00"
+    full = pd.Series(pd.NA, index=text.index, dtype="string")
+    for level in (DatePrecision.DAY, DatePrecision.HOUR, DatePrecision.MINUTE):
+        length = _PREFIX_LENGTH[level]
+        # Complete the collected prefix with the template's zeros ("...T14" -> "...T14:00:00").
+        full = full.mask(precision == level, text.str.slice(0, length) + template[length:])
+    full = full.mask(precision == DatePrecision.SECOND, text.str.slice(0, 19))
+    return pd.to_datetime(full, format="%Y-%m-%dT%H:%M:%S", errors="coerce")
 
 
 def compute_datetime(dtc: pd.Series) -> pd.Series:
@@ -98,16 +140,23 @@ def compute_datetime(dtc: pd.Series) -> pd.Series:
     midnight, so callers that need to know whether a time was collected must also look at
     ``compute_dtc_precision``.
     """
-    precision = compute_dtc_precision(dtc)
-    text = dtc.astype("string").str.strip()
-    template = "0000-01-01T00:00:00"
-    full = pd.Series(pd.NA, index=dtc.index, dtype="string")
-    for level in (DatePrecision.DAY, DatePrecision.HOUR, DatePrecision.MINUTE):
-        length = _PREFIX_LENGTH[level]
-        # Complete the collected prefix with the template's zeros ("...T14" -> "...T14:00:00").
-        full = full.mask(precision == level, text.str.slice(0, length) + template[length:])
-    full = full.mask(precision == DatePrecision.SECOND, text.str.slice(0, 19))
-    return pd.to_datetime(full, format="%Y-%m-%dT%H:%M:%S", errors="coerce")
+    codes, uniques = _distinct(dtc)
+    return _spread(_datetime_of(uniques), codes, dtc.index, pd.NaT)
+
+
+def _compare_text(left: pd.Series, right: pd.Series) -> pd.Series:
+    """``compute_dtc_compare`` on stripped texts aligned by position."""
+    common = np.minimum(_precision_of(left), _precision_of(right))
+    result = pd.Series(pd.NA, index=left.index, dtype="Int64")
+    for level, length in _PREFIX_LENGTH.items():
+        at_level = common == level
+        if not at_level.any():
+            continue
+        a = left.str.slice(0, length)
+        b = right.str.slice(0, length)
+        cmp = pd.Series(0, index=left.index, dtype="Int64").mask(a < b, -1).mask(a > b, 1)
+        result = result.mask(at_level, cmp)
+    return result
 
 
 def compute_dtc_compare(left: pd.Series, right: pd.Series) -> pd.Series:
@@ -124,21 +173,19 @@ def compute_dtc_compare(left: pd.Series, right: pd.Series) -> pd.Series:
         Int64 Series: -1 when ``left`` is earlier, 0 when equal at the common precision,
         1 when later, ``<NA>`` when either value is missing or not ISO 8601.
     """
-    left_precision = compute_dtc_precision(left)
-    right_precision = compute_dtc_precision(right)
-    common = np.minimum(left_precision, right_precision)
-    left_text = left.astype("string").str.strip()
-    right_text = right.astype("string").str.strip()
-    result = pd.Series(pd.NA, index=left.index, dtype="Int64")
-    for level, length in _PREFIX_LENGTH.items():
-        at_level = common == level
-        if not at_level.any():
-            continue
-        a = left_text.str.slice(0, length)
-        b = right_text.str.slice(0, length)
-        cmp = pd.Series(0, index=left.index, dtype="Int64").mask(a < b, -1).mask(a > b, 1)
-        result = result.mask(at_level, cmp)
-    return result
+    left_codes, left_values = _distinct(left)
+    right_codes, right_values = _distinct(right)
+    # Compare each distinct (left, right) pair once: pair codes combine both value codes
+    # (+1 so that null, code -1, is a value of its own).
+    pair = (left_codes.astype("int64") + 1) * (len(right_values) + 1) + (right_codes + 1)
+    pair_codes, pairs = pd.factorize(pair)
+    pairs = np.asarray(pairs, dtype="int64")
+    left_at = pairs // (len(right_values) + 1) - 1
+    right_at = pairs % (len(right_values) + 1) - 1
+    fill = pd.Series([pd.NA], dtype="string")
+    a = pd.concat([left_values, fill], ignore_index=True).take(left_at).reset_index(drop=True)
+    b = pd.concat([right_values, fill], ignore_index=True).take(right_at).reset_index(drop=True)
+    return _spread(_compare_text(a, b), pair_codes, left.index, pd.NA).astype("Int64")
 
 
 def compute_common_precision(left: pd.Series, right: pd.Series) -> pd.Series:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 
 from sdtm.derive.dates import DatePrecision, compute_dtc_compare, compute_dtc_precision
@@ -10,12 +12,9 @@ from sdtm.findings import FindingsTable, Severity
 
 EPOCH_AMBIGUOUS = DeriveRule("MP0520", "epoch-ambiguous-for-date-precision", Severity.NOTICE)
 DATE_OUTSIDE_ELEMENTS = DeriveRule("MP0521", "date-outside-subject-elements", Severity.NOTICE)
-SUBJECT_WITHOUT_ELEMENTS = DeriveRule("MP0522", "subject-without-elements", Severity.WARNING)
-RULE_IDS: tuple[str, ...] = (
-    EPOCH_AMBIGUOUS.id,
-    DATE_OUTSIDE_ELEMENTS.id,
-    SUBJECT_WITHOUT_ELEMENTS.id,
-)
+# MP0522 (subject without SE records) is retired: its cause is reported once, by MP0632 (a DM
+# subject without element dates) or MP0013/XR0001 (a subject absent from DM).
+RULE_IDS: tuple[str, ...] = (EPOCH_AMBIGUOUS.id, DATE_OUTSIDE_ELEMENTS.id)
 
 
 def derive_epoch(
@@ -38,8 +37,10 @@ def derive_epoch(
     lymphodepletion dose started at 09:00) could belong to either element, so it stays null
     with finding MP0520 unless all candidate elements have the same epoch. A date before the
     first or after the last element gives MP0521 (e.g. medications started before the
-    study, whose EPOCH SDTMIG says is null). A subject absent
-    from SE gives MP0522. Rows without a date get null silently.
+    study, whose EPOCH SDTMIG says is null). Rows of a subject without SE records get null
+    without a finding here: the cause is reported once elsewhere (MP0632 for a DM subject
+    without element dates, MP0013/XR0001 for a subject absent from DM), and validation
+    reports each null EPOCH (ST0071). Rows without a date get null silently.
 
     Args:
         df: Domain frame with ``USUBJID`` and ``source_var``.
@@ -53,9 +54,13 @@ def derive_epoch(
     """
     require_columns(df, ("USUBJID", source_var), "derive_epoch")
     require_columns(se, ("USUBJID", "SESTDTC", "SEENDTC", "EPOCH"), "derive_epoch SE")
-    rows = pd.DataFrame(
-        {"_row": range(len(df)), "USUBJID": df["USUBJID"].to_numpy(), "dtc": df[source_var]}
-    ).astype({"USUBJID": "object"})
+    # Each distinct (subject, date) is placed once against that subject's elements: records
+    # of one draw share their date, so this joins a few dates per element, not every record.
+    keys = pd.DataFrame(
+        {"USUBJID": df["USUBJID"].to_numpy(), "dtc": df[source_var].to_numpy()}
+    ).astype({"USUBJID": "object", "dtc": "object"})
+    key_of_row = keys.groupby(["USUBJID", "dtc"], dropna=False, sort=False).ngroup().to_numpy()
+    rows = keys.assign(_row=key_of_row).drop_duplicates("_row")
     elements = se[["USUBJID", "SESTDTC", "SEENDTC", "EPOCH"]].astype({"USUBJID": "object"})
     last_start = elements.groupby("USUBJID")["SESTDTC"].transform("max")
     elements = elements.assign(is_last=elements["SESTDTC"] == last_start)
@@ -77,7 +82,7 @@ def derive_epoch(
     possible = pairs[pairs["maybe"]]
     n_epochs = possible.groupby("_row")["EPOCH"].nunique()
     one_epoch = possible.groupby("_row")["EPOCH"].first()
-    position = pd.Series(range(len(df)), index=df.index)
+    position = pd.Series(key_of_row, index=df.index)
     count = position.map(n_epochs).fillna(0).astype("int64")
     epoch = position.map(one_epoch).astype("string").where(count == 1)
 
@@ -87,41 +92,35 @@ def derive_epoch(
     has_date = precision >= DatePrecision.YEAR
     in_se = df["USUBJID"].isin(se["USUBJID"])
     dataset = dataset or source_var[:2]
-    where = where_label(df)
-    date_text = df[source_var].astype("string").fillna("")
+    value = df[source_var].astype("string")
+
+    def message(status: str, reason: str) -> Callable[[pd.DataFrame], pd.Series]:
+        # Built for the reported rows only: most records have no finding.
+        return lambda rows: (
+            where_label(rows)
+            + f": {new_var} {status}: {source_var} "
+            + rows[source_var].astype("string").fillna("")
+            + f" {reason}"
+        )
+
     findings = [
         row_findings(
             df,
             has_date & in_se & (count > 1),
             EPOCH_AMBIGUOUS,
-            where
-            + f": {new_var} not derived: {source_var} "
-            + date_text
-            + " could fall in elements of different epochs at its precision",
+            message("not derived", "could fall in elements of different epochs at its precision"),
             dataset=dataset,
             variable=new_var,
-            value=df[source_var].astype("string"),
+            value=value,
         ),
         row_findings(
             df,
             has_date & in_se & (count == 0),
             DATE_OUTSIDE_ELEMENTS,
-            where
-            + f": {new_var} null: {source_var} "
-            + date_text
-            + " is before the first or after the last SE element of the subject",
+            message("null", "is before the first or after the last SE element of the subject"),
             dataset=dataset,
             variable=new_var,
-            value=df[source_var].astype("string"),
-        ),
-        row_findings(
-            df,
-            has_date & ~in_se,
-            SUBJECT_WITHOUT_ELEMENTS,
-            where + f": {new_var} not derived: the subject has no SE records",
-            dataset=dataset,
-            variable=new_var,
-            value=df[source_var].astype("string"),
+            value=value,
         ),
     ]
     return DeriveResult(out, FindingsTable.concat(findings))

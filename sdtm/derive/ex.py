@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import pandas as pd
 
-from sdtm.derive.result import DeriveResult, DeriveRule, require_columns, row_findings, where_label
+from sdtm.derive.result import (
+    DeriveResult,
+    DeriveRule,
+    compute_numbers,
+    require_columns,
+    row_findings,
+    where_label,
+)
 from sdtm.derive.results import compute_canonical_number
 from sdtm.findings import FindingsTable, Severity
 
 DOSE_NOT_DERIVED = DeriveRule("MP0590", "dose-not-derived", Severity.WARNING)
 DOSE_MISMATCH = DeriveRule("MP0591", "reported-dose-differs-from-recomputed", Severity.WARNING)
-RULE_IDS: tuple[str, ...] = (DOSE_NOT_DERIVED.id, DOSE_MISMATCH.id)
+DOSE_NOT_NUMERIC = DeriveRule("MP0592", "dose-value-not-numeric", Severity.WARNING)
+RULE_IDS: tuple[str, ...] = (DOSE_NOT_DERIVED.id, DOSE_MISMATCH.id, DOSE_NOT_NUMERIC.id)
 
 
 def compute_dose_per_unit(amount: pd.Series, denominator: pd.Series, decimals: int) -> pd.Series:
@@ -34,22 +42,46 @@ def _derive_ratio_dose(
     what: str,
 ) -> DeriveResult:
     require_columns(df, ("USUBJID", source_var, denominator_var), what)
-    recomputed = compute_dose_per_unit(df[source_var], df[denominator_var], decimals)
-    has_amount = pd.to_numeric(df[source_var], errors="coerce").notna()
-    reported = (
-        pd.to_numeric(df[new_var], errors="coerce").astype("float64")
-        if new_var in df.columns
-        else pd.Series(float("nan"), index=df.index)
-    )
+    amount, amount_unreadable = compute_numbers(df[source_var])
+    recomputed = compute_dose_per_unit(amount, df[denominator_var], decimals)
+    has_amount = amount.notna()
+    if new_var in df.columns:
+        reported, reported_unreadable = compute_numbers(df[new_var])
+    else:
+        reported = pd.Series(float("nan"), index=df.index)
+        reported_unreadable = pd.Series(False, index=df.index)
     out = df.copy()
-    out[new_var] = reported.fillna(recomputed)
+    # A reported dose that cannot be read is reported (MP0592) and left null: substituting
+    # the recomputed value would hide that the reported and the given dose may differ.
+    out[new_var] = reported.fillna(recomputed.where(~reported_unreadable))
     relative = (reported - recomputed).abs() / recomputed.abs()
     mismatch = (reported.notna() & recomputed.notna() & (relative > tolerance)).fillna(False)
     where = where_label(df)
+
+    def unreadable(mask: pd.Series, column: str, consequence: str) -> FindingsTable:
+        if not mask.any():
+            return FindingsTable()
+        text = df[column].astype("string")
+        return row_findings(
+            df,
+            mask,
+            DOSE_NOT_NUMERIC,
+            where + f": {column} " + text.fillna("") + f" is not a number; {consequence}",
+            dataset="EX",
+            variable=new_var,
+            value=text,
+        )
+
     findings = [
+        unreadable(amount_unreadable, source_var, f"{new_var} not derived from it"),
+        unreadable(
+            reported_unreadable,
+            new_var,
+            f"{new_var} left null (not replaced by {source_var}/{denominator_var})",
+        ),
         row_findings(
             df,
-            has_amount & recomputed.isna() & reported.isna(),
+            has_amount & recomputed.isna() & reported.isna() & ~reported_unreadable,
             DOSE_NOT_DERIVED,
             where
             + f": {new_var} not derived: {source_var} "
@@ -92,7 +124,8 @@ def derive_dose_per_bsa(
     here mg/m2) for lymphodepleting chemotherapy collected as mg with a BSA (brief 2.3).
     A reported ``new_var`` is kept; when it differs from the recomputed value by more than
     ``tolerance`` (relative) warning MP0591 is given. Missing, zero or non-numeric BSA gives
-    null and MP0590.
+    null and MP0590. A reported dose or an amount that is present but not a number (``6,0``)
+    gives MP0592; such a reported dose is left null, never replaced by the recomputed one.
 
     Args:
         df: EX frame with ``USUBJID``, ``source_var`` (mg) and ``bsa_var`` (m2).

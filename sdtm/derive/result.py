@@ -8,8 +8,10 @@ provenance columns when present) and the reason.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from sdtm.findings import FindingsTable, Severity, Stage
@@ -47,7 +49,7 @@ def row_findings(
     df: pd.DataFrame,
     mask: pd.Series,
     rule: DeriveRule,
-    message: pd.Series | str,
+    message: pd.Series | str | Callable[[pd.DataFrame], pd.Series],
     *,
     dataset: str | None = None,
     variable: str | None = None,
@@ -60,7 +62,9 @@ def row_findings(
             when present to say which subject and which raw row the finding is about.
         mask: Boolean Series aligned with ``df``; True selects a row.
         rule: The rule that fired.
-        message: The message, either one string or a Series aligned with ``df``.
+        message: The message: one string, a Series aligned with ``df``, or a function given
+            the selected rows that returns their messages (so that text is built only for
+            the rows that have a finding, not for every record).
         dataset: Dataset name (``LB``, ``DM``) to record.
         variable: The variable that could not be derived.
         value: The offending value per row (aligned with ``df``), if any.
@@ -79,7 +83,11 @@ def row_findings(
     out["stage"] = Stage.DERIVE.value
     out["dataset"] = dataset
     out["variable"] = variable
-    out["message"] = message.loc[mask] if isinstance(message, pd.Series) else message
+    if callable(message):
+        message = message(selected)
+        out["message"] = message.to_numpy() if isinstance(message, pd.Series) else message
+    else:
+        out["message"] = message.loc[mask] if isinstance(message, pd.Series) else message
     if "USUBJID" in selected.columns:
         out["usubjid"] = _text(selected["USUBJID"])
     if value is not None:
@@ -123,6 +131,29 @@ def require_columns(df: pd.DataFrame, columns: tuple[str, ...] | list[str], what
     missing = [name for name in columns if name not in df.columns]
     if missing:
         raise MappingError(f"{what} needs column(s) {', '.join(missing)}, which the frame lacks")
+
+
+def compute_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Read numbers from a column, telling blanks apart from values that are not numbers.
+
+    ``pd.to_numeric(errors="coerce")`` alone would turn ``6,0`` or ``fifty`` into a silent
+    null; callers use the second Series to report such values (file, row, value) instead.
+
+    Args:
+        values: Numbers, or text holding numbers (surrounding blanks allowed).
+
+    Returns:
+        ``(numbers, unreadable)``: float Series (null where blank or unreadable) and a boolean
+        Series, True where a non-blank value could not be read as a number.
+    """
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return values.astype("float64"), pd.Series(False, index=values.index)
+    text = values.astype("string").str.strip()
+    numbers = pd.to_numeric(text.where(text != ""), errors="coerce").astype("float64")
+    # "inf" parses, but no dose or limit is infinite: treat it as unreadable text.
+    numbers = numbers.where(np.isfinite(numbers))
+    unreadable = (text.notna() & (text != "") & numbers.isna()).fillna(False).astype(bool)
+    return numbers, unreadable
 
 
 def key_text(series: pd.Series) -> pd.Series:

@@ -16,7 +16,14 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-from sdtm.derive.result import DeriveResult, DeriveRule, require_columns, row_findings, where_label
+from sdtm.derive.result import (
+    DeriveResult,
+    DeriveRule,
+    compute_numbers,
+    require_columns,
+    row_findings,
+    where_label,
+)
 from sdtm.findings import FindingsTable, Severity
 
 UNIT_WITHOUT_CONVERSION = DeriveRule("MP0540", "unit-without-conversion", Severity.WARNING)
@@ -24,12 +31,14 @@ STANDARD_UNIT_NOT_DECLARED = DeriveRule("MP0541", "standard-unit-not-declared", 
 RESULT_UNIT_MISSING = DeriveRule("MP0542", "result-unit-missing", Severity.WARNING)
 BLQ_WITHOUT_LLOQ = DeriveRule("MP0543", "blq-result-without-lloq", Severity.WARNING)
 RANGE_NOT_NUMERIC = DeriveRule("MP0544", "reference-range-not-numeric", Severity.NOTICE)
+LLOQ_NOT_NUMERIC = DeriveRule("MP0545", "lloq-not-numeric", Severity.WARNING)
 RULE_IDS: tuple[str, ...] = (
     UNIT_WITHOUT_CONVERSION.id,
     STANDARD_UNIT_NOT_DECLARED.id,
     RESULT_UNIT_MISSING.id,
     BLQ_WITHOUT_LLOQ.id,
     RANGE_NOT_NUMERIC.id,
+    LLOQ_NOT_NUMERIC.id,
 )
 
 _NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
@@ -248,7 +257,9 @@ def derive_standard_results(
     A numeric result whose unit has no declared conversion keeps its ``--ORRES``, gets null
     standardized values and finding MP0540; a test without a declared standard unit gives
     MP0541; a numeric result without ``--ORRESU`` (for a test with a unit) MP0542; a BLQ text
-    without an LLOQ MP0543; a non-numeric range bound MP0544.
+    without an LLOQ MP0543; a non-numeric range bound MP0544; an LLOQ that was sent but is
+    not a number (``fifty``, ``6,0``) MP0545, with ``--LLOQ`` left null (never silently
+    dropped, and not reported as a missing LLOQ).
 
     Args:
         df: Findings frame; needs ``USUBJID``, ``--TESTCD``, ``--ORRES``, ``--ORRESU``.
@@ -275,14 +286,16 @@ def derive_standard_results(
     declared = lookup["declared"]
     unitless = declared & lookup["std_unit"].isna()
 
-    lloq_raw = (
-        pd.to_numeric(df[lloq_var], errors="coerce")
-        if lloq_var is not None and lloq_var in df.columns
-        else pd.Series(np.nan, index=df.index)
+    has_lloq_column = lloq_var is not None and lloq_var in df.columns
+    lloq_raw, lloq_unreadable = (
+        compute_numbers(df[lloq_var])
+        if has_lloq_column
+        else (pd.Series(np.nan, index=df.index), pd.Series(False, index=df.index))
     )
     lloq_orig = lloq_raw.copy()
     if infer_lloq_from_censored:
-        censored_low = parsed["op"].isin(["<", "<="]).fillna(False)
+        # An unreadable LLOQ stays null (MP0545), not replaced by a bound guessed from ORRES.
+        censored_low = parsed["op"].isin(["<", "<="]).fillna(False) & ~lloq_unreadable
         lloq_orig = lloq_orig.fillna(parsed["number"].where(censored_low).astype("float64"))
     converted = parsed["number"] * factor
     text = compute_canonical_number(converted, decimals)
@@ -339,7 +352,13 @@ def derive_standard_results(
     no_unit = needs_unit & orresu.isna()
     no_conversion = needs_unit & orresu.notna() & factor.isna()
     undeclared = (is_number | is_blq) & ~declared
-    blq_no_lloq = is_blq & lloq_orig.isna() & declared
+    # An LLOQ that was sent but cannot be read is reported by MP0545 (the cause), not as absent.
+    blq_no_lloq = is_blq & lloq_orig.isna() & declared & ~lloq_unreadable
+    lloq_text_raw = (
+        df[lloq_var].astype("string").str.strip()
+        if has_lloq_column
+        else pd.Series(pd.NA, index=df.index, dtype="string")
+    )
     test_text = df[testcd_var].astype("string").fillna("")
     findings = [
         row_findings(
@@ -403,6 +422,24 @@ def derive_standard_results(
             dataset=domain,
             variable=f"{domain}STRESC",
             value=orres,
+        ),
+        row_findings(
+            df,
+            lloq_unreadable,
+            LLOQ_NOT_NUMERIC,
+            where
+            + f": {testcd_var} "
+            + test_text
+            + f": LLOQ {lloq_var} "
+            + lloq_text_raw.fillna("")
+            + f" is not a number; {domain}LLOQ left null"
+            + pd.Series(
+                np.where(is_blq, f" and {domain}STRESC of the BLQ result left null", ""),
+                index=df.index,
+            ),
+            dataset=domain,
+            variable=f"{domain}LLOQ",
+            value=lloq_text_raw,
         ),
         *range_findings,
     ]

@@ -11,12 +11,12 @@ from sdtm.findings import FindingsTable, Severity
 PARTIAL_DATE = DeriveRule("MP0501", "partial-date-study-day-not-derived", Severity.NOTICE)
 REFERENCE_DATE_MISSING = DeriveRule("MP0502", "reference-date-missing", Severity.NOTICE)
 UNREADABLE_DATE = DeriveRule("MP0503", "date-not-iso8601", Severity.WARNING)
-SUBJECT_NOT_IN_DM = DeriveRule("MP0504", "subject-not-in-dm", Severity.WARNING)
+# MP0504 (subject not in DM) is retired: that cause is reported once, by MP0013 (mapping) and
+# XR0001 (validation), not again for every date of every record of the subject.
 RULE_IDS: tuple[str, ...] = (
     PARTIAL_DATE.id,
     REFERENCE_DATE_MISSING.id,
     UNREADABLE_DATE.id,
-    SUBJECT_NOT_IN_DM.id,
 )
 
 
@@ -71,8 +71,9 @@ def derive_study_day(
         ``DeriveResult``: ``df`` plus ``new_var`` (Int64). Findings: MP0501 (notice) when the
         date or the reference date is partial; MP0502 (notice) when the subject is in DM
         without a reference date (expected for screen failures and untreated subjects);
-        MP0504 (warning) when the subject is not in DM; MP0503 (warning) when the date is not
-        ISO 8601. Rows without a date get null silently (nothing to derive).
+        MP0503 (warning) when the date is not ISO 8601. Rows without a date get null silently
+        (nothing to derive), and so do rows of a subject absent from DM: that cause is
+        reported once per record by MP0013/XR0001, not again per date variable here.
     """
     require_columns(df, ("USUBJID", source_var), f"derive_study_day({new_var})")
     require_columns(dm, ("USUBJID", ref_var), f"derive_study_day({new_var}) DM")
@@ -83,7 +84,6 @@ def derive_study_day(
     precision = compute_dtc_precision(df[source_var])
     ref_precision = compute_dtc_precision(ref)
     has_date = precision != DatePrecision.MISSING
-    where = where_label(df)
     source = df[source_var].astype("string")
     invalid = precision == DatePrecision.INVALID
     no_ref = has_date & ~invalid & (ref_precision == DatePrecision.MISSING)
@@ -99,14 +99,17 @@ def derive_study_day(
             df,
             partial,
             PARTIAL_DATE,
-            where
-            + f": {new_var} not derived: {source_var} "
-            + source.fillna("")
-            + " or "
-            + ref_var
-            + " "
-            + ref.astype("string").fillna("")
-            + " has less than day precision; SDTM does not impute dates",
+            # Messages are built only when there are rows to report (most calls have none).
+            (
+                where_label(df)
+                + f": {new_var} not derived: {source_var} "
+                + source.fillna("")
+                + f" or {ref_var} "
+                + ref.astype("string").fillna("")
+                + " has less than day precision; SDTM does not impute dates"
+            )
+            if partial.any()
+            else "",
             dataset=dataset,
             variable=new_var,
             value=source,
@@ -115,30 +118,25 @@ def derive_study_day(
             df,
             no_ref & in_dm,
             REFERENCE_DATE_MISSING,
-            where
-            + f": {new_var} null: the subject has no DM.{ref_var} "
-            + "(not treated, or reference dates not derived)",
+            lambda rows: (
+                where_label(rows)
+                + f": {new_var} null: the subject has no DM.{ref_var} "
+                + "(not treated, or reference dates not derived)"
+            ),
             dataset=dataset,
             variable=new_var,
             value=source,
         ),
         row_findings(
             df,
-            no_ref & ~in_dm,
-            SUBJECT_NOT_IN_DM,
-            where + f": {new_var} not derived: the subject is not in DM",
-            dataset=dataset,
-            variable=new_var,
-            value=df["USUBJID"].astype("string"),
-        ),
-        row_findings(
-            df,
             invalid,
             UNREADABLE_DATE,
-            where
-            + f": {new_var} not derived: {source_var} "
-            + source.fillna("")
-            + " is not an ISO 8601 date/time",
+            lambda rows: (
+                where_label(rows)
+                + f": {new_var} not derived: {source_var} "
+                + rows[source_var].astype("string").fillna("")
+                + " is not an ISO 8601 date/time"
+            ),
             dataset=dataset,
             variable=new_var,
             value=source,

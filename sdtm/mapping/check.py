@@ -135,15 +135,25 @@ def check_spec(
     return tuple(problems)
 
 
-def _block_columns(block: Block) -> list[tuple[str, Location]]:
+def _block_columns(block: Block) -> list[tuple[str, Location, frozenset[str]]]:
+    """Columns a block reads, where, and the step targets already computed at that point.
+
+    The block's ``where`` and joins run on the raw rows before any step; a step can read the
+    variable targets of the steps before it (the engine adds them to the frame), never its own
+    target or a later one, so those must be raw columns.
+    """
+    before: frozenset[str] = frozenset()
     columns = [
-        (c, block.where.location if block.where else block.location)
+        (c, block.where.location if block.where else block.location, before)
         for c in condition_columns(block.where)
     ]
     for join in block.joins:
-        columns.extend((main, join.location) for main, _ in join.on)
+        columns.extend((main, join.location, before) for main, _ in join.on)
     for step in block.steps:
-        columns.extend((column, step.location) for column in step_columns(step))
+        columns.extend((column, step.location, before) for column in step_columns(step))
+        algorithm = ALGORITHMS.get(step.algorithm)
+        if algorithm is not None and algorithm.kind == "variable":
+            before = before | {step.target}
     return columns
 
 
@@ -166,8 +176,9 @@ def missing_raw_columns(
 ) -> tuple[MissingColumn, ...]:
     """List every raw file and column a spec reads that is not in the raw data.
 
-    Columns read through a join prefix are attributed to the lookup file; columns that name a
-    target assigned by a step of the same block are not raw columns.
+    Columns read through a join prefix are attributed to the lookup file; a column that names
+    the variable target of an earlier step of the same block is not a raw column (a step's own
+    target, e.g. ``AETERM`` from raw ``AETERM``, is).
 
     Args:
         spec: The loaded spec.
@@ -196,9 +207,8 @@ def missing_raw_columns(
                     if column not in lookup
                 )
                 by_prefix[join.prefix] = join
-            targets = {step.target for step in block.steps}
-            for column, location in _block_columns(block):
-                if column in own or column in targets:
+            for column, location, computed in _block_columns(block):
+                if column in own or column in computed:
                     continue
                 join = next(
                     (j for prefix, j in by_prefix.items() if column.startswith(prefix)), None

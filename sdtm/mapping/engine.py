@@ -162,12 +162,23 @@ def _apply_steps(
 ) -> tuple[dict[str, pd.Series], list[pd.DataFrame]]:
     values: dict[str, pd.Series] = {}
     findings: list[pd.DataFrame] = []
+    earlier: set[str] = set()
     for number, step in enumerate(steps):
         algorithm = ALGORITHMS[step.algorithm]
+        if number:
+            previous = steps[number - 1]
+            if ALGORITHMS[previous.algorithm].kind == "variable":
+                earlier.add(previous.target)
         # A step may read a target assigned by an earlier step (LBCAT by LBTESTCD, LBTEST
         # from LBTESTCD); raw columns win over targets of the same name.
         computed = {
             c: values[c] for c in step_columns(step) if c in values and c not in frame.columns
+        }
+        # A target of an earlier step that selected no row (an empty transfer) reads as missing.
+        computed |= {
+            c: pd.Series(pd.NA, index=frame.index, dtype="string")
+            for c in step_columns(step)
+            if c in earlier and c not in computed and c not in frame.columns
         }
         view = frame.assign(**computed) if computed else frame
         mask = evaluate(view, step.when)

@@ -43,6 +43,7 @@ READ_RULES = MappingProxyType(
         "RD0005": ("duplicate-raw-record", "warning"),
         "RD0006": ("duplicate-column-name", "error"),
         "RD0007": ("transfer-column-missing", "error"),
+        "RD0008": ("worksheet-not-read", "error"),
     }
 )
 """Rule id -> (name, severity) of the findings raised while reading."""
@@ -64,6 +65,8 @@ class RawFile:
     """Data rows in the file (including rows that could not be parsed)."""
     findings: FindingsTable
     """Problems found while reading."""
+    rows_ignored: int = 0
+    """Data rows not read, each reported (rows of extra worksheets of a workbook, RD0008)."""
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -177,12 +180,38 @@ def _kept_line_numbers(count: int, bad_lines: Iterable[int]) -> list[int]:
     return kept[:count].tolist()
 
 
-def _read_xlsx(path: Path) -> tuple[pd.DataFrame, int]:
-    frame = pd.read_excel(
-        path, sheet_name=0, dtype=str, keep_default_na=False, na_filter=False, engine="openpyxl"
+def _read_xlsx(path: Path, relative: str) -> tuple[pd.DataFrame, int, list[dict[str, object]], int]:
+    """Read the first worksheet; every other worksheet holding data is reported (RD0008).
+
+    Returns:
+        The first sheet's frame, the data rows of all sheets, the findings, and the data rows
+        of the other sheets (not read, so counted as reported).
+    """
+    sheets = pd.read_excel(
+        path, sheet_name=None, dtype=str, keep_default_na=False, na_filter=False, engine="openpyxl"
     )
+    names = list(sheets)
+    frame = sheets[names[0]]
     frame[SRC_ROW] = range(2, len(frame) + 2)
-    return frame, len(frame)
+    findings = []
+    ignored = 0
+    for name in names[1:]:
+        other = sheets[name]
+        if other.empty and not any(not str(c).startswith("Unnamed:") for c in other.columns):
+            continue  # an empty worksheet holds nothing to lose
+        ignored += len(other)
+        findings.append(
+            _finding(
+                "RD0008",
+                relative,
+                f"worksheet {name!r} ({len(other)} data row(s), columns: "
+                f"{', '.join(str(c) for c in other.columns)}) is not read: only the first "
+                f"worksheet {names[0]!r} is; deliver one table per file, or move the rows into "
+                "the first sheet",
+                value=name,
+            )
+        )
+    return frame, len(frame) + ignored, findings, ignored
 
 
 def read_raw_file(study_dir: Path, relative: str) -> RawFile:
@@ -200,9 +229,10 @@ def read_raw_file(study_dir: Path, relative: str) -> RawFile:
         finding = _finding("RD0001", relative, f"file not found in {study_dir.name}/")
         return RawFile(relative, None, 0, FindingsTable.from_frame(pd.DataFrame([finding])))
     findings: list[dict[str, object]] = []
+    ignored = 0
     try:
         if path.suffix.lower() == ".xlsx":
-            frame, rows_in = _read_xlsx(path)
+            frame, rows_in, findings, ignored = _read_xlsx(path, relative)
         elif path.suffix.lower() == ".csv":
             frame, rows_in, findings = _read_csv(path, relative)
         else:
@@ -262,7 +292,7 @@ def read_raw_file(study_dir: Path, relative: str) -> RawFile:
         if frames
         else FindingsTable()
     )
-    return RawFile(relative, frame.reset_index(drop=True), rows_in, table)
+    return RawFile(relative, frame.reset_index(drop=True), rows_in, table, ignored)
 
 
 def add_missing_columns(

@@ -13,6 +13,7 @@ Only the codelists the project uses are written: every codelist a variable of
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 from dataclasses import dataclass
@@ -181,6 +182,20 @@ def build_codelist_documents(
     return documents, tuple(missing)
 
 
+def check_package_date(date: str) -> None:
+    """Accept only a real calendar date written ``YYYY-MM-DD`` (``2025-13-40`` is refused).
+
+    Raises:
+        InputError: naming the value and what is wrong with it.
+    """
+    if not _DATE.match(date):
+        raise InputError(f"--date {date!r} is not YYYY-MM-DD")
+    try:
+        datetime.date.fromisoformat(date)
+    except ValueError as error:
+        raise InputError(f"--date {date!r} is not a calendar date ({error})") from None
+
+
 def write_ct_package(
     export_path: Path, date: str, specs_dir: Path, *, source: str | None = None
 ) -> ImportResult:
@@ -199,8 +214,7 @@ def write_ct_package(
         InputError: The date is malformed or the export unreadable.
         StandardsError: The IG specs are missing.
     """
-    if not _DATE.match(date):
-        raise InputError(f"--date {date!r} is not YYYY-MM-DD")
+    check_package_date(date)
     export = read_evs_export(export_path)
     codes, short_names = wanted_codelists(specs_dir)
     documents, missing = build_codelist_documents(export, codes, short_names)

@@ -40,6 +40,11 @@ DOMAINS: tuple[str, ...] = (
 """Datasets written to ``specs/`` (the study's domains plus those of the CDISC pilot data)."""
 
 _DEFINE = "CDISCPILOT01 define.xml def:KeySequence"
+_DEFINE_NO_SEQ = (
+    "CDISCPILOT01 define.xml def:KeySequence without AESEQ: --SEQ is a surrogate key, and with it "
+    "in the key no two records could ever share a natural key (the duplicate check, ST0013, "
+    "could never fire)"
+)
 _PROJECT = (
     "project choice after SDTMIG 3.4 section 3.2.1.1 (natural keys) and the dataset structure; "
     "the pilot define.xml keys extended with the variables the 3.4 structure names"
@@ -52,7 +57,7 @@ NATURAL_KEYS: Mapping[str, tuple[str, str]] = MappingProxyType(
         "SV": ("STUDYID USUBJID VISITNUM", _DEFINE),
         "CM": ("STUDYID USUBJID CMTRT CMSTDTC", _DEFINE),
         "EX": ("STUDYID USUBJID EXTRT EXSTDTC", _DEFINE),
-        "AE": ("STUDYID USUBJID AETERM AESTDTC AESEQ", _DEFINE),
+        "AE": ("STUDYID USUBJID AETERM AESTDTC", _DEFINE_NO_SEQ),
         "DS": ("STUDYID USUBJID DSDECOD DSSTDTC", _DEFINE),
         "MH": ("STUDYID USUBJID MHTERM MHSTDTC", _DEFINE),
         "FA": ("STUDYID USUBJID FATESTCD FAOBJ VISITNUM FATPTREF FATPTNUM FADTC", _PROJECT),
@@ -73,7 +78,11 @@ NATURAL_KEYS: Mapping[str, tuple[str, str]] = MappingProxyType(
         "SUPPQUAL": ("STUDYID RDOMAIN USUBJID IDVAR IDVARVAL QNAM", _DEFINE),
     }
 )
-"""Natural keys per dataset, with where they come from. Missing key variables are ignored."""
+"""Natural keys per dataset, with where they come from. Missing key variables are ignored.
+
+No key holds its domain's ``--SEQ`` (a surrogate key), except TS: TSSEQ numbers the values of one
+parameter (several TTYPE records), and no other variable of TS's structure tells them apart.
+"""
 
 MODEL_ADDITIONS: Mapping[str, tuple[tuple[str, str, str], ...]] = MappingProxyType(
     {

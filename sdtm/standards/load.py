@@ -12,9 +12,17 @@ import yaml
 
 from sdtm.config import default_specs_dir
 from sdtm.errors import StandardsError
-from sdtm.standards.model import Codelist, DomainSpec, Standards, Term, VariableSpec
+from sdtm.standards.model import (
+    Codelist,
+    DomainSpec,
+    RequiredTsParameter,
+    Standards,
+    Term,
+    VariableSpec,
+)
 
 IG_FOLDER = "sdtmig-3.4"
+FDA_TS_PARAMETERS = Path("fda") / "ts-parameters.yaml"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -162,6 +170,42 @@ def load_ct(specs_dir: Path, ct_version: str | None = None) -> tuple[dict[str, C
     return codelists, version, str(index.get("source", ""))
 
 
+def load_required_ts_parameters(specs_dir: Path) -> tuple[tuple[RequiredTsParameter, ...], str]:
+    """Read the TS parameters the FDA validator expects (``fda/ts-parameters.yaml``).
+
+    Args:
+        specs_dir: Folder holding ``fda/``.
+
+    Returns:
+        The parameters in file order and the recorded source.
+
+    Raises:
+        StandardsError: The file is missing or malformed.
+    """
+    path = specs_dir / FDA_TS_PARAMETERS
+    if not path.is_file():
+        raise StandardsError(f"{path}: FDA Trial Summary parameter list not found")
+    document = _read_yaml(path)
+    try:
+        parameters = tuple(
+            RequiredTsParameter(
+                tsparmcd=str(entry["tsparmcd"]),
+                validator_id=str(entry["validator_id"]),
+                fda_id=str(entry["fda_id"]),
+                note=str(entry.get("note", "")),
+                own_rule=str(entry.get("own_rule", "")),
+            )
+            for entry in document["parameters"]
+        )
+        source = " ".join(str(document["source"]).split())
+    except (KeyError, TypeError, AttributeError) as error:
+        raise StandardsError(f"{path}: malformed TS parameter list ({error})") from error
+    codes = [p.tsparmcd for p in parameters]
+    if len(set(codes)) != len(codes):
+        raise StandardsError(f"{path}: a TSPARMCD is listed twice")
+    return parameters, source
+
+
 def load_standards(specs_dir: Path | None = None, ct_version: str | None = None) -> Standards:
     """Load the SDTMIG metadata and one CT package.
 
@@ -180,6 +224,7 @@ def load_standards(specs_dir: Path | None = None, ct_version: str | None = None)
     specs = Path(specs_dir) if specs_dir is not None else default_specs_dir()
     domains, ig_version, ig_source = load_ig(specs)
     codelists, version, ct_source = load_ct(specs, ct_version)
+    ts_parameters, ts_source = load_required_ts_parameters(specs)
     return Standards(
         sdtmig_version=ig_version,
         ct_version=version,
@@ -188,5 +233,7 @@ def load_standards(specs_dir: Path | None = None, ct_version: str | None = None)
         sources=(
             f"SDTMIG {ig_version}: {ig_source}",
             f"CDISC SDTM CT {version}: {ct_source}",
+            f"FDA-expected TS parameters: {ts_source}",
         ),
+        required_ts_parameters=ts_parameters,
     )

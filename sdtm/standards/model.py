@@ -138,6 +138,22 @@ class DomainSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class RequiredTsParameter:
+    """A Trial Summary parameter whose absence the FDA validator reports (``specs/fda``)."""
+
+    tsparmcd: str
+    """The TSPARMCD, e.g. ``ADDON``."""
+    validator_id: str
+    """Pinnacle 21 FDA validator rule reporting its absence, e.g. ``SD2201``."""
+    fda_id: str
+    """The FDA rule id of that check, e.g. ``FDAC234``."""
+    note: str = ""
+    """Condition or extra authority (e.g. technical rejection criterion 1734 for SSTDTC)."""
+    own_rule: str = ""
+    """Id of the rule that reports this parameter's absence when it is not ST0107."""
+
+
+@dataclass(frozen=True, slots=True)
 class Standards:
     """The SDTMIG metadata and the CT package a run uses."""
 
@@ -151,6 +167,8 @@ class Standards:
     """Codelists by C-code."""
     sources: tuple[str, ...] = ()
     """Where the facts came from (recorded in reports)."""
+    required_ts_parameters: tuple[RequiredTsParameter, ...] = ()
+    """TS parameters the FDA validator expects (``specs/fda/ts-parameters.yaml``)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "domains", MappingProxyType(dict(self.domains)))

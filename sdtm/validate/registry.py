@@ -43,8 +43,12 @@ CHECK_ID_RANGES: tuple[tuple[str, int, int], ...] = (
 )
 
 # Fields a check-rule message template may use; they are columns of the findings table plus
-# ``detail``, the check's own specific text for the finding.
-MESSAGE_FIELDS = frozenset({"dataset", "variable", "value", "usubjid", "row", "seq", "detail"})
+# ``detail``, the check's own specific text for the finding, and ``where``: "AE row 2
+# CART01-001" for a record, just "AE" for a finding about a whole dataset (rules that report
+# both kinds use it, so a dataset-level message does not read "AE row  : ...").
+MESSAGE_FIELDS = frozenset(
+    {"dataset", "variable", "value", "usubjid", "row", "seq", "detail", "where"}
+)
 
 # Ids in the check ranges that are implemented by sdtm.validate.waivers, not by a check.
 _WAIVER_RULE_IDS = frozenset({"ST0900"})
@@ -305,6 +309,8 @@ def format_messages(template: str, frame: pd.DataFrame) -> pd.Series:
         One message per row, aligned on ``frame``'s index.
     """
     out = pd.Series("", index=frame.index, dtype="object")
+    if "where" in _template_fields(template):
+        frame = frame.assign(where=_where(frame))
     for literal, field, _spec, conversion in string.Formatter().parse(template):
         if literal:
             out = out + literal
@@ -322,6 +328,21 @@ def format_messages(template: str, frame: pd.DataFrame) -> pd.Series:
             text = ("'" + text + "'").where(present, "null")
         out = out + text
     return out
+
+
+def _where(frame: pd.DataFrame) -> pd.Series:
+    """Return ``dataset row N USUBJID`` per finding, leaving out the parts a finding lacks."""
+
+    def part(column: str, prefix: str = " ") -> pd.Series:
+        if column not in frame.columns:
+            return pd.Series("", index=frame.index, dtype="object")
+        values = frame[column]
+        text = values.astype("object").where(values.notna(), "").astype(str)
+        text = text.str.replace(r"\.0$", "", regex=True) if column == "row" else text
+        return (prefix + text).where(text != "", "")
+
+    dataset = frame["dataset"].astype("object").where(frame["dataset"].notna(), "").astype(str)
+    return dataset + part("row", " row ") + part("usubjid")
 
 
 def run_rules(

@@ -52,13 +52,14 @@ def test_trace_dm_without_seq(tiny_out, capsys):
     assert "edc/dm.csv:3" in out
 
 
-def test_trace_unknown_record_exits_1(tiny_out, capsys):
+def test_trace_unknown_record_exits_2(tiny_out, capsys):
     code, _, err = _run(
         ["trace", "TINY-09-999", "AE", "1", "--study", str(TINY / "raw"), "--out", str(tiny_out)],
         capsys,
     )
-    assert code == 1
+    assert code == 2
     assert "no TINY-09-999 AE 1 record" in err
+    assert "Traceback" not in err
 
 
 def test_trace_without_a_run_exits_2(tmp_path, capsys):

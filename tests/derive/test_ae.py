@@ -1,6 +1,6 @@
 import pandas as pd
 
-from sdtm.derive.ae import derive_grade_history, derive_treatment_emergent_flag, derive_worst_grade
+from sdtm.derive.ae import derive_treatment_emergent_flag, derive_worst_grade
 
 AE = pd.DataFrame(
     {
@@ -43,21 +43,6 @@ def test_worst_grade_from_daily_log():
         ["MP0600", 8, "grade 1"],
         ["MP0601", 9, "3"],  # event not in AE: reported, not lost
     ]
-
-
-def test_grade_history_goes_to_fa():
-    result = derive_grade_history(GRADE_LOG, AE)
-    fa = result.frame
-    assert len(fa) == 7  # the NOBODY row has no AE (reported by derive_worst_grade)
-    assert fa["FATESTCD"].unique().tolist() == ["TOXGR"]
-    assert fa["FATEST"].unique().tolist() == ["Toxicity Grade"]
-    assert fa["FAOBJ"].tolist() == ["CYTOKINE RELEASE SYNDROME"] * 6 + ["PYREXIA"]
-    assert fa["FAORRES"].tolist() == ["1", "2", "3", "4", "2", "1", "grade 1"]
-    assert fa["FASTRESC"].tolist() == ["1", "2", "3", "4", "2", "1", pd.NA]
-    assert fa["_ae_AESPID"].tolist() == ["1"] * 6 + ["2"]
-    assert fa["_src_row"].tolist() == [2, 3, 4, 5, 6, 7, 8]
-    assert fa["STUDYID"].unique().tolist() == ["CART-PSCA-001"]
-    assert len(result.findings) == 0
 
 
 def test_treatment_emergent_flag_relative_to_first_ld_dose():

@@ -57,5 +57,18 @@ def test_derive_epoch_null_with_findings():
         ["MP0520", 2, "CM"],  # LD start day without time: screening or treatment
         ["MP0520", 3, "CM"],  # March spans screening and treatment
         ["MP0521", 4, "CM"],  # prior medication started before the study
-        ["MP0522", 5, "CM"],  # subject has no SE
+    ]  # S9 (row 5) has no SE: null EPOCH, the cause is reported once elsewhere (MP0632/XR0001)
+
+
+def test_derive_epoch_messages_name_file_row_and_date():
+    cm = pd.DataFrame(
+        {"USUBJID": ["S1", "S1"], "CMSTDTC": ["2023", "2024-03-20"], "_src_file": "cm.csv"},
+        index=[7, 7],  # a repeated index label must not misplace messages
+    )
+    cm["_src_row"] = [4, 5]
+    result = derive_epoch(cm, SE, source_var="CMSTDTC")
+    assert result.frame["EPOCH"].tolist() == [pd.NA, "TREATMENT"]
+    assert result.findings.frame["message"].tolist() == [
+        "cm.csv:4 (USUBJID S1): EPOCH null: CMSTDTC 2023 is before the first or after the last "
+        "SE element of the subject"
     ]

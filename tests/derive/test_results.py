@@ -198,3 +198,25 @@ def test_canonical_number_matches_core_regex(value, decimals):
 def test_molecular_weight_conversion_rejects_unknown_units():
     with pytest.raises(ValueError, match="cannot convert 'U/L'"):
         UnitConversion.via_molecular_weight("ALT", "U/L", "mmol/L", 100.0)
+
+
+def test_unreadable_lloq_is_reported_once_not_as_missing():
+    pc = pd.DataFrame(
+        {
+            "USUBJID": ["P1"] * 3,
+            "PCTESTCD": ["PSCACART"] * 3,
+            "PCORRES": ["BLQ", "62000", "BLQ"],
+            "PCORRESU": ["DNA copies/ug"] * 3,
+            "LLOQ": ["fifty", "50", None],
+            "_src_file": ["ck.csv"] * 3,
+            "_src_row": [7, 8, 9],
+        }
+    )
+    standards = ResultStandards(standard_units=(StandardUnit("PSCACART", "DNA copies/ug", 0),))
+    result = derive_standard_results(pc, standards, domain="PC", lloq_var="LLOQ")
+    np.testing.assert_array_equal(result.frame["PCLLOQ"].to_numpy(), [np.nan, 50.0, np.nan])
+    # Row 7: the LLOQ sent is unreadable (MP0545, not MP0543); row 9: truly none sent.
+    assert result.findings.rows(["rule_id", "source_row", "variable", "value"]) == [
+        ["MP0543", 9, "PCSTRESC", "BLQ"],
+        ["MP0545", 7, "PCLLOQ", "fifty"],
+    ]

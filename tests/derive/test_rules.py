@@ -28,7 +28,10 @@ def _constants():
 def rule_yaml(repo_dir):
     rules = {}
     for path in sorted((repo_dir / "specs" / "rules").glob("MP0[5-9]*.yaml")):
-        rules[path.stem] = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        # Retired ids keep their YAML (ids are never reused) but no code may emit them.
+        if data["status"]["state"] != "removed":
+            rules[path.stem] = data
     return rules
 
 
@@ -53,3 +56,13 @@ def test_rule_ids_are_unique_and_in_range():
     assert len(ids) == len(set(ids))
     assert all(rule_id.startswith("MP") and 500 <= int(rule_id[2:]) <= 999 for rule_id in ids)
     assert all(isinstance(module.RULE_IDS, tuple) for module in _modules())
+
+
+@pytest.mark.parametrize(
+    "rule_id", ["MP0504", "MP0522", "MP0640", "MP0641"], ids=["0504", "0522", "0640", "0641"]
+)
+def test_retired_rules_keep_their_yaml_and_are_not_emitted(repo_dir, rule_id):
+    data = yaml.safe_load((repo_dir / "specs" / "rules" / f"{rule_id}.yaml").read_text())
+    assert data["status"]["state"] == "removed"
+    assert data["doc"].startswith("Removed")
+    assert all(rule_id not in module.RULE_IDS for module in _modules())

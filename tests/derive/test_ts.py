@@ -1,5 +1,5 @@
 from sdtm.derive.design import StudyDesign, TsParameter
-from sdtm.derive.ts import FDA_REQUIRED_PARAMETERS, build_ts
+from sdtm.derive.ts import RULE_IDS, build_ts
 
 
 def _design(*params):
@@ -16,8 +16,7 @@ def test_build_ts_numbers_repeats_and_splits_long_values():
             TsParameter("AGEMAX", "Planned Maximum Age of Subjects", tsvalnf="PINF"),
             TsParameter("SDTIGVER", "SDTM IG Version", "3.4"),
             TsParameter("TITLE", "Trial Title", title),
-        ),
-        required={"SSTDTC": "SD2232", "SDTIGVER": "", "REGID": "SD2221"},
+        )
     )
     ts = result.frame
     assert ts[["TSSEQ", "TSPARMCD"]].values.tolist() == [
@@ -31,15 +30,27 @@ def test_build_ts_numbers_repeats_and_splits_long_values():
     assert ts["TSVALNF"].tolist()[3] == "PINF"
     assert ts["TSVAL"].str.len().max() == 200
     assert ts["TSVAL"].iloc[5] + ts["TSVAL1"].iloc[5] == title
-    assert result.findings.rows(["rule_id", "value"]) == [["MP0641", "REGID"]]
 
 
-def test_build_ts_null_value_needs_null_flavor():
-    result = build_ts(_design(TsParameter("ADDON", "Added on to Existing Treatments")), required={})
-    assert result.findings.rows(["rule_id", "severity"]) == [["MP0640", "error"]]
+def test_build_ts_leaves_gaps_to_validation():
+    # A missing FDA parameter (ST0107) or a null TSVAL without TSVALNF (ST0109) is reported
+    # once, by validation on the built TS; the builder reports nothing (MP0640/MP0641 retired).
+    result = build_ts(_design(TsParameter("ADDON", "Added on to Existing Treatments")))
+    assert result.frame["TSPARMCD"].tolist() == ["ADDON"]
+    assert result.frame["TSVAL"].isna().all()
+    assert len(result.findings) == 0
+    assert RULE_IDS == ()
 
 
-def test_fda_required_parameters_include_sstdtc_and_sdtigver():
-    assert FDA_REQUIRED_PARAMETERS["SSTDTC"] == "SD2232"
-    assert "SDTIGVER" in FDA_REQUIRED_PARAMETERS
-    assert len(build_ts(_design()).findings) == len(FDA_REQUIRED_PARAMETERS)
+def test_built_ts_gaps_are_found_once_by_validation():
+    from sdtm.standards import load_standards
+    from sdtm.validate.registry import build_registry, run_rules
+
+    ts = build_ts(_design(TsParameter("ADDON", "Added on to Existing Treatments"))).frame
+    found = run_rules({"TS": ts}, load_standards(), build_registry(), select=["ST01"])
+    rows = found.rows(["rule_id", "value"])
+    assert ["ST0109", None] in rows  # null TSVAL without TSVALNF
+    assert ["ST0108", "SSTDTC"] in rows  # no study start date
+    assert ["ST0107", "AGEMIN"] in rows  # each FDA parameter other than ADDON, once
+    assert ["ST0107", "ADDON"] not in rows
+    assert len([r for r in rows if r[0] == "ST0107"]) == 32

@@ -233,12 +233,17 @@ def test_round_trip_through_both_readers(tmp_path, tiny_standards, ae_frame, cre
     pd.testing.assert_frame_equal(content.frame, data, check_dtype=False, check_column_type=False)
 
 
-PILOT_FILES = sorted(
-    p.name
-    for p in (Path(__file__).resolve().parents[3] / "shared/reference/cdiscpilot-sdtm").glob(
-        "*.xpt"
-    )
-)
+# The pilot package's datasets, listed (not globbed at import time: with ../shared absent a
+# glob would make these tests vanish instead of fail; test_pilot_file_list_is_complete pins it).
+PILOT_STEMS = (
+    "ae", "cm", "dm", "ds", "ex", "lbch", "lbhe", "lbur", "mh", "relrec", "sc", "se", "suppae",
+    "suppdm", "suppds", "supplbur", "sv", "ta", "te", "ti", "ts", "tv", "vs",
+)  # fmt: skip
+PILOT_FILES = tuple(f"{stem}.xpt" for stem in PILOT_STEMS)
+
+
+def test_pilot_file_list_is_complete(pilot_dir):
+    assert sorted(p.stem for p in pilot_dir.glob("*.xpt")) == sorted(PILOT_STEMS)
 
 
 @pytest.mark.parametrize("file_name", [f for f in PILOT_FILES if f != "ts.xpt"], ids=str)

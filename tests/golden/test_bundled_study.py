@@ -148,6 +148,39 @@ def test_error_findings_are_planted_source_problems_only(bundled):
     assert located["variable"].notna().all()
 
 
+# Every planted source problem that must give an unwaived error, written out by hand from the
+# planted-case table of sample_data/cart-psca-001/README.md (case numbers in the comments): a
+# case that stops firing, or a new error, fails the test.
+ORPHAN_LAB_ROWS = range(3035, 3052)  # #25: the 17 DAY 7 rows of subject 101-O11 in lab_a.csv
+PLANTED_ERRORS = {
+    ("MP0010", "edc/ae.csv", 45, "AEOUT"),  # #10 outcome RESOLVED (OUT is non-extensible)
+    ("MP0010", "edc/cm.csv", 30, "CMDOSU"),  # #11 unit µg is not submitted
+    ("ST0084", "edc/cm.csv", 30, "CMDOSU"),  # #11 again: a dose without its unit
+    ("MP0610", "edc/cm.csv", 94, "CMAENO"),  # #15 CM given for AE 9, which does not exist
+    ("ST0002", "edc/ae.csv", 54, "AETERM"),  # #12 AETERM blank
+    ("ST0002", "edc/ae.csv", 54, "AEDECOD"),  # #12 coded columns blank too
+    ("ST0064", "edc/ae.csv", 44, "AESTDTC"),  # #6 AE ends before it starts
+    ("ST0075", "lab/lab_a.csv", 584, "LBORRES"),  # #21 result blank without status
+    ("ST0080", "lab/lab_b.csv", 1606, "LBSTRESC"),  # #18 IL-6 in pg/dL: no conversion
+    ("ST0094", "edc/ae.csv", 51, "AESER"),  # #9 serious without a criterion ticked
+    *(("MP0013", "lab/lab_a.csv", row, "USUBJID") for row in ORPHAN_LAB_ROWS),  # #25 mapping
+    *(("XR0001", "lab/lab_a.csv", row, "USUBJID") for row in ORPHAN_LAB_ROWS),  # #25 validation
+}
+
+
+def test_every_planted_error_fires_and_nothing_else_is_an_error(bundled):
+    frame = bundled.findings.frame
+    errors = frame.loc[(frame["severity"] == "error") & ~frame["waived"]]
+    found = {
+        (rule, file, int(row), variable)
+        for rule, file, row, variable in errors[
+            ["rule_id", "source_file", "source_row", "variable"]
+        ].itertuples(index=False)
+    }
+    assert sorted(PLANTED_ERRORS - found) == []  # planted cases that stopped firing
+    assert sorted(found - PLANTED_ERRORS) == []  # errors nobody planted
+
+
 def test_documented_exceptions_are_waived_not_dropped(bundled):
     frame = bundled.findings.frame
     race = frame.loc[(frame["rule_id"] == "CT0001") & (frame["variable"] == "RACE")]

@@ -107,3 +107,32 @@ def test_duplicate_column_names_are_reported(tmp_path):
     raw = read_raw_file(tmp_path, "a.csv")
     assert raw.columns == ("A", "B", "A.1")
     assert raw.findings.rows(["rule_id", "source_row", "variable"]) == [["RD0006", 1, "A.1"]]
+
+
+def test_extra_worksheets_with_data_are_findings_and_their_rows_are_counted(tmp_path):
+    path = tmp_path / "edc" / "ld.xlsx"
+    path.parent.mkdir()
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        pd.DataFrame({"SUBJID": ["101-001"], "DOSE": ["30"]}).to_excel(
+            writer, index=False, sheet_name="LD"
+        )
+        pd.DataFrame({"SUBJID": ["101-002", "101-003"], "DOSE": ["25", "30"]}).to_excel(
+            writer, index=False, sheet_name="LD late entries"
+        )
+        writer.book.create_sheet("Blank")
+    raw = read_raw_file(tmp_path, "edc/ld.xlsx")
+    assert raw.frame["SUBJID"].tolist() == ["101-001"]
+    assert (raw.rows_in, raw.rows_ignored) == (3, 2)
+    assert raw.findings.rows(["rule_id", "source_file", "value", "severity"]) == [
+        ["RD0008", "edc/ld.xlsx", "LD late entries", "error"]
+    ]
+    message = raw.findings.frame["message"].iloc[0]
+    assert "worksheet 'LD late entries' (2 data row(s)" in message
+
+
+def test_a_workbook_with_one_sheet_has_no_rd0008(tmp_path):
+    path = tmp_path / "edc" / "ld.xlsx"
+    path.parent.mkdir()
+    pd.DataFrame({"SUBJID": ["101-001"]}).to_excel(path, index=False, sheet_name="LD")
+    raw = read_raw_file(tmp_path, "edc/ld.xlsx")
+    assert (raw.rows_in, raw.rows_ignored, len(raw.findings)) == (1, 0, 0)

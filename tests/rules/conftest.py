@@ -309,7 +309,7 @@ def _clean_package() -> dict[str, pd.DataFrame]:
             "DSSTDTC": ["2024-02-20", "2024-02-25", "2024-04-04", "2024-02-28", "2024-03-01"],
         }
     )
-    codes = [*TS_PARAMETERS, "SSTDTC"]
+    codes = list(TS_PARAMETERS)
     values = {"AGEMAX": NA, "SSTDTC": "2024-02-01"}
     ts = pd.DataFrame(
         {
@@ -341,18 +341,14 @@ def _clean_package() -> dict[str, pd.DataFrame]:
     }
 
 
-# The parameters the FDA validator expects in TS (P21 SD2201-SD2235), as in the rule ST0107.
-TS_PARAMETERS = (
-    "ADDON", "AGEMAX", "AGEMIN", "LENGTH", "PLANSUB", "RANDOM", "SEXPOP", "STOPRULE", "TBLIND",
-    "TCNTRL", "TDIGRP", "TINDTP", "TITLE", "TPHASE", "TTYPE", "CURTRT", "OBJPRIM", "SPONSOR",
-    "TRT", "REGID", "OUTMSPRI", "PCLAS", "FCNTRY", "ADAPT", "DCUTDTC", "DCUTDESC", "INTMODEL",
-    "NARMS", "STYPE", "INTTYPE", "SENDTC", "ACTSUB", "HLTSUBJI",
-)  # fmt: skip
+# The parameters the FDA validator expects in TS: the one list, specs/fda/ts-parameters.yaml
+# (P21 SD2201-SD2235, SSTDTC included), as loaded into the standards.
+TS_PARAMETERS = tuple(p.tsparmcd for p in load_standards().required_ts_parameters)
 
 
 def ts_row(code: str) -> int:
     """1-based TS record number of a parameter in the clean package."""
-    return [*TS_PARAMETERS, "SSTDTC"].index(code) + 1
+    return TS_PARAMETERS.index(code) + 1
 
 
 Frames = dict[str, pd.DataFrame]
@@ -612,6 +608,14 @@ RULE_CASES = (
     case("XR0024", put("DS", 3, "DSSTDTC", "2024-04-03"), [["DS", 3, "DSSTDTC"]]),
     # A re-consent record can come later; here the first consent precedes RFICDTC.
     case("XR0025", put("DS", 1, "DSSTDTC", "2024-02-19"), [["DM", 1, "RFICDTC"]]),
+    # Sample edge case 26: a screening sample drawn before consent (RFICDTC 2024-02-20). A
+    # timed sample on the consent day itself compares at day precision: not before (passing).
+    case(
+        "XR0026",
+        (put("LB", 1, "LBDTC", "2024-02-18T08:00"), put("PC", 3, "PCDTC", "2024-02")),
+        [["LB", 1, "LBDTC"]],
+        passing=(put("LB", 1, "LBDTC", "2024-02-20T08:00"), put("PC", 3, "PCDTC", "2024-02")),
+    ),
 )
 
 

@@ -22,6 +22,8 @@ def test_rule_fires_on_its_seeded_defect(rule_case, standards, registry):
     assert set(frame["rule_name"]) == {rule.name}
     assert frame["message"].str.endswith(f"[{rule.id} {rule.name}]").all()
     assert not frame["message"].str.contains("{", regex=False).any()
+    # No hole left by a field the finding lacks (a dataset-level finding has no row/subject).
+    assert not frame["message"].str.contains(r"  | :|row :", regex=True).any()
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +54,24 @@ PINNED_MESSAGES = {
     "ST0094": "AE row 1 CART01-001: AESER is 'Y' but no seriousness criterion is Y "
     "[ST0094 serious-without-criterion]",
     "XR0018": "RELREC row 2 CART01-001: CM CMSEQ=7 not found [XR0018 relrec-record-missing]",
-    "ST0107": "TS: Trial Summary parameter 'ADDON' has no TS record [ST0107 ts-parameter-missing]",
+    "ST0107": "TS: Trial Summary parameter 'ADDON' has no TS record (P21 SD2201) "
+    "[ST0107 ts-parameter-missing]",
 }
+
+
+def test_orphan_subject_record_is_reported_once_by_its_cause(standards, registry, package):
+    # A lab record of a subject missing from DM has no EPOCH (nothing to derive it from): only
+    # XR0001, the rule naming the cause, reports it; ST0071 would repeat it.
+    package["LB"].loc[2, "USUBJID"] = "CART01-099"
+    package["LB"].loc[2, "EPOCH"] = None
+    found = run_rules(package, standards, registry, select=["ST0071", "XR0001"])
+    assert found.rows(COLUMNS) == [["XR0001", "LB", 3, "USUBJID"]]
+
+
+def test_dataset_level_epoch_message_has_no_empty_row(standards, registry, package):
+    package["AE"] = package["AE"].drop(columns="EPOCH")
+    found = run_rules(package, standards, registry, select=["ST0071"])
+    assert found.rows(["message"]) == [["AE: EPOCH: variable absent [ST0071 epoch-missing]"]]
 
 
 @pytest.mark.parametrize("rule_id", sorted(PINNED_MESSAGES), ids=sorted(PINNED_MESSAGES))

@@ -77,3 +77,32 @@ def test_read_evs_export_rejects_other_files(tmp_path: Path) -> None:
 def test_import_rejects_bad_date(tmp_path: Path, specs_copy: Path) -> None:
     with pytest.raises(InputError, match=r"--date '2025/03/28' is not YYYY-MM-DD"):
         write_ct_package(tmp_path / "x.txt", "2025/03/28", specs_copy)
+
+
+@pytest.mark.parametrize(
+    ("date", "problem"),
+    [
+        ("2025-13-40", "is not a calendar date"),
+        ("2025-02-30", "is not a calendar date"),
+        ("2025-00-10", "is not a calendar date"),
+        ("2025-3-28", "is not YYYY-MM-DD"),
+    ],
+    ids=["month-13-day-40", "feb-30", "month-0", "unpadded"],
+)
+def test_import_rejects_impossible_dates_before_writing(
+    tmp_path: Path, specs_copy: Path, date: str, problem: str
+) -> None:
+    with pytest.raises(InputError, match=rf"--date '{date}' {problem}"):
+        write_ct_package(tmp_path / "x.txt", date, specs_copy)
+    assert not (specs_copy / "ct" / date).exists()
+
+
+def test_cli_import_impossible_date_exits_2(reference_dir: Path, tmp_path: Path, capsys) -> None:
+    from sdtm.cli import main
+
+    export = reference_dir.joinpath(*CT_TXT)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["ct", "import", str(export), "--date", "2025-13-40", "--specs", str(tmp_path)])
+    assert exit_info.value.code == 2
+    assert "'2025-13-40' is not a calendar date" in " ".join(capsys.readouterr().err.split())
+    assert not (tmp_path / "ct").exists()

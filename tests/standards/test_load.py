@@ -134,6 +134,7 @@ def test_newest_ct_package_is_the_default(repo_dir: Path, tmp_path: Path) -> Non
     shutil.copytree(repo_dir / "specs" / "sdtmig-3.4", tmp_path / "sdtmig-3.4")
     shutil.copytree(repo_dir / "specs" / "ct" / "2025-03-28", tmp_path / "ct" / "2025-03-28")
     shutil.copytree(repo_dir / "specs" / "ct" / "2025-03-28", tmp_path / "ct" / "2025-09-26")
+    shutil.copytree(repo_dir / "specs" / "fda", tmp_path / "fda")
     assert available_ct_versions(tmp_path) == ("2025-03-28", "2025-09-26")
     assert load_standards(tmp_path).ct_version == "2025-09-26"
     assert load_standards(tmp_path, ct_version="2025-03-28").ct_version == "2025-03-28"
@@ -143,4 +144,36 @@ def test_malformed_domain_file_is_a_clear_error(repo_dir: Path, tmp_path: Path) 
     shutil.copytree(repo_dir / "specs" / "sdtmig-3.4", tmp_path / "sdtmig-3.4")
     (tmp_path / "sdtmig-3.4" / "domains" / "AE.yaml").write_text("name: AE\n", encoding="utf-8")
     with pytest.raises(StandardsError, match=r"AE.yaml: malformed domain file"):
+        load_standards(tmp_path)
+
+
+def test_fda_ts_parameters_are_one_list_with_their_validator_ids(repo_dir: Path) -> None:
+    parameters = load_standards(repo_dir / "specs").required_ts_parameters
+    by_code = {p.tsparmcd: p for p in parameters}
+    assert len(parameters) == 34  # P21 SD2201-SD2235 without SD2220 (not in the Rules sheet)
+    assert (by_code["ADDON"].validator_id, by_code["ADDON"].fda_id) == ("SD2201", "FDAC234")
+    assert (by_code["SSTDTC"].validator_id, by_code["SSTDTC"].own_rule) == ("SD2232", "ST0108")
+    assert "SDTIGVER" not in by_code  # no FDA validator rule asks for it
+    assert [p.tsparmcd for p in parameters if p.own_rule] == ["SSTDTC"]
+
+
+@pytest.mark.filterwarnings("ignore:Workbook contains no default style")
+def test_fda_ts_parameters_match_the_pinnacle21_rules_sheet(reference_dir: Path) -> None:
+    import openpyxl
+
+    # Not read_only: the sheet declares no dimensions, so read_only mode sees its first row only.
+    book = openpyxl.load_workbook(
+        reference_dir / "cdiscpilot-sdtm" / "pinnacle21-report-2018-10-08.xlsx"
+    )
+    sheet = {row[0]: row for row in book["Rules"].iter_rows(values_only=True) if row and row[0]}
+    for parameter in load_standards().required_ts_parameters:
+        _, fda_id, title = sheet[parameter.validator_id][:3]
+        assert fda_id == parameter.fda_id
+        assert title == f"Missing {parameter.tsparmcd} Trial Summary Parameter"
+
+
+def test_missing_fda_ts_parameter_list_is_a_clear_error(repo_dir: Path, tmp_path: Path) -> None:
+    shutil.copytree(repo_dir / "specs" / "sdtmig-3.4", tmp_path / "sdtmig-3.4")
+    shutil.copytree(repo_dir / "specs" / "ct" / "2025-03-28", tmp_path / "ct" / "2025-03-28")
+    with pytest.raises(StandardsError, match="FDA Trial Summary parameter list not found"):
         load_standards(tmp_path)

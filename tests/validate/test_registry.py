@@ -203,3 +203,23 @@ def test_rule_docs_round_trip(tmp_path):
     (docs / "XR0404.md").write_text("orphan\n", encoding="utf-8")
     assert stale_rule_docs(rules, docs) == ("XR0001.md", "XR0404.md")
     assert "## References\n\n- CDISC CORE: CORE-000239 (CG0148)" in render_rule_doc(rules["XR0001"])
+
+
+def test_where_field_leaves_out_what_a_finding_lacks():
+    import pandas as pd
+
+    from sdtm.validate.registry import format_messages
+
+    frame = pd.DataFrame(
+        {
+            "dataset": ["AE", "AE", "TS"],
+            "row": [2.0, None, None],
+            "usubjid": ["CART01-001", None, None],
+            "detail": ["EPOCH is null", "variable absent", "no SSTDTC value"],
+        }
+    )
+    assert format_messages("{where}: {detail}", frame).tolist() == [
+        "AE row 2 CART01-001: EPOCH is null",
+        "AE: variable absent",
+        "TS: no SSTDTC value",
+    ]

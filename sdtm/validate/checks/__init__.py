@@ -120,6 +120,7 @@ CHECKS: Mapping[str, Callable[[Mapping[str, pd.DataFrame], Standards], FindingsT
             "XR0023": subjects.check_death_flag_without_death_disposition,
             "XR0024": subjects.check_disposition_death_date_not_death_date,
             "XR0025": subjects.check_consent_date_not_earliest_consent_disposition,
+            "XR0026": subjects.check_collection_before_consent,
         }
     )
 )

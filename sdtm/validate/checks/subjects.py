@@ -275,7 +275,7 @@ def _arm_in_ta(frames: Frames, column: str) -> FindingsTable:
 
 
 def check_armcd_not_in_ta(frames: Frames, standards: Standards) -> FindingsTable:
-    """DM.ARMCD values exist in TA.ARMCD (CORE-000210 / CG0516, CORE-000155 / CG0293)."""
+    """DM.ARMCD values exist in TA.ARMCD (CORE-000210 / CG0516; CORE-000155 is scoped to TV)."""
     return _arm_in_ta(frames, "ARMCD")
 
 
@@ -479,3 +479,35 @@ def check_consent_date_not_earliest_consent_disposition(
     bad = expected.notna() & (text(dm, "RFICDTC") != expected).fillna(True)
     detail = "earliest informed consent DSSTDTC is " + expected.fillna("")
     return make_findings(name, dm, bad, variable="RFICDTC", detail=detail)
+
+
+_FINDINGS_CLASSES = ("findings",)
+
+
+def check_collection_before_consent(frames: Frames, standards: Standards) -> FindingsTable:
+    """A Findings record (sample, measurement) is not collected before informed consent.
+
+    Sponsor rule without a CORE id (CORE-000086 checks the same order for DV only): each
+    ``--DTC`` of a Findings or Findings About dataset (LB, PC, VS, FA ...) is compared with
+    the subject's ``DM.RFICDTC`` at their common precision; earlier is reported. Subjects
+    without RFICDTC, and records without a date, are not judged.
+    """
+    found = _dm(frames)
+    if found is None:
+        return EMPTY
+    consent = subject_map(found[1], "RFICDTC")
+    tables = []
+    for name, code, frame in datasets(frames):
+        spec = standards.domain(code)
+        column = f"{code[:2]}DTC"
+        if (
+            spec is None
+            or not spec.observation_class.lower().startswith(_FINDINGS_CLASSES)
+            or column not in frame.columns
+        ):
+            continue
+        expected = lookup(text(frame, "USUBJID"), consent)
+        bad = after(expected, text(frame, column)) & expected.notna()
+        detail = "DM.RFICDTC is " + expected.fillna("")
+        tables.append(make_findings(name, frame, bad, variable=column, detail=detail, code=code))
+    return collect(tables)

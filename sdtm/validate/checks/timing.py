@@ -224,7 +224,13 @@ _OBSERVATION_CLASSES = ("events", "interventions", "findings")
 
 
 def check_epoch_missing(frames: Frames, standards: Standards) -> FindingsTable:
-    """EPOCH is present and populated in subject-level observation datasets (CORE-000701)."""
+    """EPOCH is present and populated in subject-level observation datasets (CORE-000701).
+
+    A record whose subject is absent from DM is not reported here: its EPOCH cannot be known,
+    and the cause is reported once, by XR0001 (subject not in DM).
+    """
+    dm = frame_of(frames, "DM")
+    subjects = set(text(dm, "USUBJID").dropna()) if dm is not None else None
     tables = []
     for name, code, frame in datasets(frames):
         spec = standards.domain(code)
@@ -234,6 +240,8 @@ def check_epoch_missing(frames: Frames, standards: Standards) -> FindingsTable:
             tables.append(dataset_finding(name, variable="EPOCH", detail="variable absent"))
             continue
         bad = text(frame, "EPOCH").isna()
+        if subjects is not None:
+            bad &= text(frame, "USUBJID").isin(subjects).fillna(False).astype(bool)
         tables.append(
             make_findings(name, frame, bad, variable="EPOCH", detail="EPOCH is null", code=code)
         )

@@ -21,15 +21,6 @@ from sdtm.validate.checks.subjects import _one_to_one
 
 Frames = Mapping[str, pd.DataFrame]
 
-# Trial Summary parameters whose absence the FDA validator reports (Pinnacle 21 rules
-# SD2201-SD2235, read from the P21 report's Rules sheet). SSTDTC has its own rule (ST0108)
-# because its absence is a technical rejection criterion.
-TS_EXPECTED_PARAMETERS = (
-    "ADDON", "AGEMAX", "AGEMIN", "LENGTH", "PLANSUB", "RANDOM", "SEXPOP", "STOPRULE", "TBLIND",
-    "TCNTRL", "TDIGRP", "TINDTP", "TITLE", "TPHASE", "TTYPE", "CURTRT", "OBJPRIM", "SPONSOR",
-    "TRT", "REGID", "OUTMSPRI", "PCLAS", "FCNTRY", "ADAPT", "DCUTDTC", "DCUTDESC", "INTMODEL",
-    "NARMS", "STYPE", "INTTYPE", "SENDTC", "ACTSUB", "HLTSUBJI",
-)  # fmt: skip
 _ISO_DATE = r"\d{4}(-\d{2}(-\d{2})?)?"
 
 
@@ -40,7 +31,11 @@ def _ts(frames: Frames) -> tuple[str, pd.DataFrame] | None:
 
 
 def check_ts_parameter_missing(frames: Frames, standards: Standards) -> FindingsTable:
-    """TS holds every parameter the FDA validator expects (P21 SD2201-SD2235)."""
+    """TS holds every parameter the FDA validator expects (P21 SD2201-SD2235).
+
+    The parameters come from ``Standards.required_ts_parameters`` (``specs/fda``); those with
+    a rule of their own (SSTDTC: ST0108) are left to it, so a gap is reported once.
+    """
     found = _ts(frames)
     if found is None:
         return EMPTY
@@ -48,9 +43,14 @@ def check_ts_parameter_missing(frames: Frames, standards: Standards) -> Findings
     present = set(text(ts, "TSPARMCD").dropna())
     return collect(
         [
-            dataset_finding(name, variable="TSPARMCD", value=code, detail="no TS record")
-            for code in TS_EXPECTED_PARAMETERS
-            if code not in present
+            dataset_finding(
+                name,
+                variable="TSPARMCD",
+                value=parameter.tsparmcd,
+                detail=f"no TS record (P21 {parameter.validator_id})",
+            )
+            for parameter in standards.required_ts_parameters
+            if parameter.tsparmcd not in present and not parameter.own_rule
         ]
     )
 
