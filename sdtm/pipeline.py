@@ -60,6 +60,8 @@ PIPELINE_RULES = MappingProxyType(
         "MP0002": ("raw-record-not-submitted", "notice"),
         "MP0013": ("subject-missing-from-dm", "error"),
         "MP0016": ("numeric-value-not-a-number", "error"),
+        "MP0017": ("raw-column-not-mapped", "notice"),
+        "MP0018": ("output-folder-has-foreign-files", "warning"),
     }
 )
 RULE_IDS: tuple[str, ...] = (*PIPELINE_RULES, "MP0003", "MP0004")
@@ -152,6 +154,69 @@ def _no_rows(columns: Iterable[str]) -> pd.DataFrame:
     frame = pd.DataFrame({c: pd.Series(dtype="string") for c in names})
     frame[SRC_ROW] = frame[SRC_ROW].astype("int64")
     return frame
+
+
+def _columns_not_read(raw: Mapping[str, RawFile], spec: MappingSpec) -> FindingsTable:
+    """MP0017: raw columns holding values that no step, condition, join or skip reads.
+
+    A column the transfer added after the spec was written would otherwise be dropped
+    without a trace. One notice per file and column, with an example value; a column named by
+    a ``not_submitted`` step (``source``/``sources``) counts as read. Files the spec does not
+    read at all, or only under ``skip``, are left out: each of their rows is already
+    reported (MP0001, MP0002).
+    """
+    # Listing the columns the spec reads against empty headers gives every column read, each
+    # attributed to its file (join prefixes resolved to the lookup file).
+    read: dict[str, set[str]] = {}
+    for item in missing_raw_columns(spec, dict.fromkeys(raw, ())):
+        if item.column is not None:
+            read.setdefault(item.file, set()).add(item.column)
+    # Files only named under skip are not submitted as a whole (MP0002 says why per row).
+    used_files = {
+        path
+        for mapping in spec.domains.values()
+        for block in mapping.blocks
+        for path in (block.file, *(join.file for join in block.joins))
+    }
+    rows = []
+    name, severity = PIPELINE_RULES["MP0017"]
+    for path, raw_file in raw.items():
+        if raw_file.frame is None or path not in used_files:
+            continue
+        frame = raw_file.frame
+        for column in raw_file.columns:
+            if column in read.get(path, ()):
+                continue
+            text = frame[column].astype("string").str.strip()
+            filled = text.notna() & (text != "")
+            if not filled.any():
+                continue
+            first = filled.idxmax()
+            example = str(frame.at[first, column])
+            line = int(frame.at[first, SRC_ROW])
+            rows.append(
+                {
+                    "rule_id": "MP0017",
+                    "rule_name": name,
+                    "severity": severity,
+                    "stage": Stage.MAP.value,
+                    "dataset": path,
+                    "variable": column,
+                    "value": example,
+                    "source_file": path,
+                    "source_row": 1,
+                    "message": (
+                        f"{path}:1 {column}: raw column holds values ({int(filled.sum())} "
+                        f"row(s), e.g. {example!r} on row {line}) but no step of the mapping "
+                        "spec reads it, so they are in no dataset; map the column, or declare "
+                        "it with a not_submitted step naming it as source "
+                        f"[MP0017 {name}]"
+                    ),
+                }
+            )
+    if not rows:
+        return FindingsTable()
+    return FindingsTable.from_frame(pd.DataFrame(rows))
 
 
 def _subjects_not_in_dm(results: Mapping[str, DomainResult]) -> FindingsTable:
@@ -294,7 +359,9 @@ def _account(
         FindingsTable.from_frame(pd.concat(parts, ignore_index=True)) if parts else FindingsTable()
     )
     everything = pd.concat([frame_findings, new.frame], ignore_index=True)
-    row_level = everything.loc[everything["rule_id"].isin(["MP0001", "MP0002", "RD0004", "MP0014"])]
+    row_level = everything.loc[
+        everything["rule_id"].isin(["MP0001", "MP0002", "RD0004", "RD0009", "MP0014"])
+    ]
     counts = []
     for path, raw_file in raw.items():
         ids = set() if raw_file.frame is None else set(raw_file.frame[SRC_ID])
@@ -591,6 +658,7 @@ def run_study(
         results[name] = map_domain(unread | frames_in, mapping, context)
         findings.append(results[name].findings)
     findings.append(_subjects_not_in_dm(results))
+    findings.append(_columns_not_read(raw, spec))
     frames = {name: result.frame for name, result in results.items()}
 
     _say(progress, "deriving")
@@ -675,7 +743,16 @@ def run_study(
         _say(progress, f"exporting to {out_dir}")
         created, created_from = _creation_datetime(creation_datetime, spec)
         # Outputs of an earlier run must not pass for this run's (e.g. an old ae.xpt when AE
-        # cannot be exported now).
+        # cannot be exported now): the earlier run's files go, other files are reported.
+        foreign = _clear_output_folder(out_dir)
+        table = table + foreign
+        if len(foreign):
+            listed = foreign.frame["value"].astype(str).tolist()
+            shown = ", ".join(listed[:5]) + (", ..." if len(listed) > 5 else "")
+            notes.append(
+                f"output folder holds {len(listed)} file(s) this tool did not write, left in "
+                f"place (warning MP0018): {shown}"
+            )
         for name in final:
             for suffix in (".xpt", ".csv"):
                 (out_dir / f"{name.lower()}{suffix}").unlink(missing_ok=True)
@@ -754,6 +831,85 @@ def _creation_datetime(given: datetime | None, spec: MappingSpec) -> tuple[datet
     if fixed is not None:
         return fixed
     return datetime.now(UTC).replace(tzinfo=None, microsecond=0), "clock"
+
+
+RUN_FILES = (LINEAGE_FILE, "counts.csv", FINDINGS_FILE, "run.json", "manifest.json")
+"""Files every written run puts in the output folder, besides the datasets."""
+OUTPUT_SUBFOLDERS = ("json", "ndjson")
+"""Subfolders of the output folder the exporter writes (Dataset-JSON, NDJSON)."""
+
+
+def _previous_outputs(out_dir: Path) -> set[str]:
+    """Files (relative, ``/`` separators) an earlier run of the tool wrote into ``out_dir``.
+
+    They are the files its ``manifest.json`` lists, the datasets its ``run.json`` names (a
+    dataset not exported as XPT is written as CSV) and the run files. An unreadable record
+    gives only the run files: a file is never taken for the tool's without a record of it.
+    """
+    owned = set(RUN_FILES)
+    try:
+        manifest = json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))
+        owned.update(str(entry["file"]) for entry in manifest.get("files", ()))
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        pass
+    try:
+        run = json.loads((out_dir / "run.json").read_text(encoding="utf-8"))
+        for name in run.get("datasets", {}):
+            owned.update({f"{str(name).lower()}.csv", f"{str(name).lower()}.xpt"})
+    except (OSError, ValueError, TypeError, AttributeError):
+        pass
+    # Only plain relative paths inside the folder: a tampered manifest must not delete
+    # anything elsewhere.
+    return {
+        path
+        for path in owned
+        if path and not Path(path).is_absolute() and ".." not in Path(path).parts
+    }
+
+
+def _clear_output_folder(out_dir: Path) -> FindingsTable:
+    """Remove an earlier run's outputs; report every other file left in the folder (MP0018).
+
+    Outputs of an earlier run must not pass for this run's (a dataset not produced now, e.g.
+    an old ``mh.xpt``, would be validated with the package), so the files the tool wrote
+    before are deleted; this run writes its own afresh. A file the tool did not write is
+    never deleted, but it is reported, since ``sdtm validate`` would read it as part of the
+    package.
+    """
+    if not out_dir.is_dir():
+        return FindingsTable()
+    for relative in sorted(_previous_outputs(out_dir)):
+        target = out_dir / relative
+        if target.is_file():
+            target.unlink()
+    found = sorted(
+        path.relative_to(out_dir).as_posix()
+        for folder in (out_dir, *(out_dir / sub for sub in OUTPUT_SUBFOLDERS))
+        if folder.is_dir()
+        for path in folder.iterdir()
+        if path.is_file()
+    )
+    if not found:
+        return FindingsTable()
+    name, severity = PIPELINE_RULES["MP0018"]
+    return FindingsTable.from_frame(
+        pd.DataFrame(
+            {
+                "rule_id": "MP0018",
+                "rule_name": name,
+                "severity": severity,
+                "stage": Stage.EXPORT.value,
+                "value": found,
+                "message": [
+                    f"{out_dir.as_posix()}/{path}: file in the output folder that the tool did "
+                    "not write (not listed by the previous run's manifest.json); it is left in "
+                    "place but is not part of this run's outputs, and `sdtm validate` on the "
+                    f"folder would check it with the package: move it out [MP0018 {name}]"
+                    for path in found
+                ],
+            }
+        )
+    )
 
 
 def _write(

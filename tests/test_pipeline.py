@@ -429,3 +429,111 @@ def test_a_transfer_with_only_its_header_maps_to_no_record(small_study, tmp_path
     assert not (lineage["_src_file"] == "lab/lab_b.csv").any()
     assert (lineage["_src_file"] == "lab/lab_a.csv").any()
     assert "MP0003" not in set(result.findings.frame["rule_id"])
+
+
+def test_rows_after_a_quoted_line_break_and_a_blank_line_keep_their_physical_line(tiny_copy):
+    study, mapping = tiny_copy
+    path = study / "edc" / "ae.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    # Row 2 gets an AETERM with a line break (quoted), and a blank line follows it: the
+    # RESOLVED row moves from line 3 to line 5, as a text editor shows.
+    lines[1] = lines[1].replace("Headache,Headache", '"Head\nache",Headache')
+    lines.insert(2, "")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = _run(study, mapping)
+    rows = result.findings.rows(["rule_id", "source_file", "source_row", "variable", "value"])
+    assert ["MP0010", "edc/ae.csv", 5, "AEOUT", "RESOLVED"] in rows
+    assert ["RD0102", "edc/ae.csv", 6, "AESTDAT", "31 FEB 2024"] in rows
+    lineage = result.lineage
+    ae = lineage.loc[lineage["DOMAIN"] == "AE"]
+    assert sorted(ae["_src_row"].tolist()) == [2, 5, 6, 7]
+    assert result.counts.set_index("file").loc["edc/ae.csv"].tolist() == [4, 4, 0]
+
+
+def test_a_row_with_too_few_fields_is_reported_not_mapped_and_counted(tiny_copy):
+    study, mapping = tiny_copy
+    path = study / "edc" / "ae.csv"
+    path.write_text(
+        path.read_text(encoding="utf-8") + "TINY,01-002,2,Nausea,Nausea\n", encoding="utf-8"
+    )
+    result = _run(study, mapping)
+    found = result.findings.frame
+    short = found.loc[found["rule_id"] == "RD0009"]
+    assert short[["severity", "source_file", "source_row", "value"]].values.tolist() == [
+        ["error", "edc/ae.csv", 6, "TINY,01-002,2,Nausea,Nausea"]
+    ]
+    assert "5 field(s), fewer than the header's 8" in short["message"].iloc[0]
+    assert "Nausea" not in result.frames["AE"]["AETERM"].tolist()
+    # rows in = rows mapped + rows reported
+    assert result.counts.set_index("file").loc["edc/ae.csv"].tolist() == [5, 4, 1]
+    assert "MP0001" not in set(found["rule_id"])
+
+
+def test_a_raw_column_no_step_reads_is_a_notice_once_per_file_and_column(tiny_copy):
+    study, mapping = tiny_copy
+    path = study / "edc" / "dm.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    edited = [lines[0] + ",MYNEWCOL,EMPTYCOL", lines[1] + ",,", lines[2] + ",foo,"]
+    path.write_text("\n".join(edited) + "\n", encoding="utf-8")
+    result = _run(study, mapping)
+    found = result.findings.frame
+    notices = found.loc[found["rule_id"] == "MP0017"]
+    assert notices[["severity", "source_file", "variable", "value"]].values.tolist() == [
+        ["notice", "edc/dm.csv", "MYNEWCOL", "foo"]
+    ]
+    message = notices["message"].iloc[0]
+    assert message.startswith("edc/dm.csv:1 MYNEWCOL: raw column holds values (1 row(s), e.g.")
+    assert "'foo' on row 3" in message
+
+
+def test_a_raw_column_named_by_a_not_submitted_step_counts_as_read(tiny_copy):
+    study, mapping = tiny_copy
+    path = study / "edc" / "dm.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    edited = [lines[0] + ",MYNEWCOL", lines[1] + ",foo", lines[2] + ",bar"]
+    path.write_text("\n".join(edited) + "\n", encoding="utf-8")
+    spec = mapping / "dm.yaml"
+    spec.write_text(
+        spec.read_text(encoding="utf-8")
+        + "  - {target: ETHNIC, algorithm: not_submitted, sources: [MYNEWCOL],\n"
+        "     reason: 'vendor comment, not collected data'}\n",
+        encoding="utf-8",
+    )
+    result = _run(study, mapping)
+    assert "MP0017" not in set(result.findings.frame["rule_id"])
+
+
+def test_a_rerun_removes_the_earlier_runs_outputs_and_reports_foreign_files(tiny_copy, tmp_path):
+    study, mapping = tiny_copy
+    out = tmp_path / "out"
+    _run(study, mapping, out)
+    # What an earlier run with an exporter and an MH dataset would have left behind.
+    (out / "json").mkdir()
+    for name in ("mh.xpt", "json/mh.json", "old.csv", "json/notes.json"):
+        (out / name).write_text("x", encoding="utf-8")
+    manifest = {"files": [{"file": "mh.xpt"}, {"file": "json/mh.json"}]}
+    (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    result = _run(study, mapping, out)
+    assert not (out / "mh.xpt").exists()
+    assert not (out / "json" / "mh.json").exists()
+    assert not (out / "manifest.json").exists()  # this run (no export) writes none
+    assert (out / "old.csv").read_text(encoding="utf-8") == "x"  # never deleted
+    assert (out / "json" / "notes.json").is_file()
+    found = result.findings.frame
+    foreign = found.loc[found["rule_id"] == "MP0018"]
+    assert foreign[["severity", "stage", "value"]].values.tolist() == [
+        ["warning", "export", "json/notes.json"],
+        ["warning", "export", "old.csv"],
+    ]
+    assert any("2 file(s) this tool did not write" in note for note in result.notes)
+    written = json.loads((out / "findings.json").read_text(encoding="utf-8"))
+    assert "MP0018" in json.dumps(written)
+
+
+def test_a_rerun_into_its_own_folder_reports_no_foreign_file(tiny_copy, tmp_path):
+    study, mapping = tiny_copy
+    out = tmp_path / "out"
+    _run(study, mapping, out)
+    result = _run(study, mapping, out)
+    assert "MP0018" not in set(result.findings.frame["rule_id"])
+    assert {"ae.csv", "dm.csv", "run.json", "findings.json"} <= {p.name for p in out.iterdir()}

@@ -64,7 +64,8 @@ def row_findings(
         rule: The rule that fired.
         message: The message: one string, a Series aligned with ``df``, or a function given
             the selected rows that returns their messages (so that text is built only for
-            the rows that have a finding, not for every record).
+            the rows that have a finding, not for every record). ``[<rule id> <name>]`` is
+            appended, as on the findings of every other stage.
         dataset: Dataset name (``LB``, ``DM``) to record.
         variable: The variable that could not be derived.
         value: The offending value per row (aligned with ``df``), if any.
@@ -88,6 +89,7 @@ def row_findings(
         out["message"] = message.to_numpy() if isinstance(message, pd.Series) else message
     else:
         out["message"] = message.loc[mask] if isinstance(message, pd.Series) else message
+    out["message"] = out["message"].astype(str) + f" [{rule.id} {rule.name}]"
     if "USUBJID" in selected.columns:
         out["usubjid"] = _text(selected["USUBJID"])
     if value is not None:

@@ -117,7 +117,10 @@ def build_supp(
             stage=Stage.DERIVE.value,
             dataset=f"SUPP{domain}",
             variable="QNAM",
-            message=f"SUPP{domain}: {problem}; qualifier skipped",
+            message=(
+                f"SUPP{domain}: {problem}; qualifier skipped "
+                f"[{QUALIFIER_INVALID.id} {QUALIFIER_INVALID.name}]"
+            ),
         )
         for _, problem in problems
     )

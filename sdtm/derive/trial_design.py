@@ -57,7 +57,9 @@ def _design_findings(design: StudyDesign) -> FindingsTable:
             severity=DESIGN_INCONSISTENT.severity.value,
             stage=Stage.DERIVE.value,
             dataset="TA",
-            message=f"study design: {problem}",
+            message=(
+                f"study design: {problem} [{DESIGN_INCONSISTENT.id} {DESIGN_INCONSISTENT.name}]"
+            ),
         )
         for problem in design.problems()
     )

@@ -61,7 +61,7 @@ def check_spec(
                 algorithm = ALGORITHMS.get(step.algorithm)
                 if algorithm is None:
                     continue
-                scratch = step.target.startswith("_") and algorithm.kind == "variable"
+                scratch = step.target.startswith("_") and algorithm.kind in ("variable", "none")
                 if (
                     algorithm.kind in ("variable", "none")
                     and not scratch

@@ -86,6 +86,18 @@ def _number_text(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
+def _join_list(items: tuple[str, ...]) -> str | None:
+    """Return a list as one cell, items joined by :data:`LIST_SEPARATOR` (empty: no cell).
+
+    Args:
+        items: The items to write.
+
+    Returns:
+        The cell text, or ``None`` (an empty cell) when there are no items.
+    """
+    return LIST_SEPARATOR.join(items) if items else None
+
+
 class _ConditionSets:
     """Collects ``When`` objects under ids, for the Value Level sheet."""
 
@@ -148,7 +160,7 @@ def write_excel_spec(spec: MappingSpec, path: Path) -> None:
                     if attribute == "when":
                         value = conditions.add(f"{name}.{b}.{s}", value)
                     elif attribute == "sources":
-                        value = LIST_SEPARATOR.join(value) if value else None
+                        value = _join_list(value)
                     elif attribute == "to_ascii":
                         value = "yes" if value else None
                     cells.append(value)
@@ -186,7 +198,7 @@ def write_excel_spec(spec: MappingSpec, path: Path) -> None:
                 v.visit,
                 None if v.visitdy is None else str(v.visitdy),
                 v.epoch,
-                LIST_SEPARATOR.join(v.raw_names) if v.raw_names else None,
+                _join_list(v.raw_names),
             )
             for v in spec.visits
         ],
@@ -283,9 +295,9 @@ def read_excel_spec(path: Path) -> MappingSpec:
         for title, attribute in STEP_COLUMNS:
             value = row.get(title)
             if attribute == "when":
-                value = whens.get(value) if value else None
+                value = _condition_set(whens, value)
             elif attribute == "sources":
-                value = tuple(value.split(LIST_SEPARATOR)) if value else ()
+                value = _split_list(value)
             elif attribute == "to_ascii":
                 if value and value.lower() not in (*TRUE_WORDS, *FALSE_WORDS):
                     raise SpecError(f"{location}: To ASCII must be yes or no, not {value!r}")
@@ -308,7 +320,7 @@ def read_excel_spec(path: Path) -> MappingSpec:
             row["File"] or "",
             tuple(pairs),
             row["Prefix"] or "",
-            whens.get(row["Where"]) if row["Where"] else None,
+            _condition_set(whens, row["Where"]),
             location,
         )
         joins.setdefault((row["Dataset"] or "", row["Block"] or ""), []).append(join)
@@ -320,7 +332,7 @@ def read_excel_spec(path: Path) -> MappingSpec:
             Block(
                 file=row["File"] or "",
                 steps=tuple(steps.get(key, ())),
-                where=whens.get(row["Where"]) if row["Where"] else None,
+                where=_condition_set(whens, row["Where"]),
                 joins=tuple(joins.get(key, ())),
                 location=location,
             )
@@ -340,7 +352,7 @@ def read_excel_spec(path: Path) -> MappingSpec:
             visitnum=_float(row["VISITNUM"], location),
             visit=row["VISIT"] or "",
             visitdy=None if row["VISITDY"] is None else int(_float(row["VISITDY"], location)),
-            raw_names=tuple(row["Raw Names"].split(LIST_SEPARATOR)) if row["Raw Names"] else (),
+            raw_names=_split_list(row["Raw Names"]),
             epoch=row["EPOCH"],
             location=location,
         )
@@ -365,7 +377,7 @@ def read_excel_spec(path: Path) -> MappingSpec:
         Skip(
             row["File"] or "",
             row["Reason"] or "",
-            whens.get(row["Where"]) if row["Where"] else None,
+            _condition_set(whens, row["Where"]),
             location,
         )
         for location, row in sheets["Skips"]
@@ -382,6 +394,31 @@ def read_excel_spec(path: Path) -> MappingSpec:
         skips=skips,
         sources=(name,),
     )
+
+
+def _split_list(cell: str | None) -> tuple[str, ...]:
+    """Return the items of a list cell written with :data:`LIST_SEPARATOR` (empty cell: ``()``).
+
+    Args:
+        cell: The cell text, ``None`` when the cell is empty.
+
+    Returns:
+        The items in the order written.
+    """
+    return tuple(cell.split(LIST_SEPARATOR)) if cell else ()
+
+
+def _condition_set(whens: dict[str, When], set_id: str | None) -> When | None:
+    """Return the condition set a ``Where``/``When`` cell names (``None`` for an empty cell).
+
+    Args:
+        whens: Condition sets of the Value Level sheet by id.
+        set_id: The cell text.
+
+    Returns:
+        The set, or ``None`` when the cell is empty or names no set.
+    """
+    return whens.get(set_id) if set_id else None
 
 
 def _float(text: str | None, location: Location) -> float:
@@ -405,7 +442,7 @@ def _read_conditions(rows: list[tuple[Location, dict[str, str | None]]]) -> dict
                 raise SpecError(f"{location}: unknown operator {row['Operator']!r}") from error
             value: str | tuple[str, ...] | None = row["Value"]
             if op in (Operator.IN, Operator.NOT_IN):
-                value = tuple(value.split(LIST_SEPARATOR)) if value else ()
+                value = _split_list(value)
             conditions.append(Condition(row["Column"] or "", op, value, location))
         whens[set_id] = When(items[0][1]["Mode"] or "all", tuple(conditions), items[0][0])
     return whens

@@ -75,7 +75,13 @@ def read_dataset_json(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     for column in columns:
         name = str(column.get("name"))
         if column.get("dataType") in _NUMERIC_TYPES:
-            frame[name] = pd.to_numeric(frame[name], errors="raise").astype("float64")
+            numbers = pd.to_numeric(frame[name], errors="coerce").astype("float64")
+            if int(numbers.notna().sum()) == int(frame[name].notna().sum()):
+                frame[name] = numbers
+            else:
+                # A value that is not a number is kept as it was sent, so that validation
+                # reports it (ST0006) with its row instead of the read failing or losing it.
+                frame[name] = frame[name].astype("object").where(frame[name].notna(), None)
         else:
             frame[name] = frame[name].astype("object").where(frame[name].notna(), None)
     frame.attrs["source_file"] = path.name

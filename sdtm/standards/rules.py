@@ -55,7 +55,8 @@ RULES: Mapping[str, SchemaRule] = MappingProxyType(
             _rule("ST0005", "model-variable-added", "notice",
                   "{dataset}: variable {variable} is a declared SDTM model addition ({detail})"),
             _rule("ST0006", "variable-type-mismatch", "error",
-                  "{dataset}: variable {variable} is not stored as {detail}, the SDTMIG 3.4 type"),
+                  "{dataset} row {row}: {variable} value {value!r} is not stored as {detail}, "
+                  "the SDTMIG 3.4 type"),
             _rule("ST0007", "invalid-iso8601-datetime", "error",
                   "{dataset} row {row}: {variable} value {value!r} is not an ISO 8601 date/time "
                   "or interval"),

@@ -21,6 +21,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 from pandera.config import ValidationDepth, config_context
@@ -81,7 +82,7 @@ CONDITIONAL_CODELISTS: Mapping[tuple[str, str], tuple[str, Mapping[str, str]]] =
 
 _SEP = "|"
 # Rules whose checks judge a whole column or dataset and so fail without a record number.
-_SCALAR_RULES = ("ST0001", "ST0003", "ST0005", "ST0006", "ST0020")
+_SCALAR_RULES = ("ST0001", "ST0003", "ST0005", "ST0020")
 _DATETIME_DOMAINS = ("ISO 8601 datetime or interval",)
 _DURATION_DOMAINS = ("ISO 8601 duration", "ISO 8601 duration or interval")
 
@@ -94,6 +95,32 @@ def _is_text(series: pd.Series) -> bool:
     return series.dtype.kind in "OSU" or isinstance(series.dtype, pd.StringDtype)
 
 
+def _is_str(value: object) -> bool:
+    return isinstance(value, str)
+
+
+def _is_number(value: object) -> bool:
+    # bool is an int subclass in Python and numpy; a boolean is not a Num value.
+    return isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_))
+
+
+def _text_values(series: pd.Series) -> np.ndarray:
+    """True where a value is a Python/pandas string (not null, not a number or boolean).
+
+    A text-typed column can still hold other objects (a JSON number in a Char column is read as
+    an ``int`` in an ``object`` column); only the strings are text that the value checks judge.
+    """
+    if not _is_text(series):
+        return np.zeros(len(series), dtype=bool)
+    # infer_dtype runs in C and answers the usual all-strings column without a per-value call.
+    if series.dtype.kind == "O" and pd.api.types.infer_dtype(series, skipna=True) not in (
+        "string",
+        "empty",
+    ):
+        return series.map(_is_str).to_numpy(dtype=bool)
+    return series.notna().to_numpy(dtype=bool)
+
+
 def _present(series: pd.Series) -> pd.Series:
     """True where a value is populated (not missing, not only blanks)."""
     if _is_text(series):
@@ -102,21 +129,26 @@ def _present(series: pd.Series) -> pd.Series:
 
 
 def _text_check(test: Callable[[pd.Series], pd.Series]) -> Callable[[pd.Series], pd.Series]:
-    """Apply ``test`` to the non-empty text values; nulls and non-text columns pass.
+    """Apply ``test`` to the non-empty text values; nulls and non-text values pass.
 
-    Emptiness is tested without stripping (a cheap comparison): a blank-only value is not a
-    term, date or code either, so it fails the value checks, which is the right outcome.
+    Non-text values (a number or boolean in a Char column, or a whole numeric column) are left
+    to the type check ST0006: judging their text form would report, e.g., the length of a
+    number. ``test`` always gets a ``string`` Series, so ``.str`` methods return booleans and
+    never fail on mixed objects. Emptiness is tested without stripping (a cheap comparison): a
+    blank-only value is not a term, date or code either, so it fails the value checks, which
+    is the right outcome.
     """
 
-    def check(series: pd.Series) -> pd.Series | bool:
-        if not _is_text(series):
-            return True
-        populated = (series.notna() & series.ne("")).to_numpy(dtype=bool)
-        result = pd.Series(True, index=series.index)
-        if populated.any():
-            outcome = test(series[populated]).fillna(False).astype(bool)
-            result[populated] = outcome.to_numpy()
-        return result
+    def check(series: pd.Series) -> pd.Series:
+        result = np.ones(len(series), dtype=bool)
+        positions = np.flatnonzero(_text_values(series))
+        if len(positions):
+            values = series.iloc[positions].astype("string")
+            populated = values.ne("").to_numpy(dtype=bool)
+            if populated.any():
+                outcome = test(values[populated]).fillna(False).astype(bool)
+                result[positions[populated]] = outcome.to_numpy()
+        return pd.Series(result, index=series.index)
 
     return check
 
@@ -154,16 +186,32 @@ def _fits_200_bytes(values: pd.Series) -> pd.Series:
     return _byte_length(values) <= 200
 
 
-def _type_check(data_type: str) -> Callable[[pd.Series], bool]:
-    def check(series: pd.Series) -> bool:
-        if not series.notna().any():
-            return True
+def _type_check(data_type: str) -> Callable[[pd.Series], pd.Series]:
+    """ST0006 value by value: a Num value must be a number, a Char value a string.
+
+    Whole-column dtypes decide without looking at values; only ``object`` columns (which can
+    mix strings, numbers and booleans, e.g. from Dataset-JSON) are inspected element-wise.
+    Nulls pass.
+    """
+
+    def check(series: pd.Series) -> pd.Series:
+        missing = series.isna().to_numpy(dtype=bool)
         if data_type == "Num":
-            return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
-        return _is_text(series) and pd.api.types.infer_dtype(series, skipna=True) in (
-            "string",
-            "empty",
-        )
+            if pd.api.types.is_bool_dtype(series):
+                ok = missing
+            elif pd.api.types.is_numeric_dtype(series):
+                ok = np.ones(len(series), dtype=bool)
+            elif series.dtype.kind == "O":
+                kind = pd.api.types.infer_dtype(series, skipna=True)
+                if kind in ("integer", "floating", "mixed-integer-float", "empty"):
+                    ok = np.ones(len(series), dtype=bool)
+                else:
+                    ok = missing | series.map(_is_number).to_numpy(dtype=bool)
+            else:
+                ok = missing
+        else:
+            ok = missing | _text_values(series)
+        return pd.Series(ok, index=series.index, dtype=bool)
 
     return check
 
@@ -231,11 +279,13 @@ def _conditional_codelist_checks(
             if name not in frame.columns or condition_variable not in frame.columns:
                 return True
             values = frame[name]
-            if not _is_text(values):
+            # Non-text values are ST0006's; their text form is no term to look up.
+            text = pd.Series(_text_values(values), index=values.index)
+            if not text.any():
                 return True
             applies = frame[condition_variable].astype("string").eq(when).fillna(False)
-            bad = applies & _present(values) & ~values.astype("string").isin(allowed)
-            return ~bad
+            bad = applies & text & _present(values) & ~values.astype("string").isin(allowed)
+            return ~bad.astype(bool)
 
         checks.append(pa.Check(check, name=tag, error=tag, ignore_na=False))
     return checks
@@ -283,9 +333,15 @@ def _model_variable_checks(name: str) -> list[pa.Check]:
     """Checks of an undeclared model variable: reported itself, and its values where typed."""
     tag = _tag("ST0020", name)
     checks = [pa.Check(lambda _series: False, name=tag, error=tag, ignore_na=False)]
+    # Dates and durations are Char in the SDTM model; their non-text values would otherwise
+    # be skipped by the text checks without a finding.
+    char_tag = _tag("ST0006", name, "Char")
+    char_check = pa.Check(_type_check("Char"), name=char_tag, error=char_tag, ignore_na=False)
     if name.endswith("DTC"):
+        checks.append(char_check)
         checks.append(_tagged_text_check("ST0007", name, _valid_datetime))
     elif name.endswith(("DUR", "ELTM", "EVLINT", "PDUR")):
+        checks.append(char_check)
         checks.append(_tagged_text_check("ST0008", name, _matches(DURATION_PATTERN)))
     checks.append(_tagged_text_check("ST0010", name, _fits_200_bytes))
     checks.append(_tagged_text_check("ST0011", name, _ascii))
@@ -494,6 +550,10 @@ def failure_cases_to_findings(
     repeated = frame_level & rows.duplicated(["rule_id", "variable", "detail", "row"])
     rows = rows[~repeated].copy()
     rows = _fill_record_context(rows, frame, domain_spec)
+    # ST0006 values are numbers, booleans or strings as stored; findings carry text.
+    mistyped = rows["rule_id"].eq("ST0006") & rows["value"].notna()
+    if mistyped.any():
+        rows.loc[mistyped, "value"] = rows.loc[mistyped, "value"].astype(str)
     too_long = rows["rule_id"].eq("ST0010")
     if too_long.any():
         lengths = rows.loc[too_long, "value"].astype(str).str.encode("utf-8").str.len()

@@ -158,3 +158,29 @@ def test_run_with_a_bad_creation_datetime_exits_2(tmp_path, capsys):
     code, _, err = _run([*_tiny_args(tmp_path / "out"), "--creation-datetime", "yesterday"], capsys)
     assert code == 2
     assert "--creation-datetime 'yesterday' is not an ISO 8601 datetime" in err
+
+
+def test_rerun_deletes_earlier_outputs_and_warns_about_files_it_did_not_write(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert _run(_tiny_args(out), capsys)[0] == 0
+    (out / "mh.xpt").write_bytes(b"old dataset")
+    (out / "old.csv").write_text("a,b\n", encoding="utf-8")
+    code, stdout, _ = _run(_tiny_args(out), capsys)
+    assert code == 0
+    assert "MP0018" in stdout
+    assert "2 file(s) this tool did not write" in " ".join(stdout.split())
+    assert (out / "mh.xpt").is_file() and (out / "old.csv").is_file()  # never deleted
+    listed = {e["file"] for e in json.loads((out / "manifest.json").read_text())["files"]}
+    assert "mh.xpt" not in listed
+    # A file the previous run's manifest lists was written by the tool: the rerun removes it.
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["files"].append({"file": "mh.xpt"})
+    (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    code, stdout, _ = _run(_tiny_args(out), capsys)
+    assert code == 0
+    assert not (out / "mh.xpt").exists()
+    assert (out / "old.csv").is_file()
+    assert "1 file(s) this tool did not write" in " ".join(stdout.split())
+    found = json.loads((out / "findings.json").read_text())
+    text = json.dumps(found)
+    assert "old.csv" in text and "mh.xpt" not in text

@@ -71,3 +71,11 @@ def test_treatment_emergent_flag_relative_to_first_ld_dose():
         ["MP0602", "S2"],
         ["MP0603", "SEED"],
     ]
+    # message wording is user-facing: pinned, ending with the rule id and name like every finding
+    assert result.findings.frame["message"].tolist() == [
+        "USUBJID S2: AETRTEM not derived: AESTDTC (null) is missing or not ISO 8601 "
+        "[MP0602 treatment-emergence-not-derived]",
+        "USUBJID SEED: AESTDTC 2024-03 cannot be ordered against RFXSTDTC 2024-03-07T09:00 at "
+        "its precision; AETRTEM set to Y (conservative) "
+        "[MP0603 treatment-emergence-from-partial-date]",
+    ]

@@ -70,5 +70,5 @@ def test_derive_epoch_messages_name_file_row_and_date():
     assert result.frame["EPOCH"].tolist() == [pd.NA, "TREATMENT"]
     assert result.findings.frame["message"].tolist() == [
         "cm.csv:4 (USUBJID S1): EPOCH null: CMSTDTC 2023 is before the first or after the last "
-        "SE element of the subject"
+        "SE element of the subject [MP0521 date-outside-subject-elements]"
     ]

@@ -34,8 +34,28 @@ def test_row_findings_names_subject_and_source_row():
             "message",
         ]
     ) == [
-        ["MP0999", "example-problem", "warning", "derive", "S2", "raw/lab.csv", 5, "b", "bad b"],
-        ["MP0999", "example-problem", "warning", "derive", "S3", "raw/lab.csv", 6, None, "bad ?"],
+        [
+            "MP0999",
+            "example-problem",
+            "warning",
+            "derive",
+            "S2",
+            "raw/lab.csv",
+            5,
+            "b",
+            "bad b [MP0999 example-problem]",
+        ],
+        [
+            "MP0999",
+            "example-problem",
+            "warning",
+            "derive",
+            "S3",
+            "raw/lab.csv",
+            6,
+            None,
+            "bad ? [MP0999 example-problem]",
+        ],
     ]
 
 

@@ -123,7 +123,7 @@ def test_unknown_unit_and_undeclared_test_give_findings_and_keep_orres():
     assert result.findings.frame["message"].iloc[0] == (
         "lab_b.csv:18 (USUBJID P1): LBTESTCD INTLK6 LBORRES 12 in unit pg/dL has no declared "
         "conversion to ng/L; value kept in LBORRES, standardized result left null; declare the "
-        "conversion in the study's unit table"
+        "conversion in the study's unit table [MP0540 unit-without-conversion]"
     )
 
 

@@ -60,13 +60,15 @@ def test_derive_study_day_nulls_with_findings():
     # message wording is user-facing: pinned here
     assert result.findings.frame["message"].tolist() == [
         "lab_a.csv:2 (USUBJID S1): LBDY not derived: LBDTC 2024-03 or RFSTDTC "
-        "2024-03-12T10:05 has less than day precision; SDTM does not impute dates",
+        "2024-03-12T10:05 has less than day precision; SDTM does not impute dates "
+        "[MP0501 partial-date-study-day-not-derived]",
         "lab_a.csv:5 (USUBJID S3): LBDY not derived: LBDTC 2024-03-12 or RFSTDTC 2024-03 "
-        "has less than day precision; SDTM does not impute dates",
+        "has less than day precision; SDTM does not impute dates "
+        "[MP0501 partial-date-study-day-not-derived]",
         "lab_a.csv:4 (USUBJID S2): LBDY null: the subject has no DM.RFSTDTC "
-        "(not treated, or reference dates not derived)",
+        "(not treated, or reference dates not derived) [MP0502 reference-date-missing]",
         "lab_a.csv:3 (USUBJID S1): LBDY not derived: LBDTC UN JAN 2024 is not an ISO 8601 "
-        "date/time",
+        "date/time [MP0503 date-not-iso8601]",
     ]
 
 

@@ -51,8 +51,16 @@ def test_design_problems_are_findings():
         visits=(Visit(1, "A", 1), Visit(1, "B", 2)),
     )
     assert build_ta(bad).findings.rows(["rule_id", "message"]) == [
-        ["MP0630", "study design: arm DL1: element 'NOPE' is not a declared element"],
-        ["MP0630", "study design: visits: VISITNUM values are not unique"],
+        [
+            "MP0630",
+            "study design: arm DL1: element 'NOPE' is not a declared element "
+            "[MP0630 study-design-inconsistent]",
+        ],
+        [
+            "MP0630",
+            "study design: visits: VISITNUM values are not unique "
+            "[MP0630 study-design-inconsistent]",
+        ],
     ]
 
 

@@ -247,3 +247,22 @@ def test_to_ascii_step_option(write_spec, small_standards, written, expected):
     spec, problems = _problems(write_spec({"study.yaml": STUDY, "ae.yaml": text}), small_standards)
     assert problems == []
     assert spec.domains["AE"].blocks[0].steps[2].to_ascii is expected
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("_NOT_SUBMITTED", []),  # a working column: documents unused raw columns, never submitted
+        ("AENOSUCH", ["demo/ae.yaml:13: AE.AENOSUCH is not a variable of AE"]),
+    ],
+    ids=["working-column", "unknown-variable"],
+)
+def test_not_submitted_step_may_target_a_working_column(write_spec, small_standards, target,
+                                                        expected):
+    text = AE_OK + (
+        f"  - {{target: {target}, algorithm: not_submitted, sources: [FOLDER],\n"
+        "     reason: EDC page metadata}\n"
+    )
+    folder = write_spec({"study.yaml": STUDY, "ae.yaml": text})
+    _, problems = _problems(folder, small_standards)
+    assert [p.split(" (use")[0].split(" in SDTMIG")[0] for p in problems] == expected

@@ -93,3 +93,35 @@ def test_sdtm_package_reads_a_folder_of_dataset_json(tmp_path):
     pd.testing.assert_frame_equal(frames["DS"], EXPECTED)
     assert frames["XX"]["A"].tolist() == ["q"]
     assert findings.rows(["rule_id", "dataset", "source_file"]) == [["ST0017", "BAD", "bad.json"]]
+
+
+def test_read_keeps_text_in_a_numeric_column_for_validation_to_report(tmp_path):
+    path = tmp_path / "ds.json"
+    # N is declared integer but row 2 sends text: the value is kept as sent (object column),
+    # neither raising nor turned into a null that would hide it from the ST0006 type check.
+    path.write_text(json.dumps({**META, "rows": [["abc", 1, "1.25"], [None, "x", "3"]]}))
+    frame, _ = read_dataset_json(path)
+    assert frame["N"].tolist() == [1, "x"]
+    assert frame["D"].tolist() == [1.25, 3.0]
+
+
+def test_validate_reports_text_in_a_numeric_column_as_type_mismatch(tmp_path):
+    from sdtm.read.sdtm_package import read_sdtm_package
+    from sdtm.standards import load_standards
+    from sdtm.validate.package import validate_frames
+
+    columns = [
+        {"itemOID": f"IT.AE.{n}", "name": n, "label": n, "dataType": t}
+        for n, t in [("STUDYID", "string"), ("DOMAIN", "string"), ("USUBJID", "string"),
+                     ("AESEQ", "integer"), ("AETERM", "string"), ("AEDECOD", "string")]
+    ]
+    meta = {**META, "itemGroupOID": "IG.AE", "name": "AE", "label": "Adverse Events",
+            "columns": columns, "records": 2}
+    rows = [["S1", "AE", "S1-1", 1, "HEADACHE", "Headache"],
+            ["S1", "AE", "S1-1", "x", "NAUSEA", "Nausea"]]
+    (tmp_path / "ae.json").write_text(json.dumps({**meta, "rows": rows}))
+    frames, read_findings = read_sdtm_package(tmp_path)
+    findings = read_findings + validate_frames(frames, load_standards())
+    type_rows = [r for r in findings.rows(["rule_id", "variable", "row", "value"])
+                 if r[0] == "ST0006"]
+    assert type_rows == [["ST0006", "AESEQ", 2, "x"]]

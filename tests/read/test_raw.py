@@ -136,3 +136,85 @@ def test_a_workbook_with_one_sheet_has_no_rd0008(tmp_path):
     pd.DataFrame({"SUBJID": ["101-001"]}).to_excel(path, index=False, sheet_name="LD")
     raw = read_raw_file(tmp_path, "edc/ld.xlsx")
     assert (raw.rows_in, raw.rows_ignored, len(raw.findings)) == (1, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("data", "values", "rows"),
+    [
+        (b"A,B\n1,x\n2,y\n", ["x", "y"], [2, 3]),
+        (b'A,B\n1,"NEUTRO\nPENIA"\n2,y\n', ["NEUTRO\nPENIA", "y"], [2, 4]),
+        (b"A,B\n1,x\n\n\n2,y\n", ["x", "y"], [2, 5]),
+        (b'A,B\n1,"a\nb"\n\n2,"c,d"\n', ["a\nb", "c,d"], [2, 5]),
+        (b"A,B\r\n1,x\r\n\r\n2,y\r\n", ["x", "y"], [2, 4]),
+        (b'A,B\r\n1,"p\r\nq"\r\n2,y\r\n', ["p\r\nq", "y"], [2, 4]),
+        (b"\xef\xbb\xbfA,B\n1,x\n   \n2,y\n", ["x", "y"], [2, 4]),
+        (b'\n\nA,B\n1,"x"\n2,y\n', ["x", "y"], [4, 5]),
+    ],
+    ids=[
+        "plain",
+        "quoted-line-break",
+        "blank-lines",
+        "quoted-break-and-blank",
+        "crlf-blank",
+        "crlf-quoted-break",
+        "bom-and-spaces-line",
+        "blank-lines-before-header",
+    ],
+)
+def test_src_row_is_the_physical_line_where_the_record_starts(tmp_path, data, values, rows):
+    _write(tmp_path, "a.csv", data)
+    raw = read_raw_file(tmp_path, "a.csv")
+    assert raw.columns == ("A", "B")
+    assert raw.frame["B"].tolist() == values
+    assert raw.frame["_src_row"].tolist() == rows
+    assert raw.frame["_src_id"].tolist() == [f"a.csv:{r}" for r in rows]
+    assert raw.rows_in == 2
+    assert len(raw.findings) == 0
+
+
+def test_malformed_row_after_a_quoted_line_break_is_numbered_by_physical_line(tmp_path):
+    _write(tmp_path, "a.csv", b'A,B\n1,"x\ny"\n\n3,4,5\n6,7\n')
+    raw = read_raw_file(tmp_path, "a.csv")
+    assert raw.frame["_src_row"].tolist() == [2, 6]
+    assert raw.findings.rows(["rule_id", "source_row", "value"]) == [["RD0004", 5, "3,4,5"]]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"A,B,C\n1,2,3\n4,5\n6,7,8\n", b'A,B,C\n1,"2",3\n4,5\n6,7,8\n'],
+    ids=["no-quotes", "with-quotes"],
+)
+def test_row_with_fewer_fields_is_reported_and_not_read(tmp_path, data):
+    _write(tmp_path, "a.csv", data)
+    raw = read_raw_file(tmp_path, "a.csv")
+    assert raw.rows_in == 3
+    assert raw.frame["A"].tolist() == ["1", "6"]
+    assert raw.frame["_src_row"].tolist() == [2, 4]
+    assert raw.findings.rows(["rule_id", "severity", "source_row", "value"]) == [
+        ["RD0009", "error", 3, "4,5"]
+    ]
+    message = raw.findings.frame["message"].iloc[0]
+    assert message.startswith("a.csv:3: 2 field(s), fewer than the header's 3")
+
+
+def test_unquoted_line_break_gives_two_short_rows(tmp_path):
+    _write(tmp_path, "a.csv", b"A,B,C\n1,NEUTRO\nPENIA,3\n")
+    raw = read_raw_file(tmp_path, "a.csv")
+    assert raw.rows_in == 2
+    assert raw.frame.empty
+    assert raw.findings.rows(["rule_id", "source_row"]) == [["RD0009", 2], ["RD0009", 3]]
+
+
+@pytest.mark.parametrize(
+    ("data", "detail"),
+    [(b"", "0 bytes"), (b"\n\n  \n", "only blank lines")],
+    ids=["zero-bytes", "blank-lines"],
+)
+def test_empty_file_says_it_is_empty(tmp_path, data, detail):
+    _write(tmp_path, "edc/ae.csv", data)
+    raw = read_raw_file(tmp_path, "edc/ae.csv")
+    assert raw.frame is None
+    assert raw.findings.rows(["rule_id", "source_file"]) == [["RD0002", "edc/ae.csv"]]
+    message = raw.findings.frame["message"].iloc[0]
+    assert f"the file is empty ({detail})" in message
+    assert "No columns to parse" not in message

@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -109,3 +110,45 @@ def test_extra_checks_run_after_the_schemas(standards: Standards) -> None:
 
     validate_frames({"QS": pd.DataFrame({"A": [1]})}, standards, extra_checks=[extra])
     assert seen == [["QS"]]
+
+
+def test_dataset_json_number_in_char_column_is_one_type_finding(
+    tmp_path: Path, standards: Standards
+) -> None:
+    ae = standards.domain("AE")
+    columns = [
+        {
+            "itemOID": f"IT.AE.{name}",
+            "name": name,
+            "label": ae.declared_variable(name).label,
+            "dataType": kind,
+        }
+        for name, kind in [
+            ("STUDYID", "string"),
+            ("DOMAIN", "string"),
+            ("USUBJID", "string"),
+            ("AESEQ", "integer"),
+            ("AETERM", "string"),
+            ("AEDECOD", "string"),
+        ]
+    ]
+    document = {
+        "datasetJSONVersion": "1.1.0",
+        "itemGroupOID": "IG.AE",
+        "name": "AE",
+        "label": "Adverse Events",
+        "records": 2,
+        "columns": columns,
+        "rows": [
+            ["S1", "AE", "S1-001", 1, 12345, "PYREXIA"],
+            ["S1", "AE", "S1-001", 2, "Headache", "HEADACHE"],
+        ],
+    }
+    (tmp_path / "ae.json").write_text(json.dumps(document), encoding="utf-8")
+    frames, read_findings = read_sdtm_package(tmp_path)
+    findings = read_findings + validate_frames(frames, standards)
+    aeterm = findings.frame[findings.frame["variable"] == "AETERM"]
+    assert FindingsTable.from_frame(aeterm).rows(["rule_id", "dataset", "row", "value"]) == [
+        ["ST0006", "AE", 1, "12345"]
+    ]
+    assert not findings.frame["rule_id"].isin(["ST0010", "ST0019"]).any()

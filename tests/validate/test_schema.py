@@ -209,19 +209,114 @@ def test_st0020_undeclared_model_variable_is_a_warning() -> None:
     ]
 
 
-@pytest.mark.parametrize(
-    ("variable", "values", "expected_type"),
-    [
-        ("AESEQ", ["1", "2", "1"], "Num"),
-        ("AETERM", [1.0, 2.0, 3.0], "Char"),
-    ],
-    ids=["num-stored-as-text", "char-stored-as-number"],
-)
-def test_st0006_type_mismatch(variable: str, values: list, expected_type: str) -> None:
+def st0006(variable: str, row: int, value: str) -> list:
+    return ["ST0006", "error", variable, row, value]
+
+
+# (variable, values, exact findings): one row per value that is not of the IG type; the other
+# checks of the column skip values that are not text (no length, ASCII, codelist or ISO 8601
+# finding on a number) and never fail with an internal error (ST0019).
+TYPE_CASES = [
+    ("AETERM", [12345, "Headache", "Fever"], [st0006("AETERM", 1, "12345")]),
+    ("AETERM", ["Fever", 2.5, "Fever"], [st0006("AETERM", 2, "2.5")]),
+    ("AETERM", ["Fever", "Headache", True], [st0006("AETERM", 3, "True")]),
+    (
+        "AETERM",
+        [1.0, 2.0, 3.0],
+        [st0006("AETERM", 1, "1.0"), st0006("AETERM", 2, "2.0"), st0006("AETERM", 3, "3.0")],
+    ),
+    ("AESEQ", [1.0, "x", 1.0], [st0006("AESEQ", 2, "x")]),
+    ("AESEQ", [1, 2, None], [["ST0002", "error", "AESEQ", 3, None]]),
+    (
+        "AESEQ",
+        ["1", "2", "1"],
+        [st0006("AESEQ", 1, "1"), st0006("AESEQ", 2, "2"), st0006("AESEQ", 3, "1")],
+    ),
+    (
+        "AESEQ",
+        [True, False, True],
+        [st0006("AESEQ", 1, "True"), st0006("AESEQ", 2, "False"), st0006("AESEQ", 3, "True")],
+    ),
+    ("AESEQ", [1.0, False, 1.0], [st0006("AESEQ", 2, "False")]),
+    ("AESEV", ["MILD", 2, "SEVERE"], [st0006("AESEV", 2, "2")]),
+    ("EPOCH", [None, "TREATMENT", 7.0], [st0006("EPOCH", 3, "7.0")]),
+    ("AESTDTC", [20240312, "2024-03-12T14:05", "2024---15"], [st0006("AESTDTC", 1, "20240312")]),
+    ("AEDUR", [3, "", "PT4H"], [st0006("AEDUR", 1, "3")]),
+    ("DOMAIN", ["AE", 1, "AE"], [st0006("DOMAIN", 2, "1")]),
+    (
+        "AETERM",
+        ["Fi\u00e8vre", 7, "x" * 201],
+        [
+            ["ST0011", "error", "AETERM", 1, "Fi\u00e8vre"],
+            st0006("AETERM", 2, "7"),
+            ["ST0010", "error", "AETERM", 3, "x" * 201],
+        ],
+    ),
+    ("AEDUR", [None, None, None], []),
+    ("AEDUR", [float("nan")] * 3, []),
+    ("AEDUR", pd.array([pd.NA] * 3, dtype="string"), []),
+    ("AESEV", [None, 1.5, float("nan")], [st0006("AESEV", 2, "1.5")]),
+    ("AESEQ", [None, None, None], [["ST0002", "error", "AESEQ", r, None] for r in (1, 2, 3)]),
+    (
+        "AEDTC",
+        ["2024-03-12", 5, None],
+        [["ST0020", "warning", "AEDTC", None, None], st0006("AEDTC", 2, "5")],
+    ),
+]
+TYPE_IDS = [
+    "char-int",
+    "char-float",
+    "char-bool",
+    "char-all-numbers",
+    "num-one-text",
+    "num-int-and-null",
+    "num-all-text",
+    "num-all-bool",
+    "num-one-bool",
+    "codelist-int",
+    "extensible-codelist-float",
+    "datetime-int",
+    "duration-int",
+    "domain-int",
+    "mixed-non-ascii-int-too-long",
+    "char-all-none",
+    "char-all-nan",
+    "char-all-na-string-dtype",
+    "char-null-and-float",
+    "num-all-null-required",
+    "undeclared-model-variable-int",
+]
+
+
+@pytest.mark.parametrize(("variable", "values", "expected"), TYPE_CASES, ids=TYPE_IDS)
+def test_st0006_value_type_mismatch(variable: str, values, expected: list) -> None:
     frame = with_values(good_ae(), variable, values)
-    findings = validate_dataset(frame, AE, STANDARDS)
-    assert findings.rows(["rule_id", "variable", "row"]) == [["ST0006", variable, None]]
-    assert f"is not stored as {expected_type}" in findings.rows(["message"])[0][0]
+    assert check_ae(frame) == expected
+
+
+@pytest.mark.parametrize(
+    ("variable", "values", "message"),
+    [
+        (
+            "AETERM",
+            [12345, "Headache", "Fever"],
+            "AE row 1: AETERM value '12345' is not stored as Char, the SDTMIG 3.4 type "
+            "[ST0006 variable-type-mismatch]",
+        ),
+        (
+            "AESEQ",
+            [1.0, "x", 1.0],
+            "AE row 2: AESEQ value 'x' is not stored as Num, the SDTMIG 3.4 type "
+            "[ST0006 variable-type-mismatch]",
+        ),
+    ],
+    ids=["char-holds-number", "num-holds-text"],
+)
+def test_st0006_message_names_dataset_row_variable_and_value(
+    variable: str, values: list, message: str
+) -> None:
+    findings = validate_dataset(with_values(good_ae(), variable, values), AE, STANDARDS)
+    assert findings.rows(["dataset", "usubjid", "message"]) == [["AE", "S1-001", message]]
 
 
 def test_st0006_all_null_column_passes() -> None:
@@ -389,6 +484,28 @@ def test_dsdecod_codelist_follows_dscat(real_standards: Standards) -> None:
     assert ct.rows(["rule_id", "variable", "row", "value"]) == [
         ["CT0002", "DSDECOD", 3, "COMPLETED"],
         ["CT0002", "DSDECOD", 4, "MADE UP EVENT"],
+    ]
+
+
+def test_dsdecod_conditional_codelist_skips_non_text_values(real_standards: Standards) -> None:
+    frame = pd.DataFrame(
+        {
+            "STUDYID": ["S1"] * 3,
+            "DOMAIN": ["DS"] * 3,
+            "USUBJID": ["S1-001"] * 3,
+            "DSSEQ": [1.0, 2.0, 3.0],
+            "DSTERM": ["a", "b", "c"],
+            "DSDECOD": [1, True, "MADE UP EVENT"],
+            "DSCAT": ["DISPOSITION EVENT", "PROTOCOL MILESTONE", "OTHER EVENT"],
+            "DSSTDTC": ["2024-01-01", "2024-01-02", "2024-01-03"],
+        }
+    )
+    findings = validate_dataset(frame, real_standards.domain("DS"), real_standards)
+    assert findings.rows(["rule_id", "variable", "row", "value"]) == [
+        ["ST0003", "DSSTDY", None, None],
+        ["ST0006", "DSDECOD", 1, "1"],
+        ["ST0006", "DSDECOD", 2, "True"],
+        ["CT0002", "DSDECOD", 3, "MADE UP EVENT"],
     ]
 
 

@@ -9,7 +9,7 @@ dataset as given.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
 
 import numpy as np
@@ -64,6 +64,25 @@ def datasets(
         if domain is not None and code != domain:
             continue
         yield name, code, _positional(frame)
+
+
+def domain_parts(
+    items: Iterable[tuple[str, str, pd.DataFrame]],
+) -> dict[str, list[tuple[str, pd.DataFrame]]]:
+    """Group ``(name, code, frame)`` items by domain code: the parts of each split domain.
+
+    Checks that judge a domain as a whole (``LBCH`` and ``LBHE`` are one ``LB``) use it.
+
+    Args:
+        items: Datasets as yielded by :func:`datasets` (possibly filtered).
+
+    Returns:
+        ``{code: [(dataset name, frame), ...]}``, codes and parts in the order given.
+    """
+    parts: dict[str, list[tuple[str, pd.DataFrame]]] = {}
+    for name, code, frame in items:
+        parts.setdefault(code, []).append((name, frame))
+    return parts
 
 
 def supp_datasets(frames: Mapping[str, pd.DataFrame]) -> Iterator[tuple[str, pd.DataFrame]]:
@@ -307,6 +326,7 @@ __all__ = [
     "dataset_finding",
     "datasets",
     "domain_of",
+    "domain_parts",
     "frame_of",
     "is_numeric_text",
     "is_partial_date",

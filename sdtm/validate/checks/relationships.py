@@ -66,19 +66,32 @@ def _unresolved(frames: Frames, frame: pd.DataFrame, *, check_missing_idvar: boo
     return mask.astype(bool)
 
 
+def _link_not_found(frame: pd.DataFrame, *, no_idvar: str) -> pd.Series:
+    """Describe each record's link as ``RDOMAIN IDVAR=IDVARVAL not found``, for the message.
+
+    Args:
+        frame: A SUPP-- or RELREC dataset.
+        no_idvar: Text shown where IDVAR is null (a subject-level link).
+
+    Returns:
+        One description per record.
+    """
+    return (
+        text(frame, "RDOMAIN").fillna("")
+        + " "
+        + text(frame, "IDVAR").fillna(no_idvar)
+        + "="
+        + text(frame, "IDVARVAL").fillna("")
+        + " not found"
+    )
+
+
 def check_supp_parent_missing(frames: Frames, standards: Standards) -> FindingsTable:
     """SUPP-- records point to an existing parent record (CORE-000206 / CG0371, SD0077)."""
     tables = []
     for name, frame in supp_datasets(frames):
         bad = _unresolved(frames, frame, check_missing_idvar=True)
-        detail = (
-            text(frame, "RDOMAIN").fillna("")
-            + " "
-            + text(frame, "IDVAR").fillna("(subject)")
-            + "="
-            + text(frame, "IDVARVAL").fillna("")
-            + " not found"
-        )
+        detail = _link_not_found(frame, no_idvar="(subject)")
         tables.append(make_findings(name, frame, bad, variable="IDVARVAL", detail=detail))
     return collect(tables)
 
@@ -206,14 +219,7 @@ def check_relrec_record_missing(frames: Frames, standards: Standards) -> Finding
     name, relrec = found
     record_level = text(relrec, "IDVARVAL").notna()
     bad = record_level & _unresolved(frames, relrec, check_missing_idvar=False)
-    detail = (
-        text(relrec, "RDOMAIN").fillna("")
-        + " "
-        + text(relrec, "IDVAR").fillna("")
-        + "="
-        + text(relrec, "IDVARVAL").fillna("")
-        + " not found"
-    )
+    detail = _link_not_found(relrec, no_idvar="")
     return make_findings(name, relrec, bad, variable="IDVARVAL", detail=detail)
 
 

@@ -17,6 +17,7 @@ from sdtm.validate.checks.common import (
     after,
     collect,
     datasets,
+    domain_parts,
     frame_of,
     is_canonical_number,
     is_numeric_text,
@@ -152,8 +153,7 @@ def check_standard_unit_inconsistent_within_test(
 ) -> FindingsTable:
     """One --STRESU per --TESTCD/--CAT/--SCAT/--SPEC/--METHOD (CORE-000699, P21 SD0007)."""
     tables = []
-    for code in sorted({code for _, code, _ in _findings_datasets(frames)}):
-        parts = [(n, f) for n, c, f in _findings_datasets(frames) if c == code]
+    for code, parts in sorted(domain_parts(_findings_datasets(frames)).items()):
         stresu_col = f"{code}STRESU"
         columns = sorted(set.intersection(*(set(_test_columns(f, code)) for _, f in parts)))
         # Split datasets are one domain: units are compared across all parts.
@@ -184,11 +184,8 @@ def check_standard_unit_inconsistent_within_test(
 
 def check_test_testcd_not_one_to_one(frames: Frames, standards: Standards) -> FindingsTable:
     """--TESTCD and --TEST are one-to-one within a domain (CORE-000303, SD0040/SD1043)."""
-    by_code: dict[str, list[tuple[str, pd.DataFrame]]] = {}
-    for name, code, frame in _findings_datasets(frames):
-        by_code.setdefault(code, []).append((name, frame))
     tables = []
-    for code, parts in by_code.items():
+    for code, parts in domain_parts(_findings_datasets(frames)).items():
         test, testcd = f"{code}TEST", f"{code}TESTCD"
         # Split datasets are one domain: collect pairs across parts, then flag each part.
         pairs = pd.concat(

@@ -18,6 +18,7 @@ from sdtm.validate.checks.common import (
     after,
     collect,
     datasets,
+    domain_parts,
     frame_of,
     lookup,
     make_findings,
@@ -32,6 +33,24 @@ def _dm(frames: Frames) -> tuple[str, pd.DataFrame] | None:
     for name, _, frame in datasets(frames, "DM"):
         return name, frame
     return None
+
+
+def _dm_and(frames: Frames, domain: str) -> tuple[str, pd.DataFrame, pd.DataFrame] | None:
+    """Return the DM dataset name, DM and the rows of ``domain``; ``None`` if either is absent.
+
+    Args:
+        frames: The datasets of the package.
+        domain: Domain code of the other dataset the check compares DM with (``EX``).
+
+    Returns:
+        ``(DM dataset name, DM frame, other frame)``, or ``None`` when DM or ``domain``
+        is missing (the check then has nothing to judge).
+    """
+    found = _dm(frames)
+    other = frame_of(frames, domain)
+    if found is None or other is None:
+        return None
+    return found[0], found[1], other
 
 
 def check_usubjid_not_in_dm(frames: Frames, standards: Standards) -> FindingsTable:
@@ -82,11 +101,11 @@ def check_duplicate_subjid_in_dm(frames: Frames, standards: Standards) -> Findin
 def check_duplicate_seq(frames: Frames, standards: Standards) -> FindingsTable:
     """--SEQ is unique per USUBJID across the datasets of a split domain (CORE-000544)."""
     tables = []
-    by_domain: dict[str, list[tuple[str, pd.DataFrame]]] = {}
-    for name, code, frame in datasets(frames):
-        if code in ("TS", "DM") or f"{code}SEQ" not in frame.columns:
-            continue
-        by_domain.setdefault(code, []).append((name, frame))
+    by_domain = domain_parts(
+        (name, code, frame)
+        for name, code, frame in datasets(frames)
+        if code not in ("TS", "DM") and f"{code}SEQ" in frame.columns
+    )
     for code, parts in by_domain.items():
         if len(parts) < 2:
             continue  # duplicates inside one dataset are the schema's rule ST0012
@@ -263,11 +282,10 @@ def check_armcd_too_long(frames: Frames, standards: Standards) -> FindingsTable:
 
 
 def _arm_in_ta(frames: Frames, column: str) -> FindingsTable:
-    found = _dm(frames)
-    ta = frame_of(frames, "TA")
-    if found is None or ta is None:
+    found = _dm_and(frames, "TA")
+    if found is None:
         return EMPTY
-    name, dm = found
+    name, dm, ta = found
     values = text(dm, column)
     # Null arms and the CT null reasons in ARMNRS are not arms of TA.
     bad = values.notna() & ~values.isin(set(text(ta, "ARMCD").dropna()))
@@ -284,21 +302,38 @@ def check_actarmcd_not_in_ta(frames: Frames, standards: Standards) -> FindingsTa
     return _arm_in_ta(frames, "ACTARMCD")
 
 
-def _latest(ex: pd.DataFrame, column: str, *, earliest: bool = False) -> pd.Series:
-    """The subject's earliest/latest value of an EX date-time, compared as text as CORE does."""
-    dates = pd.DataFrame({"USUBJID": text(ex, "USUBJID"), "dtc": text(ex, column)}).dropna()
-    return dates.groupby("USUBJID")["dtc"].agg("min" if earliest else "max")
+def _latest(
+    frame: pd.DataFrame,
+    column: str,
+    *,
+    earliest: bool = False,
+    rows: pd.Series | None = None,
+) -> pd.Series:
+    """Return each subject's latest (or earliest) date-time, compared as text as CORE does.
+
+    Args:
+        frame: A subject-level dataset (EX, DS ...).
+        column: The ``--DTC`` column to take the extreme of.
+        earliest: Take the minimum instead of the maximum.
+        rows: Boolean mask of the records to consider (all when ``None``).
+
+    Returns:
+        The extreme value per USUBJID (subjects without a date are absent).
+    """
+    dates = pd.DataFrame({"USUBJID": text(frame, "USUBJID"), "dtc": text(frame, column)})
+    if rows is not None:
+        dates = dates[rows]
+    return dates.dropna().groupby("USUBJID")["dtc"].agg("min" if earliest else "max")
 
 
 def check_first_exposure_not_earliest_exstdtc(
     frames: Frames, standards: Standards
 ) -> FindingsTable:
     """RFXSTDTC equals the subject's earliest EXSTDTC (CORE-000239 / CG0148)."""
-    found = _dm(frames)
-    ex = frame_of(frames, "EX")
-    if found is None or ex is None:
+    found = _dm_and(frames, "EX")
+    if found is None:
         return EMPTY
-    name, dm = found
+    name, dm, ex = found
     expected = lookup(text(dm, "USUBJID"), _latest(ex, "EXSTDTC", earliest=True))
     actual = text(dm, "RFXSTDTC")
     bad = expected.notna() & (actual != expected).fillna(True)
@@ -308,11 +343,10 @@ def check_first_exposure_not_earliest_exstdtc(
 
 def check_last_exposure_not_latest_exendtc(frames: Frames, standards: Standards) -> FindingsTable:
     """RFXENDTC equals the subject's latest EXENDTC or latest EXSTDTC (CORE-000238 / CG0147)."""
-    found = _dm(frames)
-    ex = frame_of(frames, "EX")
-    if found is None or ex is None:
+    found = _dm_and(frames, "EX")
+    if found is None:
         return EMPTY
-    name, dm = found
+    name, dm, ex = found
     subjects = text(dm, "USUBJID")
     has_ex = subjects.isin(set(text(ex, "USUBJID").dropna()))
     last_start = lookup(subjects, _latest(ex, "EXSTDTC"))
@@ -369,11 +403,10 @@ def check_fatal_ae_end_not_death_date(frames: Frames, standards: Standards) -> F
 
 def check_treated_subject_without_exposure(frames: Frames, standards: Standards) -> FindingsTable:
     """A subject with an actual arm has at least one EX record (P21 SD0070)."""
-    found = _dm(frames)
-    ex = frame_of(frames, "EX")
-    if found is None or ex is None:
+    found = _dm_and(frames, "EX")
+    if found is None:
         return EMPTY
-    name, dm = found
+    name, dm, ex = found
     treated = text(dm, "ACTARMCD").notna()
     bad = treated & ~text(dm, "USUBJID").isin(set(text(ex, "USUBJID").dropna()))
     return make_findings(name, dm, bad, variable="USUBJID", detail="no EX record")
@@ -383,18 +416,11 @@ def check_reference_start_after_first_exposure(
     frames: Frames, standards: Standards
 ) -> FindingsTable:
     """Sponsor rule, off by default: RFSTDTC not after the subject's earliest EXSTDTC."""
-    found = _dm(frames)
-    ex = frame_of(frames, "EX")
-    if found is None or ex is None:
+    found = _dm_and(frames, "EX")
+    if found is None:
         return EMPTY
-    name, dm = found
-    first = (
-        pd.DataFrame({"USUBJID": text(ex, "USUBJID"), "dtc": text(ex, "EXSTDTC")})
-        .dropna()
-        .groupby("USUBJID")["dtc"]
-        .min()
-    )
-    earliest = lookup(text(dm, "USUBJID"), first)
+    name, dm, ex = found
+    earliest = lookup(text(dm, "USUBJID"), _latest(ex, "EXSTDTC", earliest=True))
     bad = after(text(dm, "RFSTDTC"), earliest)
     return make_findings(
         name, dm, bad, variable="RFSTDTC", detail="earliest EXSTDTC is " + earliest.fillna("")
@@ -434,11 +460,10 @@ def check_death_flag_without_death_disposition(
     frames: Frames, standards: Standards
 ) -> FindingsTable:
     """DM.DTHFL = Y should have a DS record with DSDECOD = DEATH (CORE-000679 / FB0608)."""
-    found = _dm(frames)
-    ds = frame_of(frames, "DS")
-    if found is None or ds is None:
+    found = _dm_and(frames, "DS")
+    if found is None:
         return EMPTY
-    name, dm = found
+    name, dm, ds = found
     deaths = set(text(ds, "USUBJID")[(text(ds, "DSDECOD") == "DEATH").fillna(False)].dropna())
     dead = (text(dm, "DTHFL") == "Y").fillna(False)
     bad = dead & ~text(dm, "USUBJID").isin(deaths)
@@ -467,14 +492,12 @@ def check_consent_date_not_earliest_consent_disposition(
     frames: Frames, standards: Standards
 ) -> FindingsTable:
     """DM.RFICDTC equals the earliest DSSTDTC of INFORMED CONSENT OBTAINED (CORE-000370)."""
-    found = _dm(frames)
-    ds = frame_of(frames, "DS")
-    if found is None or ds is None:
+    found = _dm_and(frames, "DS")
+    if found is None:
         return EMPTY
-    name, dm = found
+    name, dm, ds = found
     consent = (text(ds, "DSDECOD") == "INFORMED CONSENT OBTAINED").fillna(False)
-    dates = pd.DataFrame({"USUBJID": text(ds, "USUBJID"), "dtc": text(ds, "DSSTDTC")})[consent]
-    earliest = dates.dropna().groupby("USUBJID")["dtc"].min()
+    earliest = _latest(ds, "DSSTDTC", earliest=True, rows=consent)
     expected = lookup(text(dm, "USUBJID"), earliest)
     bad = expected.notna() & (text(dm, "RFICDTC") != expected).fillna(True)
     detail = "earliest informed consent DSSTDTC is " + expected.fillna("")
