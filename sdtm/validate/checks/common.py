@@ -15,12 +15,11 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
+from sdtm.derive.dates import compute_dtc_compare
 from sdtm.findings import FINDING_COLUMNS, FindingsTable
 
 # Canonical ISO 8601 date-time prefix: only leading components that are fully known count.
 # "2024---15" (unknown month) therefore has year precision; comparisons use this prefix.
-_ISO_PREFIX = r"^(\d{4}(?:-\d{2}(?:-\d{2}(?:T\d{2}(?::\d{2}(?::\d{2})?)?)?)?)?)"
-_PRECISIONS = (4, 7, 10, 13, 16, 19)
 _NUMERIC = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
 # The canonical decimal CORE uses for --STRESC (CORE-000542/-000732): no "+", no leading zeros,
 # no bare ".5", no exponent.
@@ -183,12 +182,6 @@ def is_canonical_number(values: pd.Series) -> pd.Series:
     return values.str.match(_CANONICAL_NUMBER).fillna(False).astype(bool)
 
 
-def iso_prefix(values: pd.Series) -> pd.Series:
-    """Return the fully known leading part of ISO 8601 date-times (missing when none)."""
-    prefix = values.str.extract(_ISO_PREFIX, expand=False)
-    return prefix.astype("string")
-
-
 def complete_date(values: pd.Series) -> pd.Series:
     """Return the date part as datetime64 where it is a complete date, else NaT."""
     # A partial date ("2024-03") or a "-" placeholder ("2024---15") fails the exact format.
@@ -203,29 +196,11 @@ def is_partial_date(values: pd.Series) -> pd.Series:
 def after(first: pd.Series, second: pd.Series) -> pd.Series:
     """True where ``first`` is later than ``second``, compared at their common precision.
 
-    Both are ISO 8601 date-time texts; each is cut to its fully known prefix and the longer
-    is cut to the length of the shorter (``2024-03`` vs ``2024-03-05T10``: months compare).
-    Rows where either side has no known year are False.
+    Both are ISO 8601 date-time texts (``2024-03`` vs ``2024-03-05T10``: months compare); rows
+    where either side is missing or not ISO 8601 are False. The comparison is the one the
+    derivations use (``sdtm.derive.dates.compute_dtc_compare``).
     """
-    a = iso_prefix(first)
-    b = iso_prefix(second)
-    common = np.minimum(a.str.len().fillna(0), b.str.len().fillna(0)).astype(int)
-    result = pd.Series(False, index=first.index)
-    for size in _PRECISIONS:
-        rows = common == size
-        if rows.any():
-            result[rows] = (a[rows].str.slice(0, size) > b[rows].str.slice(0, size)).fillna(False)
-    return result.astype(bool)
-
-
-def compute_study_day(dtc: pd.Series, reference: pd.Series) -> pd.Series:
-    """Return the SDTM study day of ``dtc`` relative to ``reference`` (both ISO texts).
-
-    Implements SDTMIG 3.4 section 4.4.4: date part of --DTC minus date part of RFSTDTC, plus
-    one when on or after the reference; there is no day 0. Null when either date is partial.
-    """
-    days = (complete_date(dtc) - complete_date(reference)).dt.days.astype("float64")
-    return days.where(days < 0, days + 1)
+    return (compute_dtc_compare(first, second) > 0).fillna(False).astype(bool)
 
 
 def subject_map(dm: pd.DataFrame, column: str) -> pd.Series:
@@ -322,7 +297,6 @@ __all__ = [
     "after",
     "collect",
     "complete_date",
-    "compute_study_day",
     "dataset_finding",
     "datasets",
     "domain_of",
@@ -330,7 +304,6 @@ __all__ = [
     "frame_of",
     "is_numeric_text",
     "is_partial_date",
-    "iso_prefix",
     "make_findings",
     "number",
     "prefixed",

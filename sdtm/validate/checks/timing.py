@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from sdtm.derive.study_day import compute_study_day
 from sdtm.findings import FindingsTable
 from sdtm.standards.model import Standards
 from sdtm.validate.checks.common import (
@@ -13,7 +14,6 @@ from sdtm.validate.checks.common import (
     SUBJECT_CLASSES_EXCLUDED,
     after,
     collect,
-    compute_study_day,
     dataset_finding,
     datasets,
     frame_of,
