@@ -29,7 +29,7 @@ from sdtm.derive.design import (
     TsParameter,
     Visit,
 )
-from sdtm.derive.results import ResultStandards, StandardUnit, UnitConversion
+from sdtm.derive.standard_results import ResultStandards, StandardUnit, UnitConversion
 from sdtm.errors import InputError, MappingError, SdtmError, SpecError
 from sdtm.findings import FindingsTable, Severity, Stage
 from sdtm.mapping.algorithms import SRC_FILE, SRC_ID, SRC_ROW, MapContext
@@ -1279,7 +1279,10 @@ def _derive(
     from sdtm.derive.epoch import derive_epoch
     from sdtm.derive.ex import derive_dose_per_bsa, derive_weight_based_dose
     from sdtm.derive.reference_dates import derive_participation_end, derive_reference_dates
-    from sdtm.derive.results import derive_reference_range_indicator, derive_standard_results
+    from sdtm.derive.standard_results import (
+        derive_reference_range_indicator,
+        derive_standard_results,
+    )
     from sdtm.derive.study_day import derive_study_day
     from sdtm.derive.timepoints import derive_timepoints
     from sdtm.derive.visit import derive_visit

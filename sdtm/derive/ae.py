@@ -9,8 +9,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from sdtm.derive.dates import compute_dtc_compare, compute_dtc_precision
-from sdtm.derive.result import (
+from sdtm.derive.base import (
     DeriveResult,
     DeriveRule,
     key_text,
@@ -18,6 +17,7 @@ from sdtm.derive.result import (
     row_findings,
     where_label,
 )
+from sdtm.derive.dates import compute_dtc_compare, compute_dtc_precision
 from sdtm.findings import FindingsTable, Severity
 
 GRADE_NOT_A_DIGIT = DeriveRule("MP0600", "grade-not-a-digit", Severity.WARNING)

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from sdtm.derive.base import DeriveResult, DeriveRule, require_columns, row_findings, where_label
 from sdtm.derive.dates import DatePrecision, compute_dtc_compare, compute_dtc_precision
-from sdtm.derive.result import DeriveResult, DeriveRule, require_columns, row_findings, where_label
 from sdtm.findings import FindingsTable, Severity
 
 TIME_UNKNOWN_ON_FIRST_DOSE_DAY = DeriveRule(

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sdtm.derive.base import DeriveResult, DeriveRule, require_columns, row_findings, where_label
 from sdtm.derive.dates import DatePrecision, compute_dtc_precision
 from sdtm.derive.design import StudyDesign
-from sdtm.derive.result import DeriveResult, DeriveRule, require_columns, row_findings, where_label
 from sdtm.findings import FindingsTable, Severity
 
 DEATH_DATE_CONFLICT = DeriveRule("MP0580", "death-dates-conflict", Severity.WARNING)

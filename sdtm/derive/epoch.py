@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 import pandas as pd
 
+from sdtm.derive.base import DeriveResult, DeriveRule, require_columns, row_findings, where_label
 from sdtm.derive.dates import DatePrecision, compute_dtc_compare, compute_dtc_precision
-from sdtm.derive.result import DeriveResult, DeriveRule, require_columns, row_findings, where_label
 from sdtm.findings import FindingsTable, Severity
 
 EPOCH_AMBIGUOUS = DeriveRule("MP0520", "epoch-ambiguous-for-date-precision", Severity.NOTICE)

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-from sdtm.derive.result import (
+from sdtm.derive.base import (
     DeriveResult,
     DeriveRule,
+    compute_canonical_number,
     compute_numbers,
     require_columns,
     row_findings,
     where_label,
 )
-from sdtm.derive.results import compute_canonical_number
 from sdtm.findings import FindingsTable, Severity
 
 DOSE_NOT_DERIVED = DeriveRule("MP0590", "dose-not-derived", Severity.WARNING)

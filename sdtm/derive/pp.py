@@ -18,14 +18,20 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
+from sdtm.derive.base import (
+    DeriveResult,
+    DeriveRule,
+    compute_canonical_number,
+    require_columns,
+    row_findings,
+    where_label,
+)
 from sdtm.derive.dates import (
     DatePrecision,
     compute_datetime,
     compute_dtc_precision,
     compute_duration_hours,
 )
-from sdtm.derive.result import DeriveResult, DeriveRule, require_columns, row_findings, where_label
-from sdtm.derive.results import compute_canonical_number
 from sdtm.errors import SpecError
 from sdtm.findings import FindingsTable, Severity
 

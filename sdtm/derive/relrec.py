@@ -6,15 +6,15 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from sdtm.derive.result import (
+from sdtm.derive.base import (
     DeriveResult,
     DeriveRule,
+    compute_canonical_number,
     key_text,
     require_columns,
     row_findings,
     where_label,
 )
-from sdtm.derive.results import compute_canonical_number
 from sdtm.findings import FindingsTable, Severity
 
 LINK_NOT_RESOLVED = DeriveRule("MP0610", "related-record-not-found", Severity.ERROR)

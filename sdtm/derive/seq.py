@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from sdtm.derive.result import DeriveResult, DeriveRule, require_columns, row_findings, where_label
+from sdtm.derive.base import DeriveResult, DeriveRule, require_columns, row_findings, where_label
 from sdtm.findings import Severity
 
 DUPLICATE_KEY = DeriveRule("MP0510", "seq-order-not-determined-by-keys", Severity.NOTICE)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from sdtm.derive.base import DeriveResult, DeriveRule, require_columns, row_findings, where_label
 from sdtm.derive.dates import DatePrecision, compute_date, compute_dtc_precision
-from sdtm.derive.result import DeriveResult, DeriveRule, require_columns, row_findings, where_label
 from sdtm.findings import FindingsTable, Severity
 
 PARTIAL_DATE = DeriveRule("MP0501", "partial-date-study-day-not-derived", Severity.NOTICE)

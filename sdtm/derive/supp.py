@@ -8,8 +8,13 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from sdtm.derive.result import DeriveResult, DeriveRule, require_columns, row_findings
-from sdtm.derive.results import compute_canonical_number
+from sdtm.derive.base import (
+    DeriveResult,
+    DeriveRule,
+    compute_canonical_number,
+    require_columns,
+    row_findings,
+)
 from sdtm.findings import Finding, FindingsTable, Severity, Stage
 
 QUALIFIER_INVALID = DeriveRule("MP0620", "supplemental-qualifier-invalid", Severity.ERROR)

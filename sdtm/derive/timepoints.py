@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from sdtm.derive.base import DeriveResult, DeriveRule, require_columns, row_findings, where_label
 from sdtm.derive.dates import compute_iso_duration
 from sdtm.derive.design import TimePoint
-from sdtm.derive.result import DeriveResult, DeriveRule, require_columns, row_findings, where_label
 from sdtm.findings import FindingsTable, Severity
 
 TIMEPOINT_NOT_IN_PLAN = DeriveRule("MP0560", "timepoint-not-in-plan", Severity.WARNING)

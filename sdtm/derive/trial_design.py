@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from sdtm.derive.base import DeriveResult, DeriveRule, require_columns, row_findings, where_label
 from sdtm.derive.dates import compute_date, compute_dtc_compare
 from sdtm.derive.design import StudyDesign
-from sdtm.derive.result import DeriveResult, DeriveRule, require_columns, row_findings, where_label
 from sdtm.derive.seq import derive_seq
 from sdtm.findings import Finding, FindingsTable, Severity, Stage
 

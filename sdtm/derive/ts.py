@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from sdtm.derive.base import DeriveResult
 from sdtm.derive.design import StudyDesign
-from sdtm.derive.result import DeriveResult
 from sdtm.findings import FindingsTable
 
 # TS problems (a parameter the FDA validator expects is missing, a null TSVAL without

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 import sdtm.derive
-from sdtm.derive.result import DeriveRule
+from sdtm.derive.base import DeriveRule
 
 
 def _modules():

@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from sdtm.derive.result import DeriveRule, require_columns, row_findings, where_label
+from sdtm.derive.base import DeriveRule, require_columns, row_findings, where_label
 from sdtm.errors import MappingError
 from sdtm.findings import Severity
 

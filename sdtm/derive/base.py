@@ -165,11 +165,43 @@ def key_text(series: pd.Series) -> pd.Series:
     from one source and as text from another; comparing their canonical text makes ``3``,
     ``3.0`` and ``" 3"`` the same key.
     """
-    from sdtm.derive.results import compute_canonical_number
-
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         return compute_canonical_number(series, 6)
     text = series.astype("string").str.strip()
     number = pd.to_numeric(text.where(text.str.fullmatch(r"-?\d+(\.\d+)?").fillna(False)))
     canonical = compute_canonical_number(number, 6)
     return canonical.where(number.notna(), text).astype("string")
+
+
+def compute_canonical_number(values: pd.Series, decimals: pd.Series | int) -> pd.Series:
+    r"""Format numbers as canonical SDTM result text.
+
+    Rounds to ``decimals`` places (printf rounding of the binary value), then drops trailing
+    zeros and a trailing point: ``260.0`` -> ``260``, ``0.01129`` (4 decimals) -> ``0.0113``.
+    Never uses scientific notation, never a leading ``+`` or leading zeros, and ``-0`` becomes
+    ``0``, so the text matches ``^-?(0|[1-9]\d*)(\.\d+)?$``.
+
+    Args:
+        values: Numbers (nulls stay null).
+        decimals: Decimal places, one for all rows or per row.
+
+    Returns:
+        String Series.
+    """
+    numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+    places = (
+        pd.Series(decimals, index=values.index)
+        if isinstance(decimals, int)
+        else pd.to_numeric(decimals, errors="coerce").reindex(values.index)
+    )
+    places = places.fillna(0).astype("int64").clip(lower=0)
+    out = pd.Series(pd.NA, index=values.index, dtype="string")
+    for d in sorted(places.unique()):
+        chosen = (places == d) & numbers.notna()
+        if not chosen.any():
+            continue
+        # printf rounding of the binary value; np.round first would add its own error.
+        text = np.char.mod(f"%.{int(d)}f", numbers[chosen].to_numpy())
+        out[chosen] = pd.array(text, dtype="string")
+    out = out.str.replace(r"(\.\d*?)0+$", r"\1", regex=True).str.replace(r"\.$", "", regex=True)
+    return out.mask((out == "-0").fillna(False), "0")

@@ -16,9 +16,10 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-from sdtm.derive.result import (
+from sdtm.derive.base import (
     DeriveResult,
     DeriveRule,
+    compute_canonical_number,
     compute_numbers,
     require_columns,
     row_findings,
@@ -166,40 +167,6 @@ class ResultStandards:
         rows["factor"] = factor.mask(same.astype(bool), 1.0)
         rows.index = testcd.index
         return rows[["std_unit", "decimals", "declared", "factor"]]
-
-
-def compute_canonical_number(values: pd.Series, decimals: pd.Series | int) -> pd.Series:
-    r"""Format numbers as canonical SDTM result text.
-
-    Rounds to ``decimals`` places (printf rounding of the binary value), then drops trailing
-    zeros and a trailing point: ``260.0`` -> ``260``, ``0.01129`` (4 decimals) -> ``0.0113``.
-    Never uses scientific notation, never a leading ``+`` or leading zeros, and ``-0`` becomes
-    ``0``, so the text matches ``^-?(0|[1-9]\d*)(\.\d+)?$``.
-
-    Args:
-        values: Numbers (nulls stay null).
-        decimals: Decimal places, one for all rows or per row.
-
-    Returns:
-        String Series.
-    """
-    numbers = pd.to_numeric(values, errors="coerce").astype("float64")
-    places = (
-        pd.Series(decimals, index=values.index)
-        if isinstance(decimals, int)
-        else pd.to_numeric(decimals, errors="coerce").reindex(values.index)
-    )
-    places = places.fillna(0).astype("int64").clip(lower=0)
-    out = pd.Series(pd.NA, index=values.index, dtype="string")
-    for d in sorted(places.unique()):
-        chosen = (places == d) & numbers.notna()
-        if not chosen.any():
-            continue
-        # printf rounding of the binary value; np.round first would add its own error.
-        text = np.char.mod(f"%.{int(d)}f", numbers[chosen].to_numpy())
-        out[chosen] = pd.array(text, dtype="string")
-    out = out.str.replace(r"(\.\d*?)0+$", r"\1", regex=True).str.replace(r"\.$", "", regex=True)
-    return out.mask((out == "-0").fillna(False), "0")
 
 
 def compute_parsed_result(result: pd.Series) -> pd.DataFrame:

@@ -6,11 +6,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sdtm.derive.results import (
+from sdtm.derive.base import compute_canonical_number
+from sdtm.derive.standard_results import (
     ResultStandards,
     StandardUnit,
     UnitConversion,
-    compute_canonical_number,
     derive_reference_range_indicator,
     derive_standard_results,
 )
