@@ -11,7 +11,7 @@ import pytest
 from sdtm import run_study
 from sdtm.errors import SpecError
 from sdtm.mapping.spec import MappingSpec
-from sdtm.pipeline import study_creation_datetime
+from sdtm.mapping.study import study_creation_datetime
 from sdtm.sample import RAW_FILES, write_sample
 
 TINY = Path(__file__).resolve().parent / "mapping" / "fixtures" / "tiny"
@@ -219,20 +219,6 @@ def test_derivations_without_their_inputs_are_skipped_with_a_notice():
     # the tiny study has no informed consent date and no exposure: no AGE, no study days
     assert ["notice", "DM"] in skipped
     assert ["notice", "AE"] in skipped
-
-
-def test_a_failing_derivation_becomes_an_mp0003_finding():
-    from sdtm.pipeline import _Derivation
-
-    run = _Derivation({})
-
-    def broken():
-        raise ValueError("boom")
-
-    assert run.apply("LB", "derive_something", broken) is None
-    table = run.findings[0]
-    assert table.rows(["rule_id", "severity", "dataset"]) == [["MP0003", "error", "LB"]]
-    assert "derive_something could not run (ValueError: boom)" in table.frame["message"][0]
 
 
 def _edit_csv(path, subjid, edits, where=None):

@@ -23,11 +23,6 @@ _DTC_RE = (
 )
 # Characters of the normalised text up to each precision: "YYYY", "YYYY-MM", ... "...T hh:mm:ss".
 _PREFIX_LENGTH = {1: 4, 2: 7, 3: 10, 4: 13, 5: 16, 6: 19}
-_DURATION_RE = (
-    r"^(?P<sign>-)?P(?:(?P<days>\d+(?:\.\d+)?)D)?"
-    r"(?:T(?:(?P<hours>\d+(?:\.\d+)?)H)?(?:(?P<minutes>\d+(?:\.\d+)?)M)?"
-    r"(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$"
-)
 
 
 class DatePrecision(IntEnum):
@@ -228,22 +223,3 @@ def compute_iso_duration(hours: pd.Series) -> pd.Series:
     sign = pd.Series("", index=values.index, dtype="string").mask(values < 0, "-")
     out = sign + "P" + body
     return out.where(values.notna(), pd.NA).astype("string")
-
-
-def compute_duration_hours(duration: pd.Series) -> pd.Series:
-    """Parse ISO 8601 durations of the form ``[-]PnDTnHnMnS`` into hours (float).
-
-    Year/month/week forms have no fixed length in hours and give ``NaN``, as does text that
-    is not a duration.
-    """
-    parts = duration.astype("string").str.strip().str.extract(_DURATION_RE)
-    numbers = parts[["days", "hours", "minutes", "seconds"]].apply(pd.to_numeric)
-    any_part = numbers.notna().any(axis=1)
-    hours = (
-        numbers["days"].fillna(0) * 24
-        + numbers["hours"].fillna(0)
-        + numbers["minutes"].fillna(0) / 60
-        + numbers["seconds"].fillna(0) / 3600
-    )
-    hours = hours.where(parts["sign"].isna(), -hours)
-    return hours.where(any_part).astype("float64")

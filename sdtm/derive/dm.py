@@ -7,8 +7,8 @@ import pandas as pd
 
 from sdtm.derive.base import DeriveResult, DeriveRule, require_columns, row_findings, where_label
 from sdtm.derive.dates import DatePrecision, compute_dtc_precision
-from sdtm.derive.design import StudyDesign
 from sdtm.findings import FindingsTable, Severity
+from sdtm.mapping.design import StudyDesign
 
 DEATH_DATE_CONFLICT = DeriveRule("MP0580", "death-dates-conflict", Severity.WARNING)
 DEATH_DATE_MISSING = DeriveRule("MP0581", "fatal-event-without-death-date", Severity.WARNING)

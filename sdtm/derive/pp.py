@@ -12,9 +12,6 @@ The calculation is non-compartmental (observed values, linear trapezoids); see
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from types import MappingProxyType
-
 import numpy as np
 import pandas as pd
 
@@ -30,10 +27,9 @@ from sdtm.derive.dates import (
     DatePrecision,
     compute_datetime,
     compute_dtc_precision,
-    compute_duration_hours,
 )
-from sdtm.errors import SpecError
 from sdtm.findings import FindingsTable, Severity
+from sdtm.mapping.design import PP_PARAMETERS, PP_TIME_UNIT_HOURS, PpSettings
 
 SAMPLE_TIME_NOT_DERIVABLE = DeriveRule("MP0650", "pk-sample-time-not-derivable", Severity.WARNING)
 CONCENTRATION_NOT_NUMERIC = DeriveRule("MP0651", "pk-concentration-not-numeric", Severity.WARNING)
@@ -43,22 +39,6 @@ RULE_IDS: tuple[str, ...] = (
     CONCENTRATION_NOT_NUMERIC.id,
     PROFILE_UNITS_MIXED.id,
 )
-
-PARAMETERS = MappingProxyType(
-    {
-        "CMAX": "Max Conc",
-        "TMAX": "Time of CMAX Observation",
-        "AUCINT": "AUC from T1 to T2",
-        "CLST": "Last Nonzero Conc",
-        "TLST": "Time of Last Nonzero Conc",
-        "AUCLST": "AUC to Last Nonzero Conc",
-    }
-)
-"""PPTESTCD -> PPTEST: CDISC CT 2025-03-28 PKPARMCD (C85839) / PKPARM (C85493) submission values
-(C70918, C70919, C85566, C85655, C85822, C85565)."""
-
-TIME_UNIT_HOURS = MappingProxyType({"h": 1.0, "day": 24.0})
-"""PKUNIT time units a parameter time can be reported in, with their length in hours."""
 
 REASON_ALL_BLQ = "ALL CONCENTRATIONS BLQ"
 """PPREASND of every parameter of a profile without a measurable post-reference value."""
@@ -94,60 +74,6 @@ PP_COLUMNS: tuple[str, ...] = (
 _CONCENTRATION = ("CMAX", "CLST")
 _TIME = ("TMAX", "TLST")
 _AREA = ("AUCINT", "AUCLST")
-
-
-@dataclass(frozen=True, slots=True)
-class PpSettings:
-    """Study choices for the kinetic parameters (brief §2.10 and decision 6)."""
-
-    time_unit: str = "h"
-    """Unit of TMAX/TLST and the time factor of AUC units: ``h`` (AUC ``h*DNA copies/ug`` is
-    in PKUNIT) or ``day`` (the copies x days convention of CAR-T papers; ``day*...`` AUC
-    units are not in PKUNIT and need a documented extension)."""
-    parameters: tuple[str, ...] = ("CMAX", "TMAX", "AUCINT", "CLST", "TLST", "AUCLST")
-    """PPTESTCDs to produce, in this order within each profile (keys of ``PARAMETERS``)."""
-    auc_interval_start: str = "PT0H"
-    """PPSTINT of AUCINT: interval start after the reference time (ISO 8601 duration)."""
-    auc_interval_end: str = "P28D"
-    """PPENINT of AUCINT: interval end after the reference time (ISO 8601 duration)."""
-    interval_end_tolerance_hours: float = 24.0
-    """AUCINT is calculated when the last post-reference sample is at most this many hours
-    before the interval end (a Day 28 sample drawn a little early still closes the interval)."""
-    value_decimals: int = 2
-    """Decimals of concentrations and areas in PPSTRESC (trailing zeros dropped)."""
-    time_decimals: int = 2
-    """Decimals of TMAX/TLST in PPSTRESC (trailing zeros dropped)."""
-    blq_values: tuple[str, ...] = ("BLQ", "BQL", "<LLOQ")
-    """PCSTRESC texts meaning below the limit of quantitation, besides any ``<number``."""
-
-    def __post_init__(self) -> None:
-        """Reject settings no profile could be computed with (a study configuration defect)."""
-        if self.time_unit not in TIME_UNIT_HOURS:
-            raise SpecError(
-                f"PP time_unit {self.time_unit!r} is not one of {', '.join(TIME_UNIT_HOURS)}"
-            )
-        unknown = [code for code in self.parameters if code not in PARAMETERS]
-        if unknown:
-            raise SpecError(
-                f"PP parameter(s) {', '.join(unknown)} not supported; choose from "
-                f"{', '.join(PARAMETERS)}"
-            )
-        bounds = compute_duration_hours(
-            pd.Series([self.auc_interval_start, self.auc_interval_end], dtype="string")
-        )
-        if bounds.isna().any() or not bounds.iloc[0] < bounds.iloc[1]:
-            raise SpecError(
-                f"PP AUC interval {self.auc_interval_start}/{self.auc_interval_end} is not two "
-                "increasing ISO 8601 durations in days/hours/minutes (e.g. PT0H/P28D)"
-            )
-
-    @property
-    def interval_hours(self) -> tuple[float, float]:
-        """AUCINT interval start and end in hours after the reference time."""
-        bounds = compute_duration_hours(
-            pd.Series([self.auc_interval_start, self.auc_interval_end], dtype="string")
-        )
-        return float(bounds.iloc[0]), float(bounds.iloc[1])
 
 
 def _text(series: pd.Series) -> pd.Series:
@@ -401,7 +327,7 @@ def _pp_rows(
     pc: pd.DataFrame, profiles: pd.DataFrame, covered: pd.Series, settings: PpSettings
 ) -> pd.DataFrame:
     """One PP row per profile and parameter (``settings.parameters`` order within a profile)."""
-    per_hour = TIME_UNIT_HOURS[settings.time_unit]
+    per_hour = PP_TIME_UNIT_HOURS[settings.time_unit]
     values = {
         "CMAX": profiles["cmax"],
         "TMAX": profiles["tmax"] / per_hour,
@@ -436,7 +362,7 @@ def _pp_rows(
                 "DOMAIN": "PP",
                 "USUBJID": profiles["USUBJID"],
                 "PPTESTCD": code,
-                "PPTEST": PARAMETERS[code],
+                "PPTEST": PP_PARAMETERS[code],
                 "PPCAT": profiles["PCTEST"],
                 "PPORRES": stresc,
                 "PPORRESU": unit.where(done),

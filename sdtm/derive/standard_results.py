@@ -10,7 +10,6 @@ their comparator in ``--STRESC`` (``<2.5``) and have a null ``--STRESN``.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from types import MappingProxyType
 
 import numpy as np
@@ -26,6 +25,7 @@ from sdtm.derive.base import (
     where_label,
 )
 from sdtm.findings import FindingsTable, Severity
+from sdtm.mapping.design import ResultStandards, StandardUnit
 
 UNIT_WITHOUT_CONVERSION = DeriveRule("MP0540", "unit-without-conversion", Severity.WARNING)
 STANDARD_UNIT_NOT_DECLARED = DeriveRule("MP0541", "standard-unit-not-declared", Severity.WARNING)
@@ -43,131 +43,6 @@ RULE_IDS: tuple[str, ...] = (
 )
 
 _NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
-
-# Mass concentration units in g/L and molar units in mol/L multipliers, for conversions through
-# a molecular weight: value[mol unit] = value[mass unit] * g_per_l / mw * per_mol.
-MASS_UNITS_G_PER_L = MappingProxyType(
-    {
-        "g/L": 1.0,
-        "g/dL": 10.0,
-        "mg/mL": 1.0,
-        "mg/dL": 1e-2,
-        "mg/L": 1e-3,
-        "ug/mL": 1e-3,
-        "ug/dL": 1e-5,
-        "ug/L": 1e-6,
-        "ng/mL": 1e-6,
-        "ng/L": 1e-9,
-        "pg/mL": 1e-9,
-    }
-)
-MOLAR_UNITS_PER_MOL_PER_L = MappingProxyType(
-    {"mol/L": 1.0, "mmol/L": 1e3, "umol/L": 1e6, "nmol/L": 1e9, "pmol/L": 1e12}
-)
-
-
-@dataclass(frozen=True, slots=True)
-class StandardUnit:
-    """The standard unit and reporting precision of one test (one ``--STRESU`` per test)."""
-
-    testcd: str
-    """``--TESTCD`` the unit applies to."""
-    unit: str | None
-    """Standard unit (CT submission value); ``None`` for a unitless test."""
-    decimals: int
-    """Decimals to round standardized values to; trailing zeros are dropped."""
-
-
-@dataclass(frozen=True, slots=True)
-class UnitConversion:
-    """One declared conversion ``value[to_unit] = value[from_unit] * factor``."""
-
-    from_unit: str
-    """Unit as in ``--ORRESU`` (CT submission value)."""
-    to_unit: str
-    """Standard unit."""
-    factor: float
-    """Multiplier."""
-    testcd: str | None = None
-    """Test the conversion is restricted to; ``None`` for any test (pure unit scaling)."""
-
-    @classmethod
-    def via_molecular_weight(
-        cls, testcd: str, from_unit: str, to_unit: str, molecular_weight: float
-    ) -> UnitConversion:
-        """Build a mass-to-molar conversion of one analyte from its molecular weight (g/mol).
-
-        Example: triglycerides mg/dL -> mmol/L with MW 885.7 gives factor 0.01129.
-
-        Raises:
-            ValueError: If a unit is not a known mass or molar concentration unit.
-        """
-        if from_unit not in MASS_UNITS_G_PER_L or to_unit not in MOLAR_UNITS_PER_MOL_PER_L:
-            raise ValueError(
-                f"cannot convert {from_unit!r} to {to_unit!r} through a molecular weight; "
-                f"mass units: {sorted(MASS_UNITS_G_PER_L)}, "
-                f"molar units: {sorted(MOLAR_UNITS_PER_MOL_PER_L)}"
-            )
-        factor = (
-            MASS_UNITS_G_PER_L[from_unit] / molecular_weight * MOLAR_UNITS_PER_MOL_PER_L[to_unit]
-        )
-        return cls(from_unit=from_unit, to_unit=to_unit, factor=factor, testcd=testcd)
-
-
-@dataclass(frozen=True, slots=True)
-class ResultStandards:
-    """The study's declared standard units and unit conversions (from the study YAML)."""
-
-    standard_units: tuple[StandardUnit, ...]
-    """One entry per test code."""
-    conversions: tuple[UnitConversion, ...] = ()
-    """Declared conversions; same unit to same unit needs no entry (factor 1)."""
-    blq_values: tuple[str, ...] = ("BLQ", "BQL", "<LLOQ")
-    """Result texts meaning "below the limit of quantitation" (upper-case)."""
-    _by_test: pd.DataFrame = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        units = pd.DataFrame(
-            [(u.testcd, u.unit, u.decimals) for u in self.standard_units],
-            columns=["testcd", "std_unit", "decimals"],
-        )
-        object.__setattr__(self, "_by_test", units.drop_duplicates("testcd"))
-
-    def factors(self, testcd: pd.Series, from_unit: pd.Series) -> pd.DataFrame:
-        """Return standard unit, decimals and conversion factor per row (vectorized lookup).
-
-        Columns: ``std_unit``, ``decimals``, ``declared`` (a standard unit exists for the test)
-        and ``factor`` (NaN when no declared conversion reaches the standard unit).
-        """
-        rows = pd.DataFrame(
-            {
-                "testcd": testcd.astype("object").where(testcd.notna(), None).to_numpy(),
-                "from_unit": from_unit.astype("object").where(from_unit.notna(), None).to_numpy(),
-            }
-        )
-        rows = rows.merge(self._by_test, on="testcd", how="left", indicator=True)
-        rows["declared"] = rows.pop("_merge") == "both"
-        conv = pd.DataFrame(
-            [(c.testcd, c.from_unit, c.to_unit, c.factor) for c in self.conversions],
-            columns=["testcd", "from_unit", "std_unit", "factor"],
-        ).astype({"testcd": "object", "from_unit": "object", "std_unit": "object"})
-        specific = conv[conv["testcd"].notna()]
-        generic = conv[conv["testcd"].isna()].drop(columns="testcd")
-        rows = rows.merge(
-            specific.rename(columns={"factor": "f_test"}),
-            on=["testcd", "from_unit", "std_unit"],
-            how="left",
-        )
-        rows = rows.merge(
-            generic.rename(columns={"factor": "f_any"}), on=["from_unit", "std_unit"], how="left"
-        )
-        source, target = rows["from_unit"].astype("string"), rows["std_unit"].astype("string")
-        same = (source == target).fillna(False) | (source.isna() & target.isna() & rows["declared"])
-        factor = rows["f_test"].astype("float64").fillna(rows["f_any"].astype("float64"))
-        rows["factor"] = factor.mask(same.astype(bool), 1.0)
-        rows.index = testcd.index
-        return rows[["std_unit", "decimals", "declared", "factor"]]
-
 
 def compute_parsed_result(result: pd.Series) -> pd.DataFrame:
     """Split result text into comparator and number.

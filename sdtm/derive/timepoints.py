@@ -8,8 +8,8 @@ import pandas as pd
 
 from sdtm.derive.base import DeriveResult, DeriveRule, require_columns, row_findings, where_label
 from sdtm.derive.dates import compute_iso_duration
-from sdtm.derive.design import TimePoint
 from sdtm.findings import FindingsTable, Severity
+from sdtm.mapping.design import TimePoint
 
 TIMEPOINT_NOT_IN_PLAN = DeriveRule("MP0560", "timepoint-not-in-plan", Severity.WARNING)
 TIMEPOINT_REFERENCE_MISSING = DeriveRule("MP0561", "timepoint-reference-missing", Severity.WARNING)

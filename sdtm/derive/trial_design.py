@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 
 from sdtm.derive.base import DeriveResult, DeriveRule, require_columns, row_findings, where_label
-from sdtm.derive.dates import compute_date, compute_dtc_compare
-from sdtm.derive.design import StudyDesign
+from sdtm.derive.dates import compute_date, compute_datetime, compute_dtc_compare
 from sdtm.derive.seq import derive_seq
 from sdtm.findings import Finding, FindingsTable, Severity, Stage
+from sdtm.mapping.design import StudyDesign
 
 DESIGN_INCONSISTENT = DeriveRule("MP0630", "study-design-inconsistent", Severity.ERROR)
 ELEMENT_OUT_OF_ORDER = DeriveRule("MP0631", "element-start-out-of-order", Severity.WARNING)
@@ -147,14 +149,58 @@ def build_tv(design: StudyDesign) -> DeriveResult:
     return DeriveResult(frame, _design_findings(design))
 
 
+def compute_element_anchors(
+    dm: pd.DataFrame, datasets: Mapping[str, pd.DataFrame], design: StudyDesign
+) -> pd.DataFrame:
+    """Per-subject anchor dates the elements start on (``StudyDesign.anchors``).
+
+    A DM anchor is the subject's DM variable; any other anchor is the subject's first (or
+    last) value in time of the named variable, over the records of the anchor treatments
+    (``ArmRules.anchor_treatments``), of the other treatments, or of all records. A subject
+    with no such record has a null anchor (the element is then not reached).
+
+    Args:
+        dm: DM with ``USUBJID`` and the DM variables the anchors name.
+        datasets: The other datasets the anchors read (e.g. ``{"EX": ex}``).
+        design: The study design with its anchors and arm rules.
+
+    Returns:
+        One row per DM subject: ``USUBJID`` plus one column per anchor name.
+    """
+    anchors = dm[["USUBJID"]].copy()
+    treatments = tuple(design.arm_rules.anchor_treatments) if design.arm_rules else ()
+    for anchor in design.anchors:
+        if anchor.dataset == "DM":
+            anchors[anchor.name] = dm.get(anchor.variable)
+            continue
+        source = datasets.get(anchor.dataset)
+        if source is None or source.empty or anchor.variable not in source:
+            anchors[anchor.name] = pd.NA
+            continue
+        records = source
+        if anchor.treatments != "any":
+            product = source[f"{anchor.dataset}TRT"].isin(treatments)
+            records = source.loc[product if anchor.treatments == "anchor" else ~product]
+        ordered = records.assign(_when=compute_datetime(records[anchor.variable]))
+        ordered = ordered.sort_values(["USUBJID", "_when"], kind="mergesort")
+        if anchor.pick == "last":
+            # Unreadable dates sort last; the last date is the latest readable one.
+            ordered = ordered.loc[ordered["_when"].notna()]
+        keep = "first" if anchor.pick == "first" else "last"
+        picked = ordered.drop_duplicates("USUBJID", keep=keep).set_index("USUBJID")
+        anchors[anchor.name] = anchors["USUBJID"].map(picked[anchor.variable])
+    return anchors
+
+
 def build_se(anchors: pd.DataFrame, dm: pd.DataFrame, design: StudyDesign) -> DeriveResult:
     """Build SE (subject elements), SDTMIG 3.4 §5.3, from per-subject anchor dates.
 
     Each subject follows the element sequence of its arm (ACTARMCD, else ARMCD, else the
     first arm of the design, whose leading elements such as screening are shared). An element
     starts on the subject's ``anchors[Element.start_anchor]`` date plus
-    ``Element.start_offset_days`` (an offset gives a date-only start); elements without a
-    start date were not reached and are left out. SEENDTC is the start of the subject's next
+    ``Element.start_offset_days`` (an offset gives a date-only start, and the element is
+    reached only when that day is on or before RFPENDTC); elements without a start date
+    were not reached and are left out. SEENDTC is the start of the subject's next
     element; the last element ends on RFPENDTC. SESEQ follows element order.
 
     Findings: MP0630 design inconsistencies; MP0631 an element starting before the previous
@@ -190,7 +236,11 @@ def build_se(anchors: pd.DataFrame, dm: pd.DataFrame, design: StudyDesign) -> De
             start = anchor
             if element.start_offset_days:
                 shifted = compute_date(anchor) + pd.Timedelta(days=element.start_offset_days)
-                start = shifted.dt.strftime("%Y-%m-%d").astype("string")
+                # An element placed a fixed time after its anchor is not reached when
+                # participation ended before that day (e.g. death in the DLT window).
+                end = compute_date(members["RFPENDTC"].astype("string"))
+                reached = (shifted <= end) | end.isna()
+                start = shifted.dt.strftime("%Y-%m-%d").astype("string").where(reached)
             pieces.append(
                 pd.DataFrame(
                     {

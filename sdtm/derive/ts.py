@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from sdtm.derive.base import DeriveResult
-from sdtm.derive.design import StudyDesign
 from sdtm.findings import FindingsTable
+from sdtm.mapping.design import StudyDesign
 
 # TS problems (a parameter the FDA validator expects is missing, a null TSVAL without
 # TSVALNF) are reported once, by the validation rules ST0107-ST0109 that run on the built TS;

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 
 from sdtm.derive.base import DeriveResult, DeriveRule, require_columns, row_findings, where_label
-from sdtm.derive.design import Visit
 from sdtm.findings import FindingsTable, Severity
+from sdtm.mapping.design import Visit
 
 UNSCHEDULED_NOT_NUMBERED = DeriveRule("MP0530", "unscheduled-visit-not-numbered", Severity.WARNING)
 VISIT_NOT_IN_PLAN = DeriveRule("MP0531", "visit-not-in-visit-map", Severity.WARNING)

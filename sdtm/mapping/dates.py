@@ -184,3 +184,29 @@ def _compute_iso_datetime(
         pd.Series(np.asarray(bad_date, dtype=bool), index=dates.index),
         pd.Series(np.asarray(bad_time, dtype=bool), index=dates.index),
     )
+
+
+_DURATION_RE = (
+    r"^(?P<sign>-)?P(?:(?P<days>\d+(?:\.\d+)?)D)?"
+    r"(?:T(?:(?P<hours>\d+(?:\.\d+)?)H)?(?:(?P<minutes>\d+(?:\.\d+)?)M)?"
+    r"(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$"
+)
+
+
+def compute_duration_hours(duration: pd.Series) -> pd.Series:
+    """Parse ISO 8601 durations of the form ``[-]PnDTnHnMnS`` into hours (float).
+
+    Year/month/week forms have no fixed length in hours and give ``NaN``, as does text that
+    is not a duration.
+    """
+    parts = duration.astype("string").str.strip().str.extract(_DURATION_RE)
+    numbers = parts[["days", "hours", "minutes", "seconds"]].apply(pd.to_numeric)
+    any_part = numbers.notna().any(axis=1)
+    hours = (
+        numbers["days"].fillna(0) * 24
+        + numbers["hours"].fillna(0)
+        + numbers["minutes"].fillna(0) / 60
+        + numbers["seconds"].fillna(0) / 3600
+    )
+    hours = hours.where(parts["sign"].isna(), -hours)
+    return hours.where(any_part).astype("float64")

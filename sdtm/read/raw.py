@@ -439,3 +439,23 @@ def list_raw_files(study_dir: Path) -> tuple[str, ...]:
             if path.is_file() and path.suffix.lower() in SUPPORTED_SUFFIXES
         )
     )
+
+
+def read_study_files(study_dir: Path, *, also: Iterable[str] = ()) -> dict[str, RawFile]:
+    """Read every raw file of a study folder, then the named files not among them.
+
+    Args:
+        study_dir: The study folder.
+        also: Further paths relative to ``study_dir`` to read (e.g. every file a mapping spec
+            names, so that a missing one is reported as such).
+
+    Returns:
+        The files by relative path: the folder's files sorted, then the others in the order
+        given.
+
+    Raises:
+        InputError: when ``study_dir`` is not a folder.
+    """
+    listed = list_raw_files(study_dir)
+    extra = [path for path in dict.fromkeys(also) if path not in listed]
+    return read_raw_files(study_dir, [*listed, *extra])

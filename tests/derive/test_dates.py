@@ -9,9 +9,9 @@ from sdtm.derive.dates import (
     compute_datetime,
     compute_dtc_compare,
     compute_dtc_precision,
-    compute_duration_hours,
     compute_iso_duration,
 )
+from sdtm.mapping.dates import compute_duration_hours
 
 
 @pytest.mark.parametrize(

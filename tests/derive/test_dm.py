@@ -2,9 +2,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sdtm.derive.design import Arm, ArmRules, StudyDesign
 from sdtm.derive.dm import derive_age, derive_arms, derive_death
 from sdtm.errors import MappingError
+from sdtm.mapping.design import Arm, ArmRules, StudyDesign
 
 DESIGN = StudyDesign(
     studyid="CART-PSCA-001",
@@ -13,7 +13,10 @@ DESIGN = StudyDesign(
         Arm("DL2", "PSCA CAR-T 3x10^6 CAR+ cells/kg after Flu/Cy", ()),
     ),
     elements=(),
-    arm_rules=ArmRules(anchor_treatments=("PSCA CAR-T",)),
+    arm_rules=ArmRules(
+        anchor_treatments=("PSCA CAR-T",),
+        unplanned_description="LYMPHODEPLETION ONLY; CAR-T NOT INFUSED",
+    ),
 )
 
 

@@ -4,14 +4,14 @@ import pandas as pd
 import pytest
 
 from sdtm.derive.pp import (
-    PARAMETERS,
     PP_COLUMNS,
-    PpSettings,
     compute_elapsed_hours,
     compute_interval_area,
     derive_pp,
 )
 from sdtm.errors import MappingError, SpecError
+from sdtm.mapping.design import PP_PARAMETERS as PARAMETERS
+from sdtm.mapping.design import PpSettings
 from sdtm.standards import load_standards
 
 REF = "2024-01-01T00:00"

@@ -8,12 +8,10 @@ from hypothesis import strategies as st
 
 from sdtm.derive.base import compute_canonical_number
 from sdtm.derive.standard_results import (
-    ResultStandards,
-    StandardUnit,
-    UnitConversion,
     derive_reference_range_indicator,
     derive_standard_results,
 )
+from sdtm.mapping.design import ResultStandards, StandardUnit, UnitConversion
 
 CANONICAL = re.compile(r"^-?(0|[1-9]\d*)(\.\d+)?$")
 

@@ -1,8 +1,8 @@
 import pandas as pd
 
-from sdtm.derive.design import TimePoint
 from sdtm.derive.study_day import derive_study_day
 from sdtm.derive.timepoints import derive_timepoints
+from sdtm.mapping.design import TimePoint
 
 TIMEPOINTS = (
     TimePoint("D0 PRE", "PRE-INFUSION", -1, "CAR-T INFUSION"),

@@ -1,7 +1,21 @@
 import pandas as pd
 
-from sdtm.derive.design import Arm, ArmElement, Element, StudyDesign, Visit
-from sdtm.derive.trial_design import build_se, build_ta, build_te, build_tv
+from sdtm.derive.trial_design import (
+    build_se,
+    build_ta,
+    build_te,
+    build_tv,
+    compute_element_anchors,
+)
+from sdtm.mapping.design import (
+    Arm,
+    ArmElement,
+    ArmRules,
+    Element,
+    ElementAnchor,
+    StudyDesign,
+    Visit,
+)
 
 ELEMENTS = (
     Element("SCRN", "Screening", "Informed consent", start_anchor="RFICDTC"),
@@ -119,4 +133,57 @@ def test_build_se_reports_element_starting_before_previous():
     assert result.frame["ETCD"].tolist() == ["SCRN", "LD", "CART", "FU"]  # dates kept
     assert result.findings.rows(["rule_id", "usubjid", "value"]) == [
         ["MP0631", "SWAP", "2024-03-12T10:05"]
+    ]
+
+
+def test_build_se_leaves_out_an_offset_element_whose_day_falls_after_participation_ended():
+    dm = pd.DataFrame(
+        {
+            "STUDYID": ["S"] * 2,
+            "USUBJID": ["DIED-D20", "ENDS-D28"],
+            "ARMCD": ["DL1", "DL1"],
+            "ACTARMCD": ["DL1", "DL1"],
+            # infusion 2024-03-12; follow-up day is 2024-04-09 (+28 days)
+            "RFPENDTC": ["2024-03-31", "2024-04-09"],
+        }
+    )
+    anchors = pd.DataFrame(
+        {
+            "USUBJID": ["DIED-D20", "ENDS-D28"],
+            "RFICDTC": ["2024-02-20"] * 2,
+            "LDSTDTC": ["2024-03-07"] * 2,
+            "RFSTDTC": ["2024-03-12T10:05"] * 2,
+        }
+    )
+    se = build_se(anchors, dm, DESIGN).frame
+    # died on day 20: never reached follow-up; ended on the follow-up day itself: reached it
+    assert se.loc[se["ETCD"] == "FU", "USUBJID"].tolist() == ["ENDS-D28"]
+
+
+def test_compute_element_anchors_reads_dm_and_first_dose_of_product_or_other_treatment():
+    design = StudyDesign(
+        studyid="S",
+        arms=(),
+        elements=(),
+        arm_rules=ArmRules(anchor_treatments=("PRODUCT",)),
+        anchors=(
+            ElementAnchor("CONSENT", "DM", "RFICDTC"),
+            ElementAnchor("FIRST_OTHER", "EX", "EXSTDTC", treatments="other"),
+            ElementAnchor("FIRST_PRODUCT", "EX", "EXSTDTC", treatments="anchor"),
+            ElementAnchor("LAST_DOSE", "EX", "EXSTDTC", pick="last"),
+        ),
+    )
+    dm = pd.DataFrame({"USUBJID": ["A", "B"], "RFICDTC": ["2024-01-01", "2024-01-02"]})
+    ex = pd.DataFrame(
+        {
+            "USUBJID": ["A", "A", "A", "A", "B"],
+            "EXTRT": ["COND", "COND", "PRODUCT", "PRODUCT", "COND"],
+            "EXSTDTC": ["2024-02-03", "2024-02-01", "2024-02-10T09:00", "2024-03-10", "2024-02-05"],
+        }
+    )
+    anchors = compute_element_anchors(dm, {"EX": ex}, design)
+    assert anchors.astype(object).where(anchors.notna(), None).values.tolist() == [
+        # earliest COND is 02-01 though keyed second; B never got the product
+        ["A", "2024-01-01", "2024-02-01", "2024-02-10T09:00", "2024-03-10"],
+        ["B", "2024-01-02", "2024-02-05", None, "2024-02-05"],
     ]

@@ -1,5 +1,5 @@
-from sdtm.derive.design import StudyDesign, TsParameter
 from sdtm.derive.ts import RULE_IDS, build_ts
+from sdtm.mapping.design import StudyDesign, TsParameter
 
 
 def _design(*params):

@@ -1,7 +1,7 @@
 import pandas as pd
 
-from sdtm.derive.design import Visit
 from sdtm.derive.visit import collect_unscheduled_dates, derive_visit
+from sdtm.mapping.design import Visit
 
 # VISITDY is the SDTM day: protocol Day 0 -> 1, Day 4 -> 5, Day 7 -> 8 (no day 0).
 PLAN = (

@@ -11,7 +11,7 @@ import pytest
 from sdtm.errors import SpecError
 from sdtm.mapping.lineage import read_lineage, trace_record
 from sdtm.mapping.spec import MappingSpec
-from sdtm.pipeline import pp_settings
+from sdtm.mapping.study import pp_settings
 
 REPO = Path(__file__).resolve().parents[2]
 STUDY = REPO / "sample_data" / "cart-psca-001"

@@ -1,0 +1,355 @@
+"""Writing a run's package: output folder hygiene, the export, and the run's own files.
+
+An earlier run's outputs are removed before this run writes its own, so that nothing stale
+passes for this run's; files the tool did not write are never deleted but reported (MP0018).
+The datasets are exported (XPT v5, Define-XML 2.1 with the origins the mapping spec gives,
+Dataset-JSON 1.1); a dataset that cannot be exported as XPT is delivered as CSV. The run's
+own files (lineage, counts, findings, run summary) complete the package.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import pandas as pd
+
+from sdtm import __version__
+from sdtm.errors import SdtmError
+from sdtm.findings import FindingsTable, Stage
+from sdtm.mapping.spec import MappingSpec
+from sdtm.stage import guarded
+from sdtm.standards import Standards
+from sdtm.validate.stage import locate_findings
+
+PACKAGE_RULES = MappingProxyType(
+    {
+        "MP0018": ("output-folder-has-foreign-files", "warning"),
+    }
+)
+RULE_IDS: tuple[str, ...] = tuple(PACKAGE_RULES)
+
+LINEAGE_FILE = "lineage.csv"
+COUNTS_FILE = "counts.csv"
+FINDINGS_FILE = "findings.json"
+RUN_FILE = "run.json"
+
+RUN_FILES = (LINEAGE_FILE, COUNTS_FILE, FINDINGS_FILE, RUN_FILE, "manifest.json")
+"""Files every written run puts in the output folder, besides the datasets."""
+OUTPUT_SUBFOLDERS = ("json", "ndjson")
+"""Subfolders of the output folder the exporter writes (Dataset-JSON, NDJSON)."""
+
+
+def previous_outputs(out_dir: Path) -> set[str]:
+    """Files (relative, ``/`` separators) an earlier run of the tool wrote into ``out_dir``.
+
+    They are the files its ``manifest.json`` lists, the datasets its ``run.json`` names (a
+    dataset not exported as XPT is written as CSV) and the run files. An unreadable record
+    gives only the run files: a file is never taken for the tool's without a record of it.
+    """
+    owned = set(RUN_FILES)
+    try:
+        manifest = json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))
+        owned.update(str(entry["file"]) for entry in manifest.get("files", ()))
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        pass
+    try:
+        run = json.loads((out_dir / RUN_FILE).read_text(encoding="utf-8"))
+        for name in run.get("datasets", {}):
+            owned.update({f"{str(name).lower()}.csv", f"{str(name).lower()}.xpt"})
+    except (OSError, ValueError, TypeError, AttributeError):
+        pass
+    # Only plain relative paths inside the folder: a tampered manifest must not delete
+    # anything elsewhere.
+    return {
+        path
+        for path in owned
+        if path and not Path(path).is_absolute() and ".." not in Path(path).parts
+    }
+
+
+def clear_output_folder(out_dir: Path) -> FindingsTable:
+    """Remove an earlier run's outputs; report every other file left in the folder (MP0018).
+
+    Outputs of an earlier run must not pass for this run's (a dataset not produced now, e.g.
+    an old ``mh.xpt``, would be validated with the package), so the files the tool wrote
+    before are deleted; this run writes its own afresh. A file the tool did not write is
+    never deleted, but it is reported, since ``sdtm validate`` would read it as part of the
+    package.
+    """
+    if not out_dir.is_dir():
+        return FindingsTable()
+    for relative in sorted(previous_outputs(out_dir)):
+        target = out_dir / relative
+        if target.is_file():
+            target.unlink()
+    found = sorted(
+        path.relative_to(out_dir).as_posix()
+        for folder in (out_dir, *(out_dir / sub for sub in OUTPUT_SUBFOLDERS))
+        if folder.is_dir()
+        for path in folder.iterdir()
+        if path.is_file()
+    )
+    if not found:
+        return FindingsTable()
+    name, severity = PACKAGE_RULES["MP0018"]
+    return FindingsTable.from_frame(
+        pd.DataFrame(
+            {
+                "rule_id": "MP0018",
+                "rule_name": name,
+                "severity": severity,
+                "stage": Stage.EXPORT.value,
+                "value": found,
+                "message": [
+                    f"{out_dir.as_posix()}/{path}: file in the output folder that the tool did "
+                    "not write (not listed by the previous run's manifest.json); it is left in "
+                    "place but is not part of this run's outputs, and `sdtm validate` on the "
+                    f"folder would check it with the package: move it out [MP0018 {name}]"
+                    for path in found
+                ],
+            }
+        )
+    )
+
+
+def write_run_files(
+    out_dir: Path,
+    frames: Mapping[str, pd.DataFrame],
+    findings: FindingsTable,
+    lineage: pd.DataFrame,
+    counts: pd.DataFrame,
+    standards: Standards,
+    *,
+    csv_names: tuple[str, ...],
+    created: tuple[datetime, str],
+) -> list[str]:
+    """Write the run's own files: CSV datasets, lineage, counts, findings and ``run.json``.
+
+    Returns:
+        The files written, relative to ``out_dir``.
+
+    Raises:
+        SdtmError: when the output folder cannot be created.
+    """
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise SdtmError(f"cannot create the output folder {out_dir}: {error}") from error
+    written = []
+    for name, frame in frames.items():
+        if name not in csv_names:
+            continue
+        target = out_dir / f"{name.lower()}.csv"
+        frame.to_csv(target, index=False)
+        written.append(target.name)
+    lineage.to_csv(out_dir / LINEAGE_FILE, index=False)
+    written.append(LINEAGE_FILE)
+    counts.to_csv(out_dir / COUNTS_FILE, index=False)
+    written.append(COUNTS_FILE)
+    findings.write_json(
+        out_dir / FINDINGS_FILE,
+        tool={"name": "sdtm", "version": __version__},
+        standards={"sdtmig": standards.sdtmig_version, "ct": standards.ct_version},
+    )
+    written.append(FINDINGS_FILE)
+    (out_dir / RUN_FILE).write_text(
+        json.dumps(
+            {
+                # The stamp of the files, never the wall clock of this run (unless the
+                # clock is that stamp): reruns must give the same bytes.
+                "creation_datetime": created[0].strftime("%Y-%m-%dT%H:%M:%S"),
+                "creation_source": created[1],
+                "datasets": {name: len(frame) for name, frame in frames.items()},
+                "severity": findings.count_by_severity(),
+            },
+            indent=2,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    written.append(RUN_FILE)
+    return written
+
+
+
+def define_metadata_from_spec(spec: MappingSpec) -> Any:
+    """Origins of mapped variables for define.xml: collected, assigned, or derived."""
+    from sdtm.export.define_metadata import DefineMetadata, StudyInfo, VariableOrigin
+
+    origins = {}
+    for name, mapping in spec.domains.items():
+        for block in mapping.blocks:
+            for step in block.steps:
+                if step.target.startswith("_") or step.algorithm in (
+                    "split_to_supp",
+                    "relrec",
+                    "not_submitted",
+                ):
+                    continue
+                if step.algorithm.startswith("hardcode"):
+                    origin = VariableOrigin(name, step.target, "Assigned")
+                elif step.algorithm == "assign_concat":
+                    continue
+                else:
+                    columns = ", ".join(c for c in (step.source, step.date, step.time) if c)
+                    origin = VariableOrigin(
+                        name,
+                        step.target,
+                        "Collected",
+                        source="Investigator" if block.file.startswith("edc/") else "Vendor",
+                        comment=f"{block.file}: {columns}",
+                    )
+                origins.setdefault((name, step.target), origin)
+    # SUPPAE.AETRTEM is derived by the pipeline, not mapped: its method is stated here.
+    origins.setdefault(
+        ("SUPPAE", "AETRTEM"),
+        VariableOrigin(
+            "SUPPAE",
+            "AETRTEM",
+            "Derived",
+            method_id="AETRTEM",
+            method_text="Y when AESTDTC is on or after DM.RFXSTDTC (first dose of any study "
+            "treatment, here the first lymphodepletion dose), compared at their common "
+            "precision; N when it starts before, and for subjects never dosed.",
+        ),
+    )
+    study = StudyInfo(
+        study_oid=spec.studyid or spec.study,
+        name=spec.studyid or spec.study,
+        description=f"SDTM datasets of {spec.studyid or spec.study}",
+        protocol=spec.studyid or spec.study,
+    )
+    return DefineMetadata(study=study, origins=tuple(origins.values()))
+
+
+def export_datasets(
+    frames: Mapping[str, pd.DataFrame],
+    standards: Standards,
+    out_dir: Path,
+    spec: MappingSpec,
+    creation_datetime: datetime,
+    specs_dir: Path | None = None,
+) -> tuple[FindingsTable, bool]:
+    """Export XPT / Define-XML / Dataset-JSON when the export package provides it.
+
+    The Dataset-JSON and Define-XML schemas come from the standards folder of the run
+    (``specs_dir``; default the bundled one), like the standards and the rules.
+    """
+
+    def call() -> FindingsTable:
+        from sdtm.export.define_xml import SCHEMA_FILE
+        from sdtm.export.submission import DEFINE_SCHEMA_DIR, ExportSettings, export_submission
+
+        settings = None
+        if specs_dir is not None:
+            json_dir = specs_dir / "dataset-json-1.1"
+            define_dir = specs_dir / DEFINE_SCHEMA_DIR
+            settings = ExportSettings(
+                dataset_json_schema_dir=json_dir if json_dir.is_dir() else None,
+                define_schema_dir=define_dir if (define_dir / SCHEMA_FILE).is_file() else None,
+            )
+        return export_submission(
+            frames,
+            standards,
+            out_dir,
+            define_metadata=define_metadata_from_spec(spec),
+            creation_datetime=creation_datetime,
+            settings=settings,
+        )
+
+    value, failed = guarded(Stage.EXPORT, "export", call)
+    return (value, True) if value is not None else (failed, False)
+
+
+@dataclass(frozen=True, slots=True)
+class PackageResult:
+    """What writing the package produced."""
+
+    findings: FindingsTable
+    """Every finding of the run, the export's and the output folder's included."""
+    outputs: tuple[str, ...]
+    """Run files and CSV datasets written (relative to the output folder)."""
+    notes: tuple[str, ...]
+    """Things the summary should say: foreign files, datasets delivered as CSV."""
+
+
+def write_package(
+    out_dir: Path,
+    frames: Mapping[str, pd.DataFrame],
+    findings: FindingsTable,
+    *,
+    lineage: pd.DataFrame,
+    counts: pd.DataFrame,
+    provenance: Mapping[str, pd.DataFrame],
+    standards: Standards,
+    spec: MappingSpec,
+    created: tuple[datetime, str],
+    specs_dir: Path | None,
+    export: bool = True,
+) -> PackageResult:
+    """Clear the earlier run's outputs, export the datasets and write the run's own files.
+
+    Args:
+        out_dir: Output folder.
+        frames: Final datasets.
+        findings: Every finding of the run so far.
+        lineage: ``lineage.csv`` rows.
+        counts: ``counts.csv`` rows.
+        provenance: Raw file and row per dataset row, to locate export findings.
+        standards: SDTMIG metadata and CT.
+        spec: The mapping spec (origins for define.xml).
+        created: Time stamp of the files and where it came from.
+        specs_dir: Standards folder of the run (schemas); ``None`` for the bundled one.
+        export: Export XPT/Define-XML/Dataset-JSON; else the datasets are written as CSV.
+
+    Returns:
+        The findings (with the export's), the files written and notes for the summary.
+
+    Raises:
+        SdtmError: when the output folder cannot be created.
+    """
+    notes: list[str] = []
+    # Outputs of an earlier run must not pass for this run's (e.g. an old ae.xpt when AE
+    # cannot be exported now): the earlier run's files go, other files are reported.
+    foreign = clear_output_folder(out_dir)
+    table = findings + foreign
+    if len(foreign):
+        listed = foreign.frame["value"].astype(str).tolist()
+        shown = ", ".join(listed[:5]) + (", ..." if len(listed) > 5 else "")
+        notes.append(
+            f"output folder holds {len(listed)} file(s) this tool did not write, left in "
+            f"place (warning MP0018): {shown}"
+        )
+    for name in frames:
+        for suffix in (".xpt", ".csv"):
+            (out_dir / f"{name.lower()}{suffix}").unlink(missing_ok=True)
+    export_findings, exported = (
+        export_datasets(frames, standards, out_dir, spec, created[0], specs_dir)
+        if export
+        else (FindingsTable(), False)
+    )
+    table = table + locate_findings(export_findings, provenance)
+    if not exported:
+        notes.append("datasets written as CSV (export to XPT/Define-XML not available)")
+    # Datasets the exporter could not write as XPT (findings say why) are still delivered
+    # as CSV, so that nothing mapped is lost from the outputs.
+    csv_names = tuple(name for name in frames if not (out_dir / f"{name.lower()}.xpt").is_file())
+    if exported and csv_names:
+        notes.append(f"not exported as XPT (see findings), written as CSV: {', '.join(csv_names)}")
+    outputs = write_run_files(
+        out_dir,
+        frames,
+        table,
+        lineage,
+        counts,
+        standards,
+        csv_names=csv_names,
+        created=created,
+    )
+    return PackageResult(findings=table, outputs=tuple(outputs), notes=tuple(notes))

@@ -1,0 +1,173 @@
+"""The mapping stage of a run: load and check the spec, map every dataset, account for rows.
+
+``load_mapping`` reads a study's spec and reports every problem at once; ``map_study`` runs
+the spec on the raw files and returns the mapped datasets with their findings; after the
+derivations, ``account_study`` proves that every raw row is in a record or in a finding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from sdtm.findings import FindingsTable
+from sdtm.mapping.accounting import (
+    account_raw_rows,
+    build_lineage,
+    empty_raw_frame,
+    find_columns_not_read,
+    find_subjects_not_in_dm,
+    lineage_table,
+)
+from sdtm.mapping.algorithms import MapContext
+from sdtm.mapping.check import check_raw_columns, check_spec, missing_raw_columns
+from sdtm.mapping.engine import DomainResult, map_domain
+from sdtm.mapping.load_yaml import read_yaml_spec
+from sdtm.mapping.problems import raise_if_problems
+from sdtm.mapping.spec import MappingSpec
+from sdtm.read.raw import RawFile, add_missing_columns
+from sdtm.standards import Standards
+
+
+def load_mapping(
+    mapping_dir: Path, standards: Standards, raw: Mapping[str, RawFile] | None = None
+) -> MappingSpec:
+    """Read and check a study's mapping spec; raise one error listing every problem.
+
+    Args:
+        mapping_dir: ``mappings/<study>``.
+        standards: SDTMIG metadata and CT to check the spec against.
+        raw: Raw files read so far; when given, every raw column the spec reads must exist.
+
+    Returns:
+        The checked spec.
+
+    Raises:
+        SpecError: listing every problem with its ``file:line``.
+    """
+    loaded = read_yaml_spec(mapping_dir)
+    problems = list(loaded.problems)
+    problems.extend(check_spec(loaded.spec, standards, loaded.synonym_lines))
+    if raw is not None:
+        columns = {path: f.columns for path, f in raw.items() if f.frame is not None}
+        problems.extend(check_raw_columns(loaded.spec, columns))
+    raise_if_problems(problems)
+    return loaded.spec
+
+
+@dataclass(frozen=True, slots=True)
+class MapStageResult:
+    """What mapping a study produced."""
+
+    results: Mapping[str, DomainResult]
+    """Per mapped dataset: records, lineage, SUPP targets, links, findings."""
+    findings: FindingsTable
+    """Findings of the mapping (including columns missing from transfers, MP0013, MP0017)."""
+    notes: tuple[str, ...]
+    """Datasets that could not be mapped at all, for the run summary."""
+
+    @property
+    def frames(self) -> dict[str, pd.DataFrame]:
+        """The mapped datasets by name, in spec order."""
+        return {name: result.frame for name, result in self.results.items()}
+
+
+def map_study(
+    raw: Mapping[str, RawFile], spec: MappingSpec, standards: Standards
+) -> MapStageResult:
+    """Map every dataset of the spec from the raw files read.
+
+    Columns the spec reads that a transfer lacks are data findings (RD0007) and their values
+    are missing; a lookup file that could not be read joins no row; a dataset none of whose
+    files could be read is not mapped and is named in the notes.
+
+    Args:
+        raw: Raw files by path relative to the study folder.
+        spec: The checked mapping spec.
+        standards: SDTMIG metadata and CT.
+
+    Returns:
+        The mapped datasets, their findings and notes.
+    """
+    findings: list[FindingsTable] = []
+    frames_in = {path: f.frame for path, f in raw.items() if f.frame is not None}
+    # A file that could not be read at all (RD0001/RD0002) counts as having no columns, so
+    # that the columns read from it are known too.
+    columns = {path: f.columns for path, f in raw.items()}
+    lacking: dict[str, dict[str, str]] = {}
+    for item in missing_raw_columns(spec, columns):
+        if item.column is not None:
+            lacking.setdefault(item.file, {}).setdefault(item.column, str(item.location))
+    # A lookup file that could not be read joins no row: its columns are missing values in
+    # the records it would have completed (its RD0001/RD0002 finding says why).
+    unread = {
+        path: empty_raw_frame(needed) for path, needed in lacking.items() if path not in frames_in
+    }
+    for path, needed in lacking.items():
+        if path in frames_in:
+            frames_in[path], found = add_missing_columns(raw[path], needed)
+            findings.append(found)
+
+    visit_lookup = {
+        raw_name.upper(): f"{visit.visitnum:g}"
+        for visit in spec.visits
+        for raw_name in (*visit.raw_names, visit.visit)
+    }
+    results: dict[str, DomainResult] = {}
+    notes: list[str] = []
+    for name, mapping in spec.domains.items():
+        if any(block.file not in frames_in for block in mapping.blocks):
+            readable = tuple(b for b in mapping.blocks if b.file in frames_in)
+            if not readable:
+                # Every source file of the dataset is missing or unreadable (RD0001/RD0002
+                # say which): there is nothing to map, and the later stages run without it.
+                files = ", ".join(dict.fromkeys(b.file for b in mapping.blocks))
+                notes.append(f"{name} not mapped: its raw file(s) {files} could not be read")
+                continue
+            mapping = type(mapping)(mapping.domain, readable, mapping.location)
+        context = MapContext(name, standards, dict(spec.synonyms), visit_lookup)
+        results[name] = map_domain(unread | frames_in, mapping, context)
+        findings.append(results[name].findings)
+    findings.append(find_subjects_not_in_dm(results))
+    findings.append(find_columns_not_read(raw, spec))
+    return MapStageResult(results, FindingsTable.concat(findings), tuple(notes))
+
+
+@dataclass(frozen=True, slots=True)
+class Accounting:
+    """Where every raw row went."""
+
+    lineage: pd.DataFrame
+    """``lineage.csv``: one row per (SDTM record, raw row)."""
+    counts: pd.DataFrame
+    """Per raw file: rows in, rows mapped, rows reported (``COUNTS_COLUMNS``)."""
+    findings: FindingsTable
+    """MP0001 (row in no record and no finding) and MP0002 (row skipped on purpose)."""
+
+
+def account_study(
+    raw: Mapping[str, RawFile],
+    spec: MappingSpec,
+    mapped: MapStageResult,
+    frames: Mapping[str, pd.DataFrame],
+    findings: FindingsTable,
+) -> Accounting:
+    """Account for every raw row after the derivations (rows in = mapped + reported).
+
+    Args:
+        raw: Raw files read.
+        spec: The mapping spec (its ``skip`` entries explain rows not submitted).
+        mapped: The mapping stage's result (lineage, rows reported while mapping).
+        frames: The derived datasets (``_rec`` and ``--SEQ`` of each record).
+        findings: Every finding so far (rows they report count as reported).
+
+    Returns:
+        The lineage table, the per-file counts and the new findings.
+    """
+    lineage = build_lineage(mapped.results, frames)
+    reported = frozenset().union(*(r.reported_ids for r in mapped.results.values()))
+    new, counts = account_raw_rows(raw, spec, lineage, findings, reported)
+    return Accounting(lineage=lineage_table(lineage, frames), counts=counts, findings=new)

@@ -1,0 +1,130 @@
+"""The derivation plan: a table the derive stage runs, that the docs are generated from."""
+
+import importlib
+import pkgutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import sdtm.derive
+from sdtm.derive.base import DeriveResult
+from sdtm.derive.plan import (
+    DERIVATION_PLAN,
+    Derivation,
+    run_derivations,
+    with_plan_table,
+)
+from sdtm.derive.steps import DeriveInputs
+from sdtm.errors import MappingError
+from sdtm.findings import FindingsTable
+from sdtm.mapping.design import PpSettings, ResultStandards, StudyDesign
+from sdtm.mapping.study import StudyConfig
+from sdtm.standards import load_standards
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def inputs():
+    config = StudyConfig(
+        design=StudyDesign(studyid="S", arms=(), elements=()),
+        result_standards=ResultStandards(standard_units=()),
+        pp=PpSettings(),
+        fixed_timestamp=None,
+    )
+    return DeriveInputs(config=config, standards=load_standards(), links={}, supp={})
+
+
+def _row(run, *, datasets=("LB",), pass_over="") -> Derivation:
+    return Derivation(datasets, "derive_something", (), (), "", run, pass_over=pass_over)
+
+
+def test_a_failing_derivation_becomes_an_mp0003_finding_and_keeps_the_dataset(inputs):
+    lb = pd.DataFrame({"USUBJID": ["S-1"]})
+
+    def broken(frames, derive_inputs, dataset):
+        raise ValueError("boom")
+
+    result = run_derivations({"LB": lb}, inputs, plan=(_row(broken),))
+    assert result.findings.rows(["rule_id", "severity", "dataset"]) == [["MP0003", "error", "LB"]]
+    assert "derive_something could not run (ValueError: boom)" in (
+        result.findings.frame["message"][0]
+    )
+    assert result.frames["LB"] is lb
+
+
+def test_a_derivation_whose_input_is_not_collected_is_skipped_with_mp0004(inputs):
+    def lacking(frames, derive_inputs, dataset):
+        raise MappingError("needs column(s) LBDTC")
+
+    result = run_derivations({"LB": pd.DataFrame()}, inputs, plan=(_row(lacking),))
+    assert result.findings.rows(["rule_id", "severity"]) == [["MP0004", "notice"]]
+    assert "skipped: needs column(s) LBDTC" in result.findings.frame["message"][0]
+
+
+def test_rows_of_one_pass_run_dataset_by_dataset_and_passes_run_in_order(inputs):
+    calls = []
+
+    def record(tag):
+        def run(frames, derive_inputs, dataset):
+            calls.append((tag, dataset))
+            return DeriveResult(frames[dataset], FindingsTable())
+
+        return run
+
+    plan = (
+        _row(record("a"), datasets=("*",), pass_over="first"),
+        _row(record("b"), datasets=("AE",), pass_over="first"),
+        _row(record("c"), datasets=("*",), pass_over="second"),
+    )
+    frames = {"LB": pd.DataFrame(), "AE": pd.DataFrame()}
+    run_derivations(frames, inputs, plan=plan)
+    assert calls == [("a", "LB"), ("a", "AE"), ("b", "AE"), ("c", "LB"), ("c", "AE")]
+
+
+def test_a_built_dataset_without_records_is_left_out_when_the_row_says_so(inputs):
+    def empty(frames, derive_inputs, dataset):
+        return DeriveResult(pd.DataFrame(), FindingsTable())
+
+    row = Derivation(("PP",), "derive_pp", (), (), "", empty, keep_empty=False)
+    assert "PP" not in run_derivations({}, inputs, plan=(row,)).frames
+    kept = Derivation(("TS",), "build_ts", (), (), "", empty)
+    assert "TS" in run_derivations({}, inputs, plan=(kept,)).frames
+
+
+def _derive_functions() -> set[str]:
+    names = set()
+    for info in pkgutil.iter_modules(sdtm.derive.__path__, prefix="sdtm.derive."):
+        module = importlib.import_module(info.name)
+        names.update(
+            name
+            for name, value in vars(module).items()
+            if callable(value) and name.startswith(("derive_", "build_"))
+            and getattr(value, "__module__", "") == info.name
+        )
+    return names
+
+
+def test_every_plan_row_names_a_real_derive_or_build_function():
+    unknown = sorted({row.function for row in DERIVATION_PLAN} - _derive_functions())
+    assert unknown == []
+
+
+def test_every_plan_row_states_what_it_reads_writes_and_its_method():
+    incomplete = [
+        row.function for row in DERIVATION_PLAN if not (row.inputs and row.outputs and row.method)
+    ]
+    assert incomplete == []
+
+
+def test_docs_derive_md_holds_the_current_plan_table():
+    page = (REPO / "docs" / "derive.md").read_text(encoding="utf-8")
+    assert with_plan_table(page) == page, "run: sdtm derivations --write-docs docs/derive.md"
+
+
+def test_the_docs_check_sees_a_stale_table():
+    page = "# x\n<!-- plan-table -->\n| old |\n<!-- /plan-table -->\n"
+    assert with_plan_table(page) != page
+    with pytest.raises(ValueError, match="no <!-- plan-table -->"):
+        with_plan_table("# no markers\n")

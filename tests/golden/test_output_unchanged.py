@@ -1,0 +1,34 @@
+"""The bundled study's package is byte-identical to the one recorded (issue 9).
+
+`bundled_output_sha256.json` holds the SHA-256 of every file the run wrote before the pipeline
+was split into its stage modules; a refactoring must not change a byte of the outputs. An
+intended change of output updates the recorded hash in the same commit that makes it.
+"""
+
+import hashlib
+import json
+from pathlib import Path
+
+RECORDED = Path(__file__).with_name("bundled_output_sha256.json")
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_every_recorded_output_file_has_its_recorded_sha256(bundled):
+    recorded = json.loads(RECORDED.read_text(encoding="utf-8"))["files"]
+    actual = {
+        name: _sha256(bundled.out_dir / name) if (bundled.out_dir / name).is_file() else None
+        for name in recorded
+    }
+    changed = {name: actual[name] for name in recorded if actual[name] != recorded[name]}
+    assert changed == {}
+
+
+def test_the_manifest_lists_every_recorded_dataset_and_no_other_dataset(bundled):
+    recorded = json.loads(RECORDED.read_text(encoding="utf-8"))["files"]
+    manifest = json.loads((bundled.out_dir / "manifest.json").read_text(encoding="utf-8"))
+    kinds = (".xpt", ".json", ".ndjson", ".xml")
+    datasets = {entry["file"] for entry in manifest["files"] if entry["file"].endswith(kinds)}
+    assert datasets == {name for name in recorded if name.endswith(kinds)}
