@@ -1,6 +1,7 @@
 """``sdtm compare`` on the command line: exit codes 0/1/2, options, report files."""
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -163,3 +164,13 @@ def test_python_api_is_the_same_code_path(packages) -> None:
     result = sdtm.compare(base, other)
     assert result.values.loc[result.values["variable"] == "AGE", "differences"].tolist() == [1]
     assert isinstance(result.datasets, pd.DataFrame)
+
+
+def test_docs_synopsis_options_exist(repo_dir: Path, capsys) -> None:
+    text = (repo_dir / "docs" / "compare.md").read_text(encoding="utf-8")
+    synopsis = text.split("```")[1]
+    documented = set(re.findall(r"--[a-z][a-z-]+", synopsis))
+    assert run_cli(["compare", "--help"]) == 0
+    shown = set(re.findall(r"--[a-z][a-z-]+", capsys.readouterr().out))
+    assert documented <= shown, documented - shown
+    assert len(documented) >= 13
