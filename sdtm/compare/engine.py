@@ -18,6 +18,7 @@ both are never differences.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from numbers import Real
 
 import numpy as np
 import pandas as pd
@@ -79,6 +80,10 @@ def number_text(value: object) -> str:
     return repr(number)
 
 
+def _is_number(value: object) -> bool:
+    return isinstance(value, Real) and not isinstance(value, bool | np.bool_)
+
+
 def normalize_text(values: pd.Series, options: CompareOptions) -> pd.Series:
     """Return ``values`` as comparable text.
 
@@ -88,8 +93,7 @@ def normalize_text(values: pd.Series, options: CompareOptions) -> pd.Series:
     """
     out = pd.Series(values, dtype="object").reset_index(drop=True)
     missing = out.isna().to_numpy()
-    kinds = out.map(type)
-    numbers = kinds.isin((int, float, np.float64, np.int64)).to_numpy() & ~missing
+    numbers = out.map(_is_number).to_numpy(dtype=bool) & ~missing
     out = out.where(~missing, "")
     if numbers.any():
         out[numbers] = [number_text(v) for v in out[numbers]]
