@@ -12,14 +12,40 @@ import traceback
 import click
 from rich.console import Console
 
-from sdtm.cli import ct, export, rules, run, sample, spec, trace, validate
+from sdtm.cli import (
+    ct,
+    explain,
+    export,
+    profile,
+    propose,
+    rules,
+    run,
+    sample,
+    sdrg,
+    spec,
+    trace,
+    validate,
+)
 from sdtm.errors import SdtmError
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_ERROR = 2
 
-_COMMAND_MODULES = (run, validate, sample, export, rules, spec, ct, trace)
+_COMMAND_MODULES = (
+    run,
+    validate,
+    sample,
+    export,
+    rules,
+    spec,
+    ct,
+    trace,
+    profile,
+    propose,
+    explain,
+    sdrg,
+)
 
 
 def build_app() -> click.Group:

@@ -11,7 +11,16 @@ from typing import Any
 
 import yaml
 
-from sdtm.mapping.spec import Block, Condition, Join, MappingSpec, Operator, Step, When
+from sdtm.mapping.spec import (
+    Block,
+    Condition,
+    DomainMapping,
+    Join,
+    MappingSpec,
+    Operator,
+    Step,
+    When,
+)
 
 _STEP_ORDER = (
     ("target", "target"),
@@ -32,6 +41,8 @@ _STEP_ORDER = (
     ("reason", "reason"),
     ("to_ascii", "to_ascii"),
     ("when", "when"),
+    ("confidence", "confidence"),
+    ("rationale", "rationale"),
 )
 
 
@@ -59,6 +70,12 @@ def _condition(condition: Condition) -> dict[str, Any]:
     return out
 
 
+def when_text(when: When) -> str:
+    """Return a condition as one line of YAML flow text (``read_step_cells`` reads it back)."""
+    text = yaml.dump(_when(when), Dumper=_Dumper, default_flow_style=True, width=10_000)
+    return text.strip()
+
+
 def _when(when: When) -> dict[str, Any]:
     if when.mode == "all" and len(when.conditions) == 1:
         return _condition(when.conditions[0])
@@ -75,6 +92,8 @@ def _step(step: Step) -> dict[str, Any]:
             value = _when(value)
         elif attribute == "sources":
             value = list(value)
+        elif attribute == "confidence":
+            value = _number(value)
         out[key] = value
     return out
 
@@ -101,6 +120,37 @@ def _dump(path: Path, data: dict[str, Any]) -> None:
     path.write_text(text, encoding="utf-8")
 
 
+def study_document(spec: MappingSpec) -> dict[str, Any]:
+    """Return the content of ``study.yaml`` for ``spec``."""
+    study: dict[str, Any] = {"study": {"studyid": spec.studyid}}
+    if spec.status:
+        study["study"]["status"] = spec.status
+    if spec.settings:
+        study["study"]["settings"] = dict(spec.settings)
+    if spec.skips:
+        study["skip"] = [
+            {"file": s.file, "reason": s.reason, **({"where": _when(s.where)} if s.where else {})}
+            for s in spec.skips
+        ]
+    return study
+
+
+def domain_document(mapping: DomainMapping) -> dict[str, Any]:
+    """Return the content of a dataset spec file (``ae.yaml``) for ``mapping``."""
+    blocks = [_block(b) for b in mapping.blocks]
+    data: dict[str, Any] = {"domain": mapping.domain}
+    if len(blocks) == 1:
+        data |= blocks[0]
+    else:
+        data["blocks"] = blocks
+    return data
+
+
+def write_document(path: Path, data: dict[str, Any]) -> None:
+    """Write one spec file (every string quoted, so that codes stay text)."""
+    _dump(path, data)
+
+
 def write_yaml_spec(spec: MappingSpec, folder: Path) -> list[Path]:
     """Write a spec as YAML files that ``read_yaml_spec`` reads back into an equal spec.
 
@@ -113,15 +163,7 @@ def write_yaml_spec(spec: MappingSpec, folder: Path) -> list[Path]:
     """
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    study: dict[str, Any] = {"study": {"studyid": spec.studyid}}
-    if spec.settings:
-        study["study"]["settings"] = dict(spec.settings)
-    if spec.skips:
-        study["skip"] = [
-            {"file": s.file, "reason": s.reason, **({"where": _when(s.where)} if s.where else {})}
-            for s in spec.skips
-        ]
-    files: dict[str, dict[str, Any]] = {"study.yaml": study}
+    files: dict[str, dict[str, Any]] = {"study.yaml": study_document(spec)}
     if spec.visits:
         files["visits.yaml"] = {
             "visits": [
@@ -153,13 +195,7 @@ def write_yaml_spec(spec: MappingSpec, folder: Path) -> list[Path]:
     if spec.design:
         files["design.yaml"] = {k: [dict(r) for r in v] for k, v in spec.design.items()}
     for name, mapping in spec.domains.items():
-        blocks = [_block(b) for b in mapping.blocks]
-        data: dict[str, Any] = {"domain": name}
-        if len(blocks) == 1:
-            data |= blocks[0]
-        else:
-            data["blocks"] = blocks
-        files[f"{name.lower()}.yaml"] = data
+        files[f"{name.lower()}.yaml"] = domain_document(mapping)
     for file_name, data in files.items():
         path = folder / file_name
         _dump(path, data)
