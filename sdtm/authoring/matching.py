@@ -88,7 +88,7 @@ def name_candidates(column: str, domain: DomainSpec, names: RawNames) -> tuple[C
                 elif len(alias) >= 4 and head.isalpha() and len(head) <= 6:
                     strength = 0.4
                 elif norm.startswith(prefix) and len(alias) >= 2 and len(head) > len(prefix):
-                    strength = 0.3  # a qualified variant (AECRSGR for --GR): only a rival
+                    strength = 0.3  # a qualified variant (AEIRRGR for --GR): only a rival
                 if strength:
                     if planned:
                         strength /= 2

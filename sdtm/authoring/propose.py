@@ -299,7 +299,8 @@ def propose_spec(
     spec = MappingSpec(
         study=name,
         studyid=studyid,
-        domains=mappings,
+        # In file-name order, as read_yaml_spec reads them back (<dataset>.yaml).
+        domains=dict(sorted(mappings.items(), key=lambda item: item[0].lower())),
         synonyms={k: dict(sorted(v.items())) for k, v in sorted(synonyms.items()) if v},
         status=DRAFT,
     )
