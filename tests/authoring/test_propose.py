@@ -165,3 +165,14 @@ def test_cli_writes_yaml_and_workbook_and_refuses_to_overwrite(study, tmp_path, 
     code, _, err = _run(["propose", str(folder), "--out", str(out)], capsys)
     assert code == 2
     assert "already holds a mapping spec" in " ".join(err.split())
+
+
+def test_run_of_a_draft_warns_before_it_runs(study, tmp_path, capsys):
+    folder = study({"edc/ae.csv": AE, "edc/dm.csv": DM})
+    spec_dir = tmp_path / "maps" / "demo"
+    assert _run(["propose", str(folder), "--out", str(spec_dir)], capsys)[0] == 0
+    args = ["run", str(folder), "--mapping", str(spec_dir), "--out", str(tmp_path / "out")]
+    code, _, err = _run([*args, "--creation-datetime", "2024-11-01T00:00:00"], capsys)
+    assert code == 0
+    assert "is a DRAFT spec (study.yaml status: draft" in " ".join(err.split())
+    assert "[MP0030 spec-not-reviewed]" in " ".join(err.split())
