@@ -6,6 +6,7 @@ back into the YAML the project keeps under version control.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -47,14 +48,47 @@ _STEP_ORDER = (
 
 
 class _Dumper(yaml.SafeDumper):
-    """Quotes every string so that codes such as ``Y`` or ``1`` stay text when read back."""
+    """Quotes every string value so that codes such as ``Y`` or ``1`` stay text when read back.
+
+    Keys that are plain names (``target``, ``SUBJID``) are written bare, and each step is one
+    flow mapping (``- {target: AETERM, algorithm: assign_no_ct, source: AETERM}``), as specs are
+    written by hand.
+    """
+
+
+class _Flow(dict):
+    """A mapping written in flow style (one step per item)."""
+
+
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def _quoted(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')
 
 
+def _mapping(dumper: yaml.SafeDumper, data: dict[str, Any], flow: bool) -> yaml.MappingNode:
+    pairs = []
+    for key, value in data.items():
+        text = str(key)
+        style = None if _PLAIN_KEY.match(text) and text.lower() not in _YAML_WORDS else '"'
+        pairs.append(
+            (
+                dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style),
+                dumper.represent_data(value),
+            )
+        )
+    return yaml.MappingNode("tag:yaml.org,2002:map", pairs, flow_style=flow)
+
+
+_YAML_WORDS = frozenset(
+    {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}
+)
+"""Bare words YAML 1.1 readers would take for booleans or null: always quoted as keys."""
+
 _Dumper.add_representer(str, _quoted)
+_Dumper.add_representer(dict, lambda dumper, data: _mapping(dumper, data, False))
+_Dumper.add_representer(_Flow, lambda dumper, data: _mapping(dumper, data, True))
 
 
 def _number(value: float) -> int | float:
@@ -111,7 +145,7 @@ def _block(block: Block) -> dict[str, Any]:
         out["where"] = _when(block.where)
     if block.joins:
         out["join"] = [_join(j) for j in block.joins]
-    out["steps"] = [_step(s) for s in block.steps]
+    out["steps"] = [_Flow(_step(s)) for s in block.steps]
     return out
 
 
