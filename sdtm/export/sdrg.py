@@ -4,7 +4,8 @@ Sections follow the PHUSE SDRG template (v1.2) order, keeping only what the pack
 can tell: 1.3 Study Data Standards and Dictionary Inventory (SDTMIG, CT, Define-XML and tool
 versions), 3.1 Overview with the data flow (raw rows in = mapped + reported, from
 ``counts.csv``; records per dataset), 4.1 Conformance Inputs, 4.2 Issues Summary (one row per
-rule with findings left in the package: its count, and the waiver reason or "to be explained")
+rule with findings left in the package: its count, and the waiver reason, the spec's ``skip``
+reason for rows left out on purpose, or "to be explained")
 and Appendix II Conformance Issues Details (datasets and variables per rule). The guide carries
 a DRAFT banner until every finding left is explained by a waiver with its reason.
 
@@ -30,6 +31,9 @@ from sdtm.validate.waivers import Waiver, waiver_masks
 
 TO_BE_EXPLAINED = "to be explained"
 """Explanation of findings no waiver covers."""
+SKIP_RULE = "MP0002"
+"""Raw rows not submitted on purpose: the finding's value is the spec's ``skip`` reason."""
+SKIP_EXPLANATION = "not submitted on purpose (mapping spec skip)"
 FINDINGS_FILE = "findings.json"
 COUNTS_FILE = "counts.csv"
 RUN_FILE = "run.json"
@@ -155,11 +159,19 @@ def build_reviewers_guide(
     for number, mask in reversed(list(enumerate(masks))):
         which = which.where(~(mask & frame["waived"]), number)
     frame["_waiver"] = which
+    # Raw rows a spec leaves out on purpose (study.yaml skip) carry the spec's reason.
+    skipped = (frame["rule_id"] == SKIP_RULE) & ~frame["waived"] & frame["value"].notna()
+    frame["_skip"] = frame["value"].where(skipped, "").astype(str)
     issues = []
-    for (rule_id, severity, waiver_number, waived), group in frame.groupby(
-        ["rule_id", "severity", "_waiver", "waived"], dropna=False, sort=True
+    for (rule_id, severity, waiver_number, waived, skip), group in frame.groupby(
+        ["rule_id", "severity", "_waiver", "waived", "_skip"], dropna=False, sort=True
     ):
         waiver = waivers[int(waiver_number)] if int(waiver_number) >= 0 else None
+        explanation = (
+            f"{SKIP_EXPLANATION}: {' '.join(str(skip).split())}"
+            if skip
+            else _explain(waiver, bool(waived))
+        )
         details = (
             group.assign(
                 dataset=group["dataset"].fillna("-").astype(str),
@@ -177,7 +189,7 @@ def build_reviewers_guide(
                 severity=str(severity),
                 count=len(group),
                 datasets=tuple(sorted(group["dataset"].dropna().astype(str).unique())),
-                explanation=_explain(waiver, bool(waived)),
+                explanation=explanation,
                 waived=bool(waived),
                 references=_references((rules or {}).get(str(rule_id))),
                 details=tuple((d, v, int(n)) for (d, v), n in details.items()),
