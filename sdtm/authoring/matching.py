@@ -67,7 +67,7 @@ def name_candidates(column: str, domain: DomainSpec, names: RawNames) -> tuple[C
         if names.is_derived(name, prefix) or name.endswith(DATE_SUFFIXES):
             continue
         if norm == name:
-            offer(name, 1.0, f"column {column} has the variable's name")
+            offer(name, 1.0, f"column {column} is named as the variable")
             continue
         for table in (names.identifiers, names.whole):
             if norm in table.get(name, ()):

@@ -141,7 +141,7 @@ def _date_draft(
         "start": f"{name} is a start date",
         "end": f"{name} is an end date",
         "collection": f"{name} is a collection date",
-        "plain": f"{name} is the file's date",
+        "plain": f"{name} is the date of the file",
         "one-day": f"{name} is the one date of the file, with start and end times",
     }[why]
     confidence = {"direct": 0.9, "start": 0.8, "end": 0.8, "collection": 0.8}.get(why, 0.6)
@@ -308,7 +308,7 @@ def test_code_drafts(b: BlockBuilder) -> Drafts:
                         NOT_SUBMITTED_TARGET,
                         "not_submitted",
                         0.6,
-                        f"{label[1]} holds the vendor's test names",
+                        f"{label[1]} holds the test names of the vendor",
                         {
                             "source": label[1],
                             "reason": f"vendor test name: {test_var.name} comes from the CT "
@@ -371,7 +371,7 @@ def early_conventions(b: BlockBuilder) -> Drafts:
                             "assign_concat",
                             0.5,
                             f"several files feed {prefix}: the line number {name} is prefixed "
-                            f"with this file's name {stem} so that {spid} stays unique per "
+                            f"with the name {stem} of this file so that {spid} stays unique per "
                             "subject",
                             {"value": stem, "sources": (name,), "separator": "-"},
                         ),

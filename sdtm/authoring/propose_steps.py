@@ -132,7 +132,7 @@ class BlockBuilder:
                 "assign_concat",
                 0.8,
                 f"USUBJID = study identifier + '-' + subject identifier ({subject.column}), "
-                "the usual convention; check the sponsor's rule",
+                "the usual convention; check the rule of the sponsor",
                 parts,
             ),
             subject.column,
@@ -167,7 +167,7 @@ class BlockBuilder:
                 strength = 0.85
             if strength and (best is None or strength > best.strength):
                 how = (
-                    f"column {name} has the variable's name"
+                    f"column {name} is named as the variable"
                     if strength == 1.0
                     else f"{name} is a usual name of {variable}"
                 )

@@ -64,7 +64,7 @@ _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def _quoted(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="'")
 
 
 def _mapping(dumper: yaml.SafeDumper, data: dict[str, Any], flow: bool) -> yaml.MappingNode:

@@ -160,7 +160,7 @@ def test_cli_writes_yaml_and_workbook_and_refuses_to_overwrite(study, tmp_path, 
         "study.yaml",
         "synonyms.yaml",
     ]
-    assert 'status: draft' in (out / "study.yaml").read_text(encoding="utf-8").replace('"', "")
+    assert "status: 'draft'" in (out / "study.yaml").read_text(encoding="utf-8")
     assert "edc/ae.csv" in stdout
     code, _, err = _run(["propose", str(folder), "--out", str(out)], capsys)
     assert code == 2
