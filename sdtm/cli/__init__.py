@@ -12,14 +12,14 @@ import traceback
 import click
 from rich.console import Console
 
-from sdtm.cli import ct, export, rules, run, sample, spec, trace, validate
+from sdtm.cli import ct, export, report, rules, run, sample, spec, trace, validate
 from sdtm.errors import SdtmError
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_ERROR = 2
 
-_COMMAND_MODULES = (run, validate, sample, export, rules, spec, ct, trace)
+_COMMAND_MODULES = (run, validate, report, sample, export, rules, spec, ct, trace)
 
 
 def build_app() -> click.Group:
