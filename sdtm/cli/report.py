@@ -8,7 +8,7 @@ import click
 from rich.console import Console
 
 from sdtm import __version__
-from sdtm.review import REVIEW_FILE, ReviewResult, write_review
+from sdtm.review import ReviewResult, write_review
 
 DEFAULT_MAPPINGS_DIR = Path("mappings")
 
@@ -42,7 +42,8 @@ def register(app: click.Group) -> None:
         "out_file",
         type=click.Path(dir_okay=False, path_type=Path),
         default=None,
-        help=f"HTML file to write (default: OUT_DIR/{REVIEW_FILE}).",
+        help="HTML file to write (default: <OUT_DIR>-report.html beside the folder, e.g. "
+        "out/cart-psca-001-report.html; not inside it, where sdtm run would report it).",
     )
     @click.option(
         "--subject",

@@ -14,7 +14,7 @@ from sdtm.cli.export import creation_datetime_from
 from sdtm.cli.report import print_review_summary
 from sdtm.findings import Severity
 from sdtm.pipeline import DEFAULT_MAPPINGS_DIR, RunResult, fails, run_study
-from sdtm.review import REVIEW_FILE, write_review
+from sdtm.review import write_review
 
 
 def render_summary(result: RunResult, console: Console) -> None:
@@ -104,7 +104,8 @@ def register(app: click.Group) -> None:
         "write_report",
         is_flag=True,
         default=False,
-        help=f"Also write the HTML review (sdtm report) to OUT/{REVIEW_FILE}.",
+        help="Also write the HTML review (sdtm report) beside the output folder, as "
+        "<OUT>-report.html.",
     )
     def run_command(
         study_dir: Path | None,

@@ -10,10 +10,9 @@ from sdtm.review.config import PanelSpec, ReviewConfig, load_review_config
 from sdtm.review.inputs import ReviewInputs, read_review_inputs
 from sdtm.review.page import ReviewPage, build_review
 from sdtm.review.timeline import SubjectTimeline, build_subject_timeline, prepare_timelines
-from sdtm.review.write import REVIEW_FILE, ReviewResult, write_review
+from sdtm.review.write import ReviewResult, default_review_path, write_review
 
 __all__ = [
-    "REVIEW_FILE",
     "PanelSpec",
     "ReviewConfig",
     "ReviewInputs",
@@ -22,6 +21,7 @@ __all__ = [
     "SubjectTimeline",
     "build_review",
     "build_subject_timeline",
+    "default_review_path",
     "load_review_config",
     "prepare_timelines",
     "read_review_inputs",

@@ -18,12 +18,23 @@ from sdtm.review.page import build_review, write_review_file
 from sdtm.standards import available_ct_versions, load_standards
 from sdtm.validate.registry import load_rules
 
-REVIEW_FILE = "report.html"
-"""Default file name, written into the package folder."""
+REVIEW_SUFFIX = "-report.html"
+"""Default name: the package folder's name plus this, written next to the folder."""
 CONFIG_FILE = "review.yaml"
 """Timeline settings in a study's mapping folder."""
 WAIVERS_FILE = "waivers.yaml"
 """Waivers in a study's mapping folder."""
+
+
+def default_review_path(package_dir: Path) -> Path:
+    """Return ``<parent>/<folder name>-report.html``: beside the package, never inside it.
+
+    ``sdtm run`` reports any file in its output folder that it did not write (MP0018
+    output-folder-has-foreign-files), so a page inside the folder would change the next run's
+    findings.
+    """
+    folder = package_dir if package_dir.name else package_dir.resolve()
+    return folder.parent / f"{folder.name}{REVIEW_SUFFIX}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +69,8 @@ def write_review(
 
     Args:
         package_dir: Folder of ``.xpt`` or Dataset-JSON datasets (``out/<study>``).
-        out: The HTML file; default ``<package_dir>/report.html``.
+        out: The HTML file; default :func:`default_review_path` (``out/<study>-report.html``
+            for ``out/<study>``).
         mapping_dir: The study's mapping folder; its ``review.yaml`` and ``waivers.yaml`` are
             used unless ``config_file``/``waivers_file`` are given.
         config_file: Timeline settings (``review.yaml``).
@@ -105,7 +117,7 @@ def write_review(
         subjects=subjects,
         tool_version=tool_version,
     )
-    path = write_review_file(page, out or package_dir / REVIEW_FILE)
+    path = write_review_file(page, out or default_review_path(package_dir))
     return ReviewResult(
         path=path,
         size=path.stat().st_size,

@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,14 @@ def test_report_writes_one_html_file(tiny_out, tmp_path, capsys):
     assert "report: wrote" in err and "finding(s)" in err
 
 
+def test_report_default_file_is_beside_the_package(tiny_out, capsys):
+    code, _, err = _run(["report", str(tiny_out)], capsys)
+    assert "tiny-report.html" in err
+    assert code == 0
+    assert (tiny_out.parent / "tiny-report.html").is_file()
+    assert not (tiny_out / "report.html").exists()
+
+
 def test_report_unknown_subject_exits_2_and_names_it(tiny_out, tmp_path, capsys):
     args = ["report", str(tiny_out), "--out", str(tmp_path / "r.html"), "--subject", "NOPE-1"]
     code, _, err = _run(args, capsys)
@@ -62,5 +71,12 @@ def test_run_with_report_writes_the_page_next_to_the_outputs(tmp_path, capsys):
             "--out", str(out), "--report"]  # fmt: skip
     code, _, err = _run(args, capsys)
     assert code == 0
-    assert (out / "report.html").is_file()
-    assert f"report: wrote {out / 'report.html'} (" in err
+    # beside the output folder: a file inside it would be MP0018 in the next run
+    page = tmp_path / "out-report.html"
+    assert page.is_file()
+    assert not (out / "report.html").exists()
+    assert f"report: wrote {page} (" in err
+    # a second run finds no foreign file in its output folder (MP0018)
+    _run(args, capsys)
+    findings = json.loads((out / "findings.json").read_text(encoding="utf-8"))["findings"]
+    assert [f for f in findings if f["rule_id"] == "MP0018"] == []

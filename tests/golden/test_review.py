@@ -25,9 +25,7 @@ def html(bundled_review):
 
 @pytest.fixture(scope="module")
 def seed_page(html):
-    block = re.search(
-        rf'<option value="{SEED}" data-block="(subject-\d+)">', html
-    ).group(1)
+    block = re.search(rf'<option value="{SEED}" data-block="(subject-\d+)">', html).group(1)
     data = re.search(rf'id="{block}">([^<]+)</script>', html).group(1)
     return unpack(data)
 

@@ -60,9 +60,9 @@ class _Page:
         )
         self.page.on(
             "request",
-            lambda request: None
-            if request.url.startswith(path.as_uri())
-            else self.requests.append(request.url),
+            lambda request: (
+                None if request.url.startswith(path.as_uri()) else self.requests.append(request.url)
+            ),
         )
         self.page.goto(f"{path.as_uri()}#subject={subject}")
         self.page.wait_for_selector("body[data-ready='1']", timeout=60_000)
@@ -122,4 +122,3 @@ def test_pilot_page_shows_what_exists_without_errors(browser, pilot_dir, tmp_pat
     assert view.page.locator("#findings").inner_text().count("No findings.json") == 1
     assert view.errors == []
     view.close()
-

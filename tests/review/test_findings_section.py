@@ -132,7 +132,7 @@ def test_root_cause_counts_appear_when_the_findings_carry_them(rules):
     findings = _findings().assign(root_cause=["unit", "unit", "site entry", None])
     html = render_findings_section(_inputs(findings=findings), rules)
     assert "Open findings by root cause" in html
-    assert "<td>site entry</td><td class=\"num\">1</td>" in html
+    assert '<td>site entry</td><td class="num">1</td>' in html
 
 
 def test_package_without_findings_says_how_to_get_them(rules):

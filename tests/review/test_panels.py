@@ -14,9 +14,7 @@ def _results(rows):
     columns = ["LBSTRESN", "LBSTRESC", "LBORRES", "LBLLOQ", "LBSTAT", "LBSTRESU"]
     frame = pd.DataFrame(rows, columns=columns)
     out = add_results("LB", frame)
-    return [
-        (None if math.isnan(v) else v, c) for v, c in zip(out["_v"], out["_c"], strict=True)
-    ]
+    return [(None if math.isnan(v) else v, c) for v, c in zip(out["_v"], out["_c"], strict=True)]
 
 
 @pytest.mark.parametrize(

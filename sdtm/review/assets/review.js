@@ -150,17 +150,27 @@
     window.addEventListener("hashchange", () => {
       const usubjid = subjectFromHash();
       if (usubjid) {
-        show(usubjid).then(() => {
-          document.getElementById("subjects").scrollIntoView();
-        });
+        show(usubjid)
+          .then(() => document.getElementById("subjects").scrollIntoView())
+          .catch(failed);
       }
     });
     await show(subjectFromHash() || (options.length ? options[0].value : ""));
     if (subjectFromHash()) document.getElementById("subjects").scrollIntoView();
   }
 
-  const ready = Promise.all([findingsTable(), subjects()]).then(() => {
-    document.body.dataset.ready = "1";
-  });
+  function failed(error) {
+    // Say on the page what went wrong (e.g. a browser without DecompressionStream), and
+    // report it as an error so that the browser test sees it.
+    const view = document.getElementById("subject-view");
+    if (view) view.textContent = "This page could not be drawn: " + error;
+    console.error(error);
+  }
+
+  const ready = Promise.all([findingsTable(), subjects()])
+    .catch(failed)
+    .then(() => {
+      document.body.dataset.ready = "1";
+    });
   window.sdtmReview = { ready: ready, unpack: unpack };
 })();
