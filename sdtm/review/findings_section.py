@@ -65,9 +65,7 @@ def _cards(findings: pd.DataFrame) -> str:
 
 
 def _by_rule(findings: pd.DataFrame, rules: Mapping[str, Rule]) -> str:
-    frame = findings.assign(
-        open=~findings["waived"], waived_n=findings["waived"].astype(int), _rank=0
-    )
+    frame = findings.assign(open=~findings["waived"], waived_n=findings["waived"].astype(int))
     grouped = (
         frame.groupby(["severity", "rule_id"], dropna=False)
         .agg(name=("rule_name", "first"), open=("open", "sum"), waived=("waived_n", "sum"))
@@ -252,7 +250,7 @@ def render_findings_section(inputs: ReviewInputs, rules: Mapping[str, Rule]) -> 
     )
     parts.append(_cards(findings))
     reasons = waiver_reasons(findings, inputs)
-    parts.append("<h3>Open findings by rule</h3>" + _by_rule(findings, rules))
+    parts.append("<h3>Findings by rule (open and waived)</h3>" + _by_rule(findings, rules))
     parts.append("<h3>Open findings by dataset</h3>" + _by_column(findings, "dataset", "dataset"))
     if "root_cause" in findings.columns:
         parts.append(

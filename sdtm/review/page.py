@@ -196,8 +196,9 @@ def build_review(
     Raises:
         InputError: when a subject asked for is not in DM.
     """
-    data = prepare_timelines(inputs.frames, config)
-    chosen = select_subjects(data, subjects)
+    wanted = tuple(subjects)
+    data = prepare_timelines(inputs.frames, config, subjects=wanted or None)
+    chosen = select_subjects(data, wanted)
     findings_html = render_findings_section(inputs, rules or {})
     subjects_html, drawn = _subjects_section(data, chosen)
     profiles_html = render_profiles_section(inputs, standards)

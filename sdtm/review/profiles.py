@@ -32,6 +32,21 @@ def _domain_of(name: str, frame: pd.DataFrame) -> str:
     return name
 
 
+def _present(series: pd.Series) -> pd.Series:
+    """Return the non-missing values: not null and, for text, not the empty string.
+
+    The XPT and Dataset-JSON readers give text without its trailing blanks, so a blank value
+    arrives as ``""``; comparing the raw values keeps this fast on large datasets.
+    """
+    if series.dtype.kind in "fiu":
+        return series.dropna()
+    return series[series.notna() & (series.astype(object) != "")]
+
+
+def _shown(value: object) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def _text(series: pd.Series) -> pd.Series:
     if series.dtype.kind in "fiu":
         return series.map(lambda v: "" if pd.isna(v) else f"{v:g}")
@@ -75,10 +90,9 @@ def _variables(name: str, domain: str, frame: pd.DataFrame, standards: Standards
     rows = []
     total = len(frame)
     for column in frame.columns:
-        values = _text(frame[column])
-        filled = int((values != "").sum())
-        counts = values[values != ""].value_counts()
-        top = ", ".join(f"{esc(v)} ({n})" for v, n in counts.head(TOP_VALUES).items())
+        counts = _present(frame[column]).value_counts()
+        filled = int(counts.sum())
+        top = ", ".join(f"{esc(_shown(v))} ({n})" for v, n in counts.head(TOP_VALUES).items())
         missing = total - filled
         share = f"{100 * missing / total:.0f}%" if total else ""
         rows.append([

@@ -61,10 +61,11 @@ def _short(text: str, limit: int = _LABEL_CHARS) -> str:
 class _Drawing:
     """Collects SVG fragments while tracking the next free vertical position."""
 
-    def __init__(self, timeline: SubjectTimeline) -> None:
-        assert timeline.extent is not None and timeline.focus is not None
+    def __init__(
+        self, timeline: SubjectTimeline, extent: tuple[float, float], focus: tuple[float, float]
+    ) -> None:
         self.timeline = timeline
-        self.scale = TimeScale.build(timeline.extent, timeline.focus, PLOT_LEFT, PLOT_RIGHT)
+        self.scale = TimeScale.build(extent, focus, PLOT_LEFT, PLOT_RIGHT)
         self.parts: list[str] = []
         self.y = 4.0
         self.groups: dict[str, int] = {}
@@ -356,9 +357,9 @@ def render_timeline_svg(timeline: SubjectTimeline) -> str:
     Returns:
         SVG markup sized :data:`WIDTH` wide and as tall as its rows.
     """
-    if timeline.reference_t is None or timeline.extent is None:
+    if timeline.reference_t is None or timeline.extent is None or timeline.focus is None:
         return ""
-    drawing = _Drawing(timeline)
+    drawing = _Drawing(timeline, timeline.extent, timeline.focus)
     drawing.y = 22.0
     rows_top = drawing.y
     _elements(drawing, timeline.elements)

@@ -12,7 +12,7 @@ variables and CDISC terms (``DEATH``, the ``AESEV`` terms), never a study or a t
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -147,13 +147,18 @@ def _by_subject(frame: pd.DataFrame) -> Mapping[str, Sequence[Record]]:
 
 
 def prepare_timelines(
-    frames: Mapping[str, pd.DataFrame], config: ReviewConfig | None = None
+    frames: Mapping[str, pd.DataFrame],
+    config: ReviewConfig | None = None,
+    *,
+    subjects: Iterable[str] | None = None,
 ) -> TimelineData:
     """Index a package for :func:`build_subject_timeline`.
 
     Args:
         frames: Datasets by name (``sdtm.read.read_sdtm_package``).
         config: Selection rules; default :class:`ReviewConfig()`, everything from the data.
+        subjects: Index only these subjects' records (``None``: every subject). Panels are
+            still planned on the whole study, so a subject is drawn the same either way.
 
     Returns:
         The indexed package. Without DM no subject has an axis (every timeline says so).
@@ -177,6 +182,13 @@ def prepare_timelines(
         if domain != "DM"
     }
     plans, plan_ids = plan_panels(positioned, dm["_ref"], config)
+    if subjects is not None:
+        wanted = set(subjects)
+        for domain, frame in positioned.items():
+            keep = frame["USUBJID"].astype(str).isin(wanted).to_numpy(dtype=bool)
+            positioned[domain] = frame.loc[keep]
+            if domain in plan_ids:
+                plan_ids[domain] = plan_ids[domain].loc[keep]
     points: dict[str, list[PointRow]] = {}
     for domain, ids in plan_ids.items():
         for usubjid, rows in index_points(domain, positioned[domain], ids).items():

@@ -15,12 +15,18 @@ def _run(args, capsys):
     return exit_info.value.code, captured.out, captured.err
 
 
+def _run_args(out: Path) -> list[str]:
+    return ["run", str(TINY / "raw"), "--mapping", str(TINY / "mappings" / "tiny"),
+            "--out", str(out), "--report"]  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def tiny_out(tmp_path_factory):
+    """`sdtm run --report` of the tiny study (the report tests below reuse its output)."""
     out = tmp_path_factory.mktemp("tiny") / "tiny"
-    with pytest.raises(SystemExit):
-        main(["run", str(TINY / "raw"), "--mapping", str(TINY / "mappings" / "tiny"),
-              "--out", str(out)])  # fmt: skip
+    with pytest.raises(SystemExit) as exit_info:
+        main(_run_args(out))
+    assert exit_info.value.code == 0
     return out
 
 
@@ -65,18 +71,14 @@ def test_report_broken_review_settings_exit_2(tiny_out, tmp_path, capsys):
     assert "'domain' is required" in err
 
 
-def test_run_with_report_writes_the_page_next_to_the_outputs(tmp_path, capsys):
-    out = tmp_path / "out"
-    args = ["run", str(TINY / "raw"), "--mapping", str(TINY / "mappings" / "tiny"),
-            "--out", str(out), "--report"]  # fmt: skip
-    code, _, err = _run(args, capsys)
-    assert code == 0
+def test_run_with_report_writes_the_page_beside_the_outputs(tiny_out, capsys):
     # beside the output folder: a file inside it would be MP0018 in the next run
-    page = tmp_path / "out-report.html"
+    page = tiny_out.parent / "tiny-report.html"
     assert page.is_file()
-    assert not (out / "report.html").exists()
+    assert not (tiny_out / "report.html").exists()
+    code, _, err = _run(_run_args(tiny_out), capsys)
+    assert code == 0
     assert f"report: wrote {page} (" in err
-    # a second run finds no foreign file in its output folder (MP0018)
-    _run(args, capsys)
-    findings = json.loads((out / "findings.json").read_text(encoding="utf-8"))["findings"]
+    # the second run finds no foreign file in its output folder (MP0018)
+    findings = json.loads((tiny_out / "findings.json").read_text(encoding="utf-8"))["findings"]
     assert [f for f in findings if f["rule_id"] == "MP0018"] == []

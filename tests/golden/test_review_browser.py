@@ -10,8 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from sdtm.review import write_review
-
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -111,9 +109,8 @@ def test_findings_table_lists_open_findings_and_filters(browser, bundled, bundle
     view.close()
 
 
-def test_pilot_page_shows_what_exists_without_errors(browser, pilot_dir, tmp_path):
-    review = write_review(pilot_dir, tmp_path / "pilot.html", subjects=[PILOT_SUBJECT])
-    view = _Page(browser, review.path, PILOT_SUBJECT)
+def test_pilot_page_shows_what_exists_without_errors(browser, pilot_review):
+    view = _Page(browser, pilot_review.path, PILOT_SUBJECT)
     timeline = view.page.locator(f"svg.timeline[data-usubjid='{PILOT_SUBJECT}']")
     # 01-701-1015: three AEs graded by AESEV (MILD), placebo patches in EX, LB panels
     assert timeline.locator('g[data-kind="ae"]').count() == 3
