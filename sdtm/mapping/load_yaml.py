@@ -13,7 +13,7 @@ Files in the study folder:
 - ``synonyms.yaml``: ``synonyms:`` study CT synonym maps by codelist.
 - ``design.yaml``: trial design tables (each key a list of flat rows).
 - any other ``*.yaml`` with a ``domain:`` key: one target dataset. ``waivers.yaml`` is read by
-  the validation stage, not here.
+  the validation stage and ``review.yaml`` by ``sdtm report`` (``sdtm.review``), not here.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from sdtm.mapping.spec import (
 )
 
 STUDY_FILES = ("study.yaml", "visits.yaml", "units.yaml", "synonyms.yaml", "design.yaml")
-IGNORED_FILES = ("waivers.yaml",)
+IGNORED_FILES = ("waivers.yaml", "review.yaml")
 
 STEP_KEYS = (
     "target",
