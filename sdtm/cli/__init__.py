@@ -11,9 +11,11 @@ import traceback
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from sdtm.cli import ct, export, rules, run, sample, spec, trace, validate
 from sdtm.errors import SdtmError
+from sdtm.fileio import describe_os_error
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -51,7 +53,14 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         sys.exit(130)
     except SdtmError as error:
-        stderr.print(f"[bold red]error:[/] {error}", highlight=False)
+        stderr.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
+        if debug:
+            traceback.print_exc()
+        sys.exit(EXIT_ERROR)
+    except OSError as error:
+        # A file or folder operation the code did not wrap: still one line naming the path.
+        message = describe_os_error(error, "read or write")
+        stderr.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
         if debug:
             traceback.print_exc()
         sys.exit(EXIT_ERROR)

@@ -42,6 +42,7 @@ from sdtm.mapping.spec import (
     Visit,
     When,
 )
+from sdtm.safe_parse import UnsafeYamlError, compose_yaml
 
 STUDY_FILES = ("study.yaml", "visits.yaml", "units.yaml", "synonyms.yaml", "design.yaml")
 IGNORED_FILES = ("waivers.yaml",)
@@ -231,7 +232,9 @@ def _read_file(path: Path, relative: str) -> tuple[Node | None, list[SpecProblem
     except (OSError, UnicodeDecodeError) as error:
         raise SpecError(f"{relative}: cannot read the spec file ({error})") from error
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = compose_yaml(text)
+    except UnsafeYamlError as error:
+        return None, [SpecProblem("MP0106", Location(relative, error.line), f"refused: {error}")]
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 0

@@ -26,6 +26,7 @@ import yaml
 
 from sdtm.errors import SpecError
 from sdtm.findings import FindingsTable, Severity, Stage
+from sdtm.safe_parse import UnsafeYamlError, load_yaml
 from sdtm.standards.model import Standards
 
 Check = Callable[[Mapping[str, pd.DataFrame], Standards], FindingsTable]
@@ -227,7 +228,10 @@ def load_rules(rules_dir: Path) -> Mapping[str, Rule]:
     rules: dict[str, Rule] = {}
     for path in sorted(rules_dir.glob("*.yaml")):
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = load_yaml(path.read_text(encoding="utf-8"))
+        except UnsafeYamlError as error:
+            problems.append(f"{path.name}:{error.line}: refused: {error}")
+            continue
         except yaml.YAMLError as error:
             problems.append(f"{path.name}: not valid YAML ({error})")
             continue
