@@ -22,7 +22,6 @@ from sdtm.errors import ExportError
 _HINTS = {
     errno.ENOSPC: "the disk is full",
     errno.EDQUOT: "the disk quota is exceeded",
-    errno.EROFS: "the file system is read-only",
     errno.ENOTDIR: "a part of the path is a file, not a folder",
     errno.EISDIR: "the path is a folder, not a file",
 }

@@ -53,14 +53,15 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         sys.exit(130)
     except SdtmError as error:
-        stderr.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
+        # soft_wrap: a long message (paths) is not broken into lines a script cannot grep.
+        stderr.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
         if debug:
             traceback.print_exc()
         sys.exit(EXIT_ERROR)
     except OSError as error:
         # A file or folder operation the code did not wrap: still one line naming the path.
         message = describe_os_error(error, "read or write")
-        stderr.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+        stderr.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
         if debug:
             traceback.print_exc()
         sys.exit(EXIT_ERROR)

@@ -17,6 +17,7 @@ Files in the study folder:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -157,10 +158,13 @@ class _Reader:
         if raw is None:
             return None
         try:
-            return float(raw)
+            number = float(raw)
         except ValueError:
+            number = math.nan
+        if not math.isfinite(number):
             self.problem(data[key].line, f"'{key}' in {what} must be a number, not {raw!r}")
             return None
+        return number
 
     def texts(self, node: Node | None, what: str) -> tuple[str, ...]:
         if node is None or node.data is None:
