@@ -19,6 +19,7 @@ from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 from sdtm.errors import SpecError
+from sdtm.fileio import atomic_path
 from sdtm.mapping.algorithms import ALGORITHMS
 from sdtm.mapping.load_yaml import FALSE_WORDS, TRUE_WORDS
 from sdtm.mapping.spec import (
@@ -229,7 +230,8 @@ def write_excel_spec(spec: MappingSpec, path: Path) -> None:
     )
     _sheet(workbook, "Skips", skips)
     path.parent.mkdir(parents=True, exist_ok=True)
-    workbook.save(path)
+    with atomic_path(path, operation="write the workbook") as temp:
+        workbook.save(temp)
 
 
 def _rows(workbook_name: str, sheet: Worksheet) -> list[tuple[Location, dict[str, str | None]]]:

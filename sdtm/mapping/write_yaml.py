@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from sdtm.fileio import atomic_write_text
 from sdtm.mapping.spec import Block, Condition, Join, MappingSpec, Operator, Step, When
 
 _STEP_ORDER = (
@@ -98,7 +99,7 @@ def _block(block: Block) -> dict[str, Any]:
 
 def _dump(path: Path, data: dict[str, Any]) -> None:
     text = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
-    path.write_text(text, encoding="utf-8")
+    atomic_write_text(path, text)
 
 
 def write_yaml_spec(spec: MappingSpec, folder: Path) -> list[Path]:

@@ -193,3 +193,16 @@ def test_symlinked_file_in_out_is_neither_owned_nor_followed(tmp_path, kit):
         _write_package(out, NEW_PACKAGE)
     assert outside.read_bytes() == b"keep me"
     assert os.path.islink(out / "ae.xpt")
+
+
+def test_rule_docs_writer_deletes_only_stale_rule_pages(tmp_path):
+    from sdtm.validate.registry import load_rules, write_rule_docs
+
+    rules = load_rules(Path(__file__).resolve().parents[2] / "specs" / "rules")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "architecture.md").write_text("the user's page")  # `--write-docs docs` by mistake
+    (docs / "XR9999.md").write_text("a page of a rule that no longer exists")
+    write_rule_docs(rules, docs)
+    assert (docs / "architecture.md").read_text() == "the user's page"
+    assert not (docs / "XR9999.md").exists()
