@@ -5,10 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.console import Console
-
-from sdtm.config import default_specs_dir
-from sdtm.standards.ct_import import write_ct_package
 
 
 def register(app: click.Group) -> None:
@@ -34,6 +30,11 @@ def register(app: click.Group) -> None:
         Only the codelists the SDTMIG specs refer to, plus the project's extra list, are
         written; rerunning on the same export gives the same files.
         """
+        from rich.console import Console
+
+        from sdtm.config import default_specs_dir
+        from sdtm.standards.ct_import import write_ct_package
+
         result = write_ct_package(export, package_date, specs_dir or default_specs_dir())
         console = Console(stderr=True)
         console.print(

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.table import Table
 
+from sdtm.cli.defaults import SEVERITIES
 from sdtm.cli.export import creation_datetime_from
-from sdtm.findings import Severity
-from sdtm.pipeline import RunResult, fails, run_study
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from sdtm.pipeline import RunResult
 
 
 def render_summary(result: RunResult, console: Console) -> None:
     """Print the run summary: per-file counts, per-dataset records, findings by severity."""
+    from rich.table import Table
+
     counts = Table(title="Raw rows: in = mapped + reported", title_justify="left")
     for column in ("file", "rows in", "mapped", "reported", "check"):
         counts.add_column(column, justify="left" if column == "file" else "right")
@@ -91,10 +96,16 @@ def register(app: click.Group) -> None:
     )
     @click.option(
         "--fail-on",
-        type=click.Choice([s.value for s in Severity]),
+        type=click.Choice(SEVERITIES),
         default=None,
         help="Exit 1 when findings at or above this severity exist (default: exit 0 whenever "
         "the run completes and writes its outputs).",
+    )
+    @click.option(
+        "--quiet",
+        "-q",
+        is_flag=True,
+        help="No progress display on stderr (the summary is still printed).",
     )
     def run_command(
         study_dir: Path | None,
@@ -105,18 +116,24 @@ def register(app: click.Group) -> None:
         ct_version_alias: str | None,
         creation_datetime: str | None,
         fail_on: str | None,
+        quiet: bool,
     ) -> int:
         """Map a study's raw files to SDTM and write datasets plus findings.
 
         STUDY_DIR defaults to the bundled sample study sample_data/cart-psca-001.
         """
+        from rich.console import Console
+
+        from sdtm.cli.progress import StageProgress
+        from sdtm.pipeline import fails, run_study
+
         stderr = Console(stderr=True)
         # --ct is the old name of --ct-version, kept hidden so existing scripts still work.
         ct_version = ct_version or ct_version_alias
         # Same policy as `sdtm export`: the option, else SOURCE_DATE_EPOCH; then the study's
         # own setting (run_study), and the clock only when nothing fixes the stamp.
         moment = creation_datetime_from(creation_datetime, os.environ.get("SOURCE_DATE_EPOCH"))
-        with stderr.status("sdtm run") as status:
+        with StageProgress(stderr, "sdtm run", enabled=not quiet) as progress:
             result = run_study(
                 study_dir,
                 mapping_dir,
@@ -124,8 +141,11 @@ def register(app: click.Group) -> None:
                 specs_dir=specs_dir,
                 ct_version=ct_version,
                 creation_datetime=moment,
-                progress=lambda message: status.update(f"sdtm run: {message}"),
+                progress=progress,
             )
+        progress.print_throughput(
+            int(result.counts["rows_in"].sum()), sum(len(f) for f in result.frames.values())
+        )
         if result.creation_source == "clock":
             stderr.print(
                 "note: no --creation-datetime, SOURCE_DATE_EPOCH or study.yaml creation_datetime/"

@@ -5,16 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.console import Console
 
-from sdtm.config import default_specs_dir
-from sdtm.mapping.check import check_spec
-from sdtm.mapping.load_excel import read_excel_spec, write_excel_spec
-from sdtm.mapping.load_yaml import read_yaml_spec
-from sdtm.mapping.problems import raise_if_problems
-from sdtm.mapping.write_yaml import write_yaml_spec
-from sdtm.pipeline import DEFAULT_MAPPINGS_DIR
-from sdtm.standards import load_standards
+from sdtm.cli.defaults import DEFAULT_MAPPINGS_DIR
 
 DEFAULT_STUDY = "cart-psca-001"
 
@@ -43,6 +35,10 @@ def register(app: click.Group) -> None:
 
         MAPPING_DIR defaults to mappings/cart-psca-001.
         """
+        from sdtm.mapping.load_excel import write_excel_spec
+        from sdtm.mapping.load_yaml import read_yaml_spec
+        from sdtm.mapping.problems import raise_if_problems
+
         mapping_dir = mapping_dir or DEFAULT_MAPPINGS_DIR / DEFAULT_STUDY
         loaded = read_yaml_spec(mapping_dir)
         raise_if_problems(loaded.problems)
@@ -71,6 +67,16 @@ def register(app: click.Group) -> None:
         workbook: Path, compare_dir: Path | None, write_dir: Path | None, specs_dir: Path | None
     ) -> int:
         """Read a spec workbook back, check it against the standards, compare or write YAML."""
+        from rich.console import Console
+
+        from sdtm.config import default_specs_dir
+        from sdtm.mapping.check import check_spec
+        from sdtm.mapping.load_excel import read_excel_spec
+        from sdtm.mapping.load_yaml import read_yaml_spec
+        from sdtm.mapping.problems import raise_if_problems
+        from sdtm.mapping.write_yaml import write_yaml_spec
+        from sdtm.standards import load_standards
+
         spec = read_excel_spec(workbook)
         standards = load_standards(specs_dir or default_specs_dir())
         raise_if_problems(check_spec(spec, standards))
