@@ -28,6 +28,7 @@ from pandera.config import ValidationDepth, config_context
 from pandera.errors import SchemaErrors
 
 from sdtm.findings import FindingsTable
+from sdtm.read.text import printable_ascii, stripped_or_missing, utf8_byte_lengths
 from sdtm.standards.model import Codelist, DomainSpec, Standards, VariableSpec
 from sdtm.standards.rules import findings_frame
 
@@ -124,7 +125,7 @@ def _text_values(series: pd.Series) -> np.ndarray:
 def _present(series: pd.Series) -> pd.Series:
     """True where a value is populated (not missing, not only blanks)."""
     if _is_text(series):
-        return series.notna() & series.astype("string").str.strip().ne("").fillna(False)
+        return stripped_or_missing(series).notna()
     return series.notna()
 
 
@@ -170,16 +171,13 @@ def _valid_datetime(values: pd.Series) -> pd.Series:
 
 
 def _ascii(values: pd.Series) -> pd.Series:
-    return ~values.str.contains(r"[^\x20-\x7e]", regex=True)
+    # Printable ASCII (bytes 32-126), i.e. no match of [^\x20-\x7e], without a lambda per value.
+    return pd.Series(printable_ascii(values.to_numpy(dtype=object)), index=values.index)
 
 
 def _byte_length(values: pd.Series) -> pd.Series:
-    lengths = values.str.len()
-    # UTF-8 uses at most 4 bytes a character: only values over 50 characters can pass 200 bytes.
-    long_values = lengths > 50
-    if long_values.any():
-        lengths[long_values] = values[long_values].str.encode("utf-8").str.len()
-    return lengths
+    lengths = utf8_byte_lengths(values.to_numpy(dtype=object))
+    return pd.Series(lengths, index=values.index)
 
 
 def _fits_200_bytes(values: pd.Series) -> pd.Series:
