@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -160,6 +160,7 @@ def export_submission(
     creation_datetime: datetime,
     formats: tuple[str, ...] = FORMATS,
     settings: ExportSettings | None = None,
+    on_records: Callable[[int, int], None] | None = None,
 ) -> FindingsTable:
     """Export SDTM datasets as XPT v5, Define-XML 2.1 and Dataset-JSON 1.1, plus a manifest.
 
@@ -176,6 +177,8 @@ def export_submission(
         formats: Any of ``FORMATS``.
         settings: Schema folders and the XPT size limit; ``None`` takes
             ``default_export_settings()``.
+        on_records: Called as each dataset is written with (records written so far, records
+            in all datasets), for a progress display.
 
     Returns:
         All findings of the export. A dataset with error findings is not written in the
@@ -200,7 +203,12 @@ def export_submission(
         dataset = prepare_dataset(name, frames[name], standards)
         prepared[dataset.meta.name] = dataset
     written: dict[Path, int | None] = {}
+    total = sum(dataset.meta.records for dataset in prepared.values())
+    done = 0
     for name, dataset in prepared.items():
+        if on_records is not None:
+            on_records(done, total)
+        done += dataset.meta.records
         if "xpt" in formats:
             result = write_xpt(
                 dataset,
@@ -239,6 +247,8 @@ def export_submission(
                     tables.append(_not_written(name, folder, found, stale))
                 else:
                     written[path] = dataset.meta.records
+    if on_records is not None:
+        on_records(total, total)
     if "define" in formats and prepared:
         tree, found = build_define(
             prepared, standards, metadata=metadata, creation_datetime=creation_datetime
