@@ -43,8 +43,19 @@ def _time_once(argv: list[str]) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument(
+        "--src",
+        type=Path,
+        help="time the sdtm package in this source folder instead (e.g. an older checkout)",
+    )
     args = parser.parse_args()
     base = _command()
+    if args.src is not None:
+        loader = (
+            f"import sys; sys.path.insert(0, {str(args.src)!r}); "
+            "from sdtm.cli import main; main()"
+        )
+        base = [sys.executable, "-c", loader]
     print(f"command: {' '.join(base)}; load average {os.getloadavg()[0]:.2f} (1 min)")
     print(f"{'':<16} {'wall median':>12} {'wall min':>9} {'CPU median':>11} {'CPU min':>8}")
     for option in ("--version", "--help"):
