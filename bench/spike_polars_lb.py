@@ -60,9 +60,7 @@ def _python_fullmatch(column: str, pattern: re.Pattern[str]) -> pl.Expr:
     """Python ``re`` on the distinct values (for patterns Rust's regex cannot run)."""
     return (
         pl.col(column)
-        .map_batches(
-            lambda values: _distinct_fullmatch(values, pattern), return_dtype=pl.Boolean
-        )
+        .map_batches(lambda values: _distinct_fullmatch(values, pattern), return_dtype=pl.Boolean)
         .alias(column)
     )
 
@@ -186,10 +184,36 @@ def pandas_findings(frame: pd.DataFrame, domain: DomainSpec, standards: Standard
     }
 
 
+def _plant(frame: pd.DataFrame, every: int) -> None:
+    """Put known errors into every ``every``-th record (deterministic), one kind per offset."""
+    n = len(frame)
+    planted = {
+        "LBTESTCD": (0, "alb-1"),  # ST0009 pattern, CT0002 codelist
+        "LBDTC": (1, "2024-02-30"),  # ST0007: no such date
+        "LBSTRESU": (2, "furlongs"),  # CT0002 unit not in UNIT
+        "LBORRES": (3, "caf\u00e9 \t"),  # ST0011 non-ASCII and a tab
+        "LBCAT": (4, "  "),  # blank text: fails its text checks
+        "STUDYID": (5, None),  # ST0002 required value missing
+    }
+    for column, (offset, value) in planted.items():
+        if column in frame.columns:
+            frame.loc[frame.index[offset::every], column] = value
+    if "LBSEQ" in frame.columns and n > 7:
+        # ST0012 duplicate --SEQ within a subject: copy the previous record's subject and SEQ.
+        rows = frame.index[7::every]
+        frame.loc[rows, ["USUBJID", "LBSEQ"]] = frame.loc[rows - 1, ["USUBJID", "LBSEQ"]].to_numpy()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("lb_xpt", type=Path, help="LB dataset (lb.xpt of an sdtm run)")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--plant",
+        type=int,
+        default=0,
+        help="plant errors in every N-th record (bad codes, dates, units, text, --SEQ)",
+    )
     args = parser.parse_args()
     standards = load_standards()
     domain = standards.domain("LB")
@@ -198,6 +222,8 @@ def main() -> None:
     text_columns = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
     for column in text_columns:
         frame[column] = frame[column].astype(object).where(frame[column] != "", None)
+    if args.plant:
+        _plant(frame, args.plant)
     # Column by column: pl.from_pandas needs pyarrow for object columns.
     polars_frame = pl.DataFrame(
         [
