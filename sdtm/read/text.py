@@ -1,11 +1,12 @@
 """Vectorized text helpers shared by every stage (read is the first stage: all may import it).
 
 Without pyarrow, pandas keeps text as Python objects and runs every ``.str`` method as a
-Python lambda per value (about 1 microsecond each, plus a missing-value scan per call): at
-1,000 subjects that was some 27 million lambda calls per run. These helpers give the same
+Python lambda per value (about 1 microsecond each, plus a missing-value scan per call): cProfile
+counted 54 million such calls in one 1,000-subject run. These helpers give the same
 answers by mapping built-in ``str`` methods (and compiled regex methods) over object arrays
-with ``map``, which iterates in C with no Python frame per value (20-80 ns each), and return
-pandas ``string`` Series exactly as the ``.str`` chains they replace.
+with ``map``, which iterates in C with no Python frame per value (35-200 ns a value and pass
+measured on the shared machine), and return pandas ``string`` Series exactly as the ``.str``
+chains they replace. Where a column repeats values, the work is done once per distinct value.
 """
 
 from __future__ import annotations
