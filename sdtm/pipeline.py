@@ -30,7 +30,7 @@ from sdtm.derive.plan import run_derivations
 from sdtm.derive.steps import DeriveInputs
 from sdtm.errors import InputError
 from sdtm.export.package import write_package
-from sdtm.findings import FindingsTable, Severity
+from sdtm.findings import FindingsTable, Severity, link_causes
 from sdtm.mapping.accounting import COUNTS_COLUMNS, find_values_not_numbers, raw_sources
 from sdtm.mapping.stage import account_study, load_mapping, map_study
 from sdtm.mapping.study import load_study_config, resolve_creation_datetime
@@ -190,6 +190,8 @@ def run_study(
             validate_datasets(final, standards, registry), provenance
         )
     findings = apply_study_waivers(findings, mapping_dir, registry)
+    follows = registry.follows() if registry is not None else {}
+    findings = link_causes(findings, follows)
 
     notes = [*mapped.notes]
     package = None
@@ -208,6 +210,7 @@ def run_study(
             created=created,
             specs_dir=specs_dir,
             export=export,
+            follows=follows,
         )
         findings = package.findings
         notes.extend(package.notes)

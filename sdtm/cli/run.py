@@ -6,11 +6,12 @@ import os
 from pathlib import Path
 
 import click
+import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
 from sdtm.cli.export import creation_datetime_from
-from sdtm.findings import Severity
+from sdtm.findings import Severity, summarise
 from sdtm.pipeline import RunResult, fails, run_study
 
 
@@ -36,24 +37,35 @@ def render_summary(result: RunResult, console: Console) -> None:
         datasets.add_row(name, str(len(result.frames[name])))
     console.print(datasets)
     frame = result.findings.frame
-    open_findings = frame.loc[~frame["waived"] & frame["severity"].isin(["error", "warning"])]
-    if len(open_findings):
-        by_rule = (
-            open_findings.groupby(["severity", "rule_id", "rule_name"], dropna=False)
-            .size()
-            .reset_index(name="count")
-            .sort_values(["severity", "count"], ascending=[True, False], kind="mergesort")
+    summary = summarise(result.findings)
+    if summary["by_rule"]:
+        by_rule = pd.DataFrame(summary["by_rule"])
+        by_rule = by_rule[by_rule["severity"].isin(["error", "warning"])]
+        names = frame.drop_duplicates("rule_id").set_index("rule_id")["rule_name"]
+        by_rule = by_rule.assign(name=by_rule["rule_id"].map(names)).sort_values(
+            ["severity", "count"], ascending=[True, False], kind="mergesort"
         )
         rules = Table(title="Errors and warnings by rule", title_justify="left")
-        for column in ("severity", "rule", "name", "count"):
-            rules.add_column(column, justify="right" if column == "count" else "left")
+        for column in ("severity", "rule", "name", "records", "causes", "following"):
+            rules.add_column(
+                column, justify="left" if column in ("severity", "rule", "name") else "right"
+            )
         for row in by_rule.itertuples(index=False):
-            rules.add_row(row.severity, row.rule_id, str(row.rule_name or ""), str(row.count))
-        console.print(rules)
+            rules.add_row(
+                row.severity,
+                row.rule_id,
+                str(row.name or ""),
+                str(row.count),
+                str(row.causes),
+                str(row.following),
+            )
+        if len(by_rule):
+            console.print(rules)
     by_severity = result.findings.count_by_severity()
     console.print(
         "Findings: "
         + ", ".join(f"{count} {level}" for level, count in by_severity.items())
+        + f"; {summary['causes']} cause(s), {summary['records']} record(s)"
         + (f" (details: {result.out_dir}/findings.json)" if result.out_dir else "")
     )
     for note in result.notes:

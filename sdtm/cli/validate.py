@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from sdtm.export.report import write_report
-from sdtm.findings import FindingsTable, Severity
+from sdtm.findings import FindingsTable, Severity, summarise
 from sdtm.read.sdtm_package import read_sdtm_package
 from sdtm.standards import load_standards
 from sdtm.validate.package import standards_info, tool_info, validate_package
@@ -34,12 +34,16 @@ def render_findings(findings: FindingsTable, console: Console, *, fail_on: Sever
     frame["rank"] = frame["severity"].map(lambda level: -Severity(level).rank)
     grouped = (
         frame.groupby(["rank", "severity", "rule_id", "dataset", "variable"], sort=True)
-        .agg(count=("rule_id", "size"), example=("message", "first"))
+        .agg(
+            count=("rule_id", "size"),
+            following=("caused_by", "count"),
+            example=("message", "first"),
+        )
         .reset_index()
     )
     table = Table(title="Findings (grouped; --format json for every record)", title_justify="left")
-    for column in ("severity", "rule", "dataset", "variable", "count", "example"):
-        table.add_column(column, justify="right" if column == "count" else "left")
+    for column in ("severity", "rule", "dataset", "variable", "count", "following", "example"):
+        table.add_column(column, justify="right" if column in ("count", "following") else "left")
     for row in grouped.itertuples(index=False):
         table.add_row(
             f"[{_SEVERITY_STYLE[row.severity]}]{row.severity}[/]",
@@ -47,14 +51,17 @@ def render_findings(findings: FindingsTable, console: Console, *, fail_on: Sever
             str(row.dataset),
             row.variable,
             str(row.count),
+            str(row.following or ""),
             row.example,
         )
     console.print(table)
     counts = findings.count_by_severity()
+    summary = summarise(findings)
     console.print(
         "Findings: "
         + ", ".join(f"{count} {level}" for level, count in counts.items())
-        + f" (fail-on {fail_on.value})"
+        + f"; {summary['causes']} cause(s), {summary['records']} record(s)"
+        + f" (fail-on {fail_on.value}; 'following' findings name their cause in caused_by)"
     )
 
 

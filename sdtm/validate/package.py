@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from sdtm.findings import FindingsTable
+from sdtm.findings import FindingsTable, link_causes
 from sdtm.standards.model import DomainSpec, Standards
 from sdtm.standards.rules import findings_frame
 from sdtm.validate.registry import Registry, build_registry, run_rules
@@ -137,7 +137,8 @@ def validate_package(
         include_optional: Also run the check rules that are off by default.
 
     Returns:
-        Schema findings, then check findings, then unused-waiver findings.
+        Schema findings, then check findings, then unused-waiver findings; findings that
+        follow from another one name it in ``caused_by``.
     """
     registry = registry or build_registry()
 
@@ -152,7 +153,8 @@ def validate_package(
         )
 
     findings = validate_frames(frames, standards, extra_checks=(checks,))
-    return apply_waivers(findings, waivers, registry=registry)
+    # One finding per cause: findings that follow from another one name it (caused_by).
+    return link_causes(apply_waivers(findings, waivers, registry=registry), registry.follows())
 
 
 def tool_info() -> dict[str, Any]:
