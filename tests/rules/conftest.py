@@ -494,11 +494,8 @@ RULE_CASES = (
         put("LB", 2, "LBSTRESU", "pg/mL"),
         [["LB", 1, "LBSTRESU"], ["LB", 2, "LBSTRESU"], ["LB", 5, "LBSTRESU"]],
     ),
-    case(
-        "ST0079",
-        put("LB", 5, "LBTEST", "IL-6"),
-        [["LB", 1, "LBTEST"], ["LB", 2, "LBTEST"], ["LB", 5, "LBTEST"]],
-    ),
+    # Only the odd record (issue 17): rows 1 and 2 hold the pair most INTLK6 records have.
+    case("ST0079", put("LB", 5, "LBTEST", "IL-6"), [["LB", 5, "LBTEST"]]),
     case("ST0080", put("LB", 1, "LBSTRESC", None), [["LB", 1, "LBSTRESC"]]),
     case("ST0081", put("LB", 1, "LBSTRESU", None), [["LB", 1, "LBSTRESU"]]),
     case("ST0082", put("LB", 1, "LBORRESU", None), [["LB", 1, "LBORRESU"]]),

@@ -6,8 +6,10 @@ the reason it is a true issue of that data under SDTMIG 3.4 / the rule's authori
 
 import pytest
 
+from sdtm.findings import root_causes
 from sdtm.read.sdtm_package import read_sdtm_package
 from sdtm.validate.checks import CHECKS
+from sdtm.validate.package import validate_package
 from sdtm.validate.registry import run_rules
 
 
@@ -60,3 +62,33 @@ def test_pilot_runs_every_check(pilot_findings, registry):
 def test_pilot_findings_name_their_file(pilot_findings):
     rows = pilot_findings.frame.query("rule_id == 'ST0095'")
     assert set(rows["source_file"]) == {"ae.xpt"}
+
+
+@pytest.fixture(scope="module")
+def pilot_lb(pilot_dir):
+    frames, _ = read_sdtm_package(pilot_dir)
+    return {name: frames[name] for name in ("DM", "LBCH", "LBHE", "LBUR")}
+
+
+def _keys(findings):
+    return {tuple(row) for row in findings.rows(["rule_id", "dataset", "row", "variable"])}
+
+
+def test_one_changed_lbtestcd_gives_a_handful_of_findings(pilot_lb, standards, registry):
+    # Issue 17: one AST record recoded as ALT made ST0079 report every ALT and AST record
+    # (1,814). A pair rule now reports the odd record; what else the change causes is the
+    # second record of ALT on that visit and date, and the TEST/TESTCD code mismatch.
+    before = validate_package(pilot_lb, standards, registry=registry)
+    changed = {name: frame.copy() for name, frame in pilot_lb.items()}
+    lbch = changed["LBCH"]
+    row = int(lbch.index[lbch["LBTESTCD"] == "AST"][0])
+    lbch.loc[row, "LBTESTCD"] = "ALT"
+    after = validate_package(changed, standards, registry=registry)
+    new = _keys(after) - _keys(before)
+    assert len(new) <= 5, sorted(new)
+    assert ("ST0079", "LBCH", row + 1, "LBTEST") in new
+    # Every new finding is about the changed record, and all follow from the one cause.
+    assert {r[2] for r in new} == {row + 1}
+    frame = after.frame
+    on_record = frame[(frame["dataset"] == "LBCH") & (frame["row"] == row + 1)]
+    assert set(root_causes(on_record)) == {f"ST0079 LBCH row {row + 1}"}

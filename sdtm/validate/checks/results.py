@@ -182,8 +182,29 @@ def check_standard_unit_inconsistent_within_test(
     return collect(tables)
 
 
+def _odd_pairs(pairs: pd.DataFrame, key: str, other: str) -> pd.DataFrame:
+    """The ``(key, other)`` pairs that are the minority for their ``key``.
+
+    Where a ``key`` value comes with several ``other`` values, the pair most records have is
+    taken as the intended one and the others are odd; when several pairs share the largest
+    count, none can be called the intended one and all are odd.
+    """
+    counts = pairs.groupby([key, other]).size().rename("n").reset_index()
+    top = counts.groupby(key)["n"].transform("max")
+    values = counts.groupby(key)[other].transform("size")
+    at_top = (counts["n"] == top).groupby(counts[key]).transform("sum")
+    odd = (values > 1) & ((counts["n"] < top) | (at_top > 1))
+    return counts.loc[odd, [key, other]]
+
+
 def check_test_testcd_not_one_to_one(frames: Frames, standards: Standards) -> FindingsTable:
-    """--TESTCD and --TEST are one-to-one within a domain (CORE-000303, SD0040/SD1043)."""
+    """--TESTCD and --TEST are one-to-one within a domain (CORE-000303, SD0040/SD1043).
+
+    A pair rule reports the odd records, not every record of the pair most records have:
+    one record whose --TESTCD was changed from AST to ALT gives one finding, not one per ALT
+    and AST record (issue 17). The majority pair of a --TESTCD (or --TEST) is taken as
+    intended; with a tie every record of the tied pairs is reported.
+    """
     tables = []
     for code, parts in domain_parts(_findings_datasets(frames)).items():
         test, testcd = f"{code}TEST", f"{code}TESTCD"
@@ -192,13 +213,16 @@ def check_test_testcd_not_one_to_one(frames: Frames, standards: Standards) -> Fi
             [pd.DataFrame({"a": text(f, testcd), "b": text(f, test)}) for _, f in parts],
             ignore_index=True,
         ).dropna()
-        both = pd.DataFrame(pairs).drop_duplicates()
-        multi_cd = set(both["a"][both["a"].duplicated(keep=False)])
-        multi_test = set(both["b"][both["b"].duplicated(keep=False)])
+        odd_cd = _odd_pairs(pairs, "a", "b").assign(_odd=True)
+        odd_test = _odd_pairs(pairs, "b", "a").assign(_odd=True)
         for name, frame in parts:
             a, b = text(frame, testcd), text(frame, test)
-            bad_cd = a.isin(multi_cd) & b.notna()
-            bad_test = b.isin(multi_test) & a.notna() & ~bad_cd
+            keyed = pd.DataFrame({"a": a, "b": b})
+            bad_cd = keyed.merge(odd_cd, on=["a", "b"], how="left")["_odd"].notna()
+            bad_cd.index = frame.index
+            bad_test = keyed.merge(odd_test, on=["b", "a"], how="left")["_odd"].notna()
+            bad_test.index = frame.index
+            bad_test &= ~bad_cd
             tables.append(
                 make_findings(
                     name,
