@@ -554,6 +554,12 @@ RULE_CASES = (
         put("TS", ts_row("TITLE"), "TSPARM", "Trial parameter ADDON"),
         [["TS", ts_row("ADDON"), "TSPARMCD"], ["TS", ts_row("TITLE"), "TSPARMCD"]],
     ),
+    # Issue 17 (P21 SD0027): a not-done record that kept the lab's unit and range.
+    case(
+        "ST0117",
+        (put("LB", 4, "LBORRESU", "mg/L"), put("LB", 4, "LBORNRHI", "5")),
+        [["LB", 4, "LBORRES"]],
+    ),
     case("ST0115", put("AE", 1, "AELONGNAME", "x"), [["AE", None, "AELONGNAME"]]),
     case("ST0116", call(_label), [["AE", None, "AETERM"]]),
     case("CT0010", put("LB", 1, "LBTEST", "C Reactive Protein"), [["LB", 1, "LBTEST"]]),

@@ -299,6 +299,33 @@ def check_standard_unit_without_result(frames: Frames, standards: Standards) -> 
     return collect(tables)
 
 
+_RESULT_DESCRIBERS = ("ORRESU", "ORNRLO", "ORNRHI", "STNRLO", "STNRHI")
+
+
+def check_unit_or_range_without_result(frames: Frames, standards: Standards) -> FindingsTable:
+    """No unit or reference range on a record with a null --ORRES (P21 SD0027, CORE-000289).
+
+    One finding per record, on --ORRES, naming every unit and range variable populated.
+    """
+    tables = []
+    for name, code, frame in _findings_datasets(frames):
+        orres = f"{code}ORRES"
+        if orres not in frame.columns:
+            continue
+        columns = [f"{code}{s}" for s in _RESULT_DESCRIBERS if f"{code}{s}" in frame.columns]
+        if not columns:
+            continue
+        no_result = text(frame, orres).isna()
+        named = pd.Series("", index=frame.index, dtype="string")
+        for column in columns:
+            value = text(frame, column)
+            named = named + (column + " is " + value + ", ").where(value.notna(), "")
+        bad = no_result & (named != "")
+        detail = named.str.slice(0, -2)
+        tables.append(make_findings(name, frame, bad, variable=orres, detail=detail, code=code))
+    return collect(tables)
+
+
 def check_dose_unit_missing(frames: Frames, standards: Standards) -> FindingsTable:
     """--DOSU is populated when --DOSE, --DOSTXT or --DOSTOT is (CORE-000093 / CG0114)."""
     tables = []
