@@ -125,11 +125,11 @@ DERIVATION_PLAN: tuple[Derivation, ...] = (
                "precision (the certain, lower age when the precision leaves two).",
                steps.run_age, _present("DM")),
     Derivation(("DM",), "derive_participation_end",
-               ("DS.DSSTDTC", "LB.LBDTC", "PC.PCDTC", "FA.FADTC", "EX.EXENDTC", "DM.DTHDTC",
-                "DM._LSTCON"),
+               ("DS.DSSTDTC", "LB.LBDTC", "PC.PCDTC", "FA.FADTC", "EX.EXENDTC", "AE.AESTDTC",
+                "AE.AEENDTC", "CM.CMSTDTC", "CM.CMENDTC", "DM.DTHDTC", "DM._LSTCON"),
                ("RFPENDTC",),
                "Latest date of any contact: last contact, death, disposition, dated "
-               "assessments and exposure.",
+               "assessments, exposure, adverse events and medications.",
                steps.run_participation_end, _present("DM")),
     Derivation(("TE",), "build_te", ("design.yaml elements",), ("TE",),
                "One record per trial element of the design.",
@@ -154,6 +154,11 @@ DERIVATION_PLAN: tuple[Derivation, ...] = (
     _subject_row("derive_study_day", ("--DTC", "DM.RFSTDTC"), ("--DY",),
                  "Days from RFSTDTC, day 1 being RFSTDTC; there is no day 0.",
                  steps.run_study_day, steps.applies_study_day),
+    _subject_row("derive_end_reference", ("--ENRTPT", "DM.DTHDTC", "DM.RFPENDTC"),
+                 ("--ENTPT",),
+                 "Records with --ENRTPT end relative to the subject's own end of observation: "
+                 "the death date, else RFPENDTC (last contact).",
+                 steps.run_end_reference, steps.applies_end_reference),
     _subject_row("derive_visit", ("--DY", "visits.yaml"), ("VISITNUM", "VISIT", "VISITDY"),
                  "Planned visits take VISIT and VISITDY from the visit schedule; a record "
                  "without VISITNUM is an unscheduled visit numbered after the planned visit "
