@@ -115,6 +115,7 @@ def run_study(
     validate: bool = True,
     export: bool = True,
     creation_datetime: datetime | None = None,
+    keep_invalid_records: bool = False,
     progress: Progress | None = None,
 ) -> RunResult:
     """Run read -> map -> derive -> validate -> export on one study.
@@ -133,6 +134,9 @@ def run_study(
             ``creation_datetime`` or ``data_cutoff`` of ``study.yaml``
             (``sdtm.mapping.study.study_creation_datetime``), else the clock (then a rerun is
             not byte-identical; ``RunResult.creation_source`` is ``clock``).
+        keep_invalid_records: Keep records that fail a hard rule (subject not in DM, exact
+            duplicate raw row, Required value missing) in the datasets; by default they are
+            withheld and reported (MP0019), their raw rows counted as reported.
         progress: Called with a short message at each stage.
 
     Returns:
@@ -154,7 +158,7 @@ def run_study(
     findings = FindingsTable.concat(f.findings for f in raw.values())
 
     _say(progress, "mapping")
-    mapped = map_study(raw, spec, standards)
+    mapped = map_study(raw, spec, standards, keep_invalid_records=keep_invalid_records)
     findings = findings + mapped.findings
 
     _say(progress, "deriving")

@@ -102,6 +102,14 @@ def register(app: click.Group) -> None:
         "differ).",
     )
     @click.option(
+        "--keep-invalid-records",
+        is_flag=True,
+        default=False,
+        help="Keep records that fail a hard rule (subject not in DM, exact duplicate raw row, "
+        "Required value missing) in the datasets; by default they are withheld and each is "
+        "reported (MP0019) with its raw file and row.",
+    )
+    @click.option(
         "--fail-on",
         type=click.Choice([s.value for s in Severity]),
         default=None,
@@ -116,6 +124,7 @@ def register(app: click.Group) -> None:
         ct_version: str | None,
         ct_version_alias: str | None,
         creation_datetime: str | None,
+        keep_invalid_records: bool,
         fail_on: str | None,
     ) -> int:
         """Map a study's raw files to SDTM and write datasets plus findings.
@@ -136,6 +145,7 @@ def register(app: click.Group) -> None:
                 specs_dir=specs_dir,
                 ct_version=ct_version,
                 creation_datetime=moment,
+                keep_invalid_records=keep_invalid_records,
                 progress=lambda message: status.update(f"sdtm run: {message}"),
             )
         if result.creation_source == "clock":
