@@ -59,6 +59,16 @@ def load_mapping(
     return loaded.spec
 
 
+UNSCHEDULED_SETTING = "unscheduled_visit_labels"
+"""study.yaml setting: comma-separated raw labels (shell patterns) of unscheduled visits."""
+
+
+def unscheduled_visit_labels(spec: MappingSpec) -> tuple[str, ...]:
+    """The study's unscheduled visit labels (upper case), from ``UNSCHEDULED_SETTING``."""
+    text = spec.settings.get(UNSCHEDULED_SETTING, "")
+    return tuple(part.strip().upper() for part in text.split(",") if part.strip())
+
+
 @dataclass(frozen=True, slots=True)
 class MapStageResult:
     """What mapping a study produced."""
@@ -136,7 +146,9 @@ def map_study(
                 notes.append(f"{name} not mapped: its raw file(s) {files} could not be read")
                 continue
             mapping = type(mapping)(mapping.domain, readable, mapping.location)
-        context = MapContext(name, standards, dict(spec.synonyms), visit_lookup)
+        context = MapContext(
+            name, standards, dict(spec.synonyms), visit_lookup, unscheduled_visit_labels(spec)
+        )
         results[name] = map_domain(unread | frames_in, mapping, context)
         findings.append(results[name].findings)
     findings.append(find_subjects_not_in_dm(results))
