@@ -190,8 +190,9 @@ def run_study(
     findings = findings + failed
     if validate and registry is not None:
         _say(progress, "validating")
+        cutoff = spec.settings.get("data_cutoff")
         findings = findings + locate_findings(
-            validate_datasets(final, standards, registry), provenance
+            validate_datasets(final, standards, registry, data_cutoff=cutoff), provenance
         )
     findings = apply_study_waivers(findings, mapping_dir, registry)
     follows = registry.follows() if registry is not None else {}

@@ -264,6 +264,10 @@ def edited_bundled(tmp_path_factory):
     _edit_csv(study / "edc" / "dm.csv", "102-001", races)
     # CRS episode AE 2 of 101-003 is collected at grade 1; day 2 of its log says grade 3.
     _edit_csv(study / "edc" / "crs.csv", "101-003", {"ASTCTGR": "3"}, where={"LINE": "2"})
+    # Issue 17: the CRS of 101-005 (AE 2) has no ASTCT grade, only a CTCAE grade 3.
+    _edit_csv(
+        study / "edc" / "ae.csv", "101-005", {"AECRSGR": "", "AEGRADE": "3"}, where={"LINE": "2"}
+    )
     return _run(study, repo / "mappings" / "cart-psca-001")
 
 
@@ -296,6 +300,18 @@ def test_a_daily_grade_above_the_collected_ae_grade_is_reported_not_written(edit
         ["edc/ae.csv", "AETOXGR", "1"]
     ]
     assert "AETOXGR collected 1 kept; derive_worst_grade gives 3" in found["message"].iloc[0]
+
+
+def test_a_crs_without_its_astct_grade_is_reported_with_the_grade_taken_instead(edited_bundled):
+    # Issue 17: the CRS event took the CTCAE grade while SUPPAE names ASTCT 2019 as the scale;
+    # the mapping says so (MP0021, from the step `AETOXGR <- AECRSGR when AECRS = 1`).
+    found = edited_bundled.findings.frame.query("rule_id == 'MP0021'")
+    assert found[["source_file", "source_row", "variable", "value"]].values.tolist() == [
+        ["edc/ae.csv", 20, "AETOXGR", "AECRSGR"]
+    ]
+    message = found["message"].iloc[0]
+    assert "(all of: AECRS eq '1'; cart-psca-001/ae.yaml:36) holds but AECRSGR is empty" in message
+    assert "AETOXGR was taken from AEGRADE (cart-psca-001/ae.yaml:39) instead" in message
 
 
 def test_unused_waiver_gets_its_rule_metadata_and_the_registry_is_built_once(
@@ -567,3 +583,22 @@ def test_keep_invalid_records_keeps_them_and_validation_names_the_same_cause():
     assert "MP0019" not in set(found["rule_id"])
     xr = found.loc[found["rule_id"] == "XR0001", ["source_row", "caused_by"]]
     assert xr.values.tolist() == [[5, "MP0013 edc/ae.csv:5"]]
+
+
+def test_dates_after_the_study_data_cutoff_are_reported_without_a_ts_dcutdtc(tiny_copy):
+    # Issue 17: the study config knows the data cut-off; a date after it is XR0030 even when
+    # TS (the tiny study has none) carries no DCUTDTC. Its AEs start up to 2024-04-01.
+    study, mapping = tiny_copy
+    path = mapping / "study.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace("study:\n", "study:\n  settings:\n    data_cutoff: \"2024-03-31\"\n", 1)
+        if "settings:" not in text
+        else text.replace("settings:\n", "settings:\n    data_cutoff: \"2024-03-31\"\n", 1),
+        encoding="utf-8",
+    )
+    result = run_study(study, mapping, write=False, export=False, keep_invalid_records=True)
+    found = result.findings.frame.query("rule_id == 'XR0030'")
+    assert found[["dataset", "variable", "value", "source_row"]].values.tolist() == [
+        ["AE", "AESTDTC", "2024-04-01", 5]
+    ]

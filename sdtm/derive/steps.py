@@ -240,10 +240,11 @@ def _study_day_pairs(frames: Frames, inputs: DeriveInputs, dataset: str) -> list
 
 
 def applies_study_day(frames: Frames, inputs: DeriveInputs, dataset: str) -> bool:
-    """A subject dataset with a --DTC whose --DY the IG defines."""
-    return is_subject_dataset(frames, inputs, dataset) and bool(
-        _study_day_pairs(frames, inputs, dataset)
+    """A subject dataset, DM or SE, with a --DTC whose --DY the IG defines (DMDY, SESTDY)."""
+    subject_level = is_subject_dataset(frames, inputs, dataset) or (
+        dataset in ("DM", "SE") and "DM" in frames and "USUBJID" in frames[dataset]
     )
+    return subject_level and bool(_study_day_pairs(frames, inputs, dataset))
 
 
 def run_study_day(frames: Frames, inputs: DeriveInputs, dataset: str) -> DeriveResult:

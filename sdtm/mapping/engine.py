@@ -167,6 +167,8 @@ def _apply_steps(
     earlier: set[str] = set()
     # (step, key, rows) of conditional steps whose condition held but whose source was empty.
     empty_sources: list[tuple[int, str, pd.Series]] = []
+    # Per value key, the number of the step that filled each row (to say which one did).
+    origin: dict[str, pd.Series] = {}
     for number, step in enumerate(steps):
         algorithm = ALGORITHMS[step.algorithm]
         if number:
@@ -220,9 +222,13 @@ def _apply_steps(
                 findings.append(changed)
         new = produced.reindex(frame.index).astype("string")
         # sdtm.oak coalesce: an earlier step's value is never overwritten.
+        filled_here = new.notna() & (values[key].isna() if key in values else True)
+        origin[key] = origin.get(key, pd.Series(pd.NA, index=frame.index, dtype="Int64")).mask(
+            filled_here, number
+        )
         values[key] = values[key].fillna(new) if key in values else new
     findings.extend(
-        _empty_source_findings(frame, number, empty, values.get(key), steps, context.domain)
+        _empty_source_findings(frame, number, empty, origin.get(key), steps, context.domain)
         for number, key, empty in empty_sources
     )
     return _number_slots(values, frame.index), findings
@@ -256,7 +262,7 @@ def _empty_source_findings(
     frame: pd.DataFrame,
     number: int,
     empty: pd.Series,
-    final: pd.Series | None,
+    origin: pd.Series | None,
     steps: tuple[Step, ...],
     domain: str,
 ) -> pd.DataFrame:
@@ -265,27 +271,21 @@ def _empty_source_findings(
     step = steps[number]
     assert step.when is not None and step.source  # _names_its_source checked it
     rows = frame.loc[empty]
-    filled = final.loc[empty].notna() if final is not None else pd.Series(False, index=rows.index)
-    later = [
-        s.source or s.value or s.algorithm for s in steps[number + 1 :] if s.target == step.target
-    ]
-    fallback = (
-        f"; {step.target} was taken from a later step ({', '.join(map(str, later))}) instead"
-        if later
-        else ""
+    # Which later step filled the row: its source column (or fixed value), by step number.
+    described = {
+        i: f"{s.source or s.value or s.algorithm} ({s.location})" for i, s in enumerate(steps)
+    }
+    by = (
+        origin.loc[empty].map(described).astype("string")
+        if origin is not None
+        else pd.Series(pd.NA, index=rows.index, dtype="string")
+    )
+    outcome = ("; " + step.target + " was taken from " + by + " instead").fillna(
+        f"; {step.target} left null"
     )
     condition = ", ".join(
         f"{c.column} {c.op} {c.value!r}" if c.value is not None else f"{c.column} {c.op}"
         for c in step.when.conditions
-    )
-    outcome = (
-        pd.Series(
-            [fallback if hit else f"; {step.target} left null" for hit in filled.to_numpy()],
-            index=rows.index,
-            dtype="string",
-        )
-        if len(rows)
-        else pd.Series(dtype="string")
     )
     return pd.DataFrame(
         {

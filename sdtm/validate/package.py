@@ -10,6 +10,7 @@ module is the place to combine both (see ``extra_checks``).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from importlib import metadata
 from typing import Any
 
@@ -105,6 +106,10 @@ def validate_frames(
                 )
             )
             continue
+        keys = frame.attrs.get("natural_keys")
+        if keys:
+            # The sponsor's define.xml keys (read_sdtm_package) identify its records (ST0013).
+            spec = replace(spec, keys=tuple(keys))
         tables.append(_label_findings(name.upper(), frame, spec, source_file))
         tables.append(
             validate_dataset(frame, spec, standards, dataset=name.upper(), source_file=source_file)

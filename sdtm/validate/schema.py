@@ -233,12 +233,17 @@ def _membership(allowed: frozenset[str], numeric_exempt: bool) -> Callable[[pd.S
     return test
 
 
-def _codelist_checks(variable: VariableSpec, standards: Standards) -> list[pa.Check]:
+def _codelist_checks(
+    variable: VariableSpec, standards: Standards, domain: str = ""
+) -> list[pa.Check]:
     codelists = [standards.codelists[c] for c in variable.codelists if c in standards.codelists]
     if not codelists:
         return []
     allowed = frozenset().union(*(c.submission_values for c in codelists))
     extensible = any(c.extensible for c in codelists)
+    if extensible:
+        # A value the IG itself names for the variable (TSVCDREF "ISO 8601") is no extension.
+        allowed |= standards.ig_named_terms.get((domain, variable.name), frozenset())
     rule_id = "CT0002" if extensible else "CT0001"
     tag = _tag(rule_id, variable.name, _codelist_detail(codelists, standards.ct_version))
     # --STRESC codelists (e.g. LBSTRESC C102580) describe character results only; numeric and
@@ -316,7 +321,7 @@ def _column_checks(
         expected = frozenset(variable.value_list)
         add("ST0014", lambda values: values.isin(expected), " or ".join(variable.value_list))
     elif (domain.name, name) not in CONDITIONAL_CODELISTS:
-        checks.extend(_codelist_checks(variable, standards))
+        checks.extend(_codelist_checks(variable, standards, domain.name))
     value_domain = variable.described_value_domain or ""
     if value_domain in _DATETIME_DOMAINS or (not value_domain and name.endswith("DTC")):
         add("ST0007", _valid_datetime)
@@ -382,6 +387,9 @@ def _duplicate_seq_check(seq: str) -> pa.Check:
     return pa.Check(check, name=tag, error=tag)
 
 
+_VISIT_KEYS = ("VISITNUM",)
+
+
 def _duplicate_key_check(keys: tuple[str, ...]) -> pa.Check:
     tag = _tag("ST0013", ", ".join(keys))
 
@@ -389,6 +397,10 @@ def _duplicate_key_check(keys: tuple[str, ...]) -> pa.Check:
         present = [key for key in keys if key in frame.columns]
         if not present:
             return True
+        # A record collected at another visit is another recording, not a duplicate: the
+        # CDISC pilot repeats each medication at every visit under the define.xml key
+        # STUDYID, USUBJID, CMTRT, CMSTDTC (issue 17).
+        present += [v for v in _VISIT_KEYS if v in frame.columns and v not in present]
         # The first record of a key is the kept one; the later ones are the odd records
         # (one finding per extra record, issue 17), as ST0093 reports them.
         return ~frame.duplicated(present, keep="first")

@@ -250,7 +250,7 @@ def test_a_step_whose_condition_holds_but_source_is_empty_is_reported(make_raw, 
     ]
     assert found["message"].iloc[0] == (
         "edc/ae.csv:3 AECRSGR -> AE.AESPID: the condition of the step (all of: AECRS eq '1'; "
-        "<memory>) holds but AECRSGR is empty; AESPID was taken from a later step (AEGRADE) "
+        "<memory>) holds but AECRSGR is empty; AESPID was taken from AEGRADE (<memory>) "
         "instead; complete the source [MP0021 conditional-source-empty]"
     )
 

@@ -6,7 +6,7 @@ import pyreadstat
 import pytest
 
 from sdtm.errors import InputError
-from sdtm.read.sdtm_package import read_sdtm_dataset, read_sdtm_package
+from sdtm.read.sdtm_package import read_define_keys, read_sdtm_dataset, read_sdtm_package
 
 TS_RIGHT_QUOTE_ROWS = [8, 28]  # TSVAL records of the pilot ts.xpt holding byte 0x92
 
@@ -90,3 +90,16 @@ def test_unusable_path_is_an_input_error(tmp_path: Path, make, message: str) -> 
 def test_unknown_encoding_is_an_input_error(pilot_dir: Path) -> None:
     with pytest.raises(InputError, match="unknown encoding 'klingon'"):
         read_sdtm_package(pilot_dir, encoding="klingon")
+
+
+def test_define_xml_keys_of_the_pilot_are_read(pilot_dir):
+    # Issue 17: the sponsor's keys (ItemRef KeySequence) for the duplicate-key check ST0013.
+    frames, _ = read_sdtm_package(pilot_dir)
+    assert frames["AE"].attrs["natural_keys"] == (
+        "STUDYID", "USUBJID", "AETERM", "AESTDTC", "AESEQ",
+    )  # fmt: skip
+    assert frames["CM"].attrs["natural_keys"] == ("STUDYID", "USUBJID", "CMTRT", "CMSTDTC")
+
+
+def test_a_folder_without_define_xml_has_no_declared_keys(tmp_path):
+    assert read_define_keys(tmp_path / "define.xml") == {}

@@ -262,13 +262,22 @@ def check_standard_result_missing(frames: Frames, standards: Standards) -> Findi
     return collect(tables)
 
 
-def _unit_missing(frames: Frames, result: str, unit: str) -> FindingsTable:
+def _unit_missing(
+    frames: Frames, result: str, unit: str, unitless: frozenset[str] = frozenset()
+) -> FindingsTable:
     tables = []
     for name, code, frame in _findings_datasets(frames):
         if f"{code}{unit}" not in frame.columns:
             continue
         values = text(frame, f"{code}{result}")
-        bad = is_numeric_text(values) & text(frame, f"{code}{unit}").isna()
+        # Tests without a unit by definition (pH, specific gravity) are not reported, nor is
+        # a zero (a dipstick grade 0, "none"): Pinnacle 21 reports neither on the CDISC pilot
+        # (its 874 PH, 874 SPGRAV and 1,723 zero KETONES/UROBIL results), and the pilot's
+        # SD0026 318 / SD0029 2,116 are then matched record for record.
+        has_unit = ~text(frame, f"{code}TESTCD").isin(list(unitless)).fillna(False)
+        numeric = is_numeric_text(values)
+        nonzero = pd.to_numeric(values.where(numeric), errors="coerce").fillna(0) != 0
+        bad = numeric & nonzero & text(frame, f"{code}{unit}").isna() & has_unit
         detail = f"{code}{result} is " + values.fillna("")
         tables.append(
             make_findings(name, frame, bad, variable=f"{code}{unit}", detail=detail, code=code)
@@ -277,13 +286,13 @@ def _unit_missing(frames: Frames, result: str, unit: str) -> FindingsTable:
 
 
 def check_standard_unit_missing(frames: Frames, standards: Standards) -> FindingsTable:
-    """A numeric --STRESC has a --STRESU (P21 SD0029)."""
-    return _unit_missing(frames, "STRESC", "STRESU")
+    """A numeric --STRESC has a --STRESU (P21 SD0029); unit-less tests excepted."""
+    return _unit_missing(frames, "STRESC", "STRESU", standards.unitless_tests)
 
 
 def check_original_unit_missing(frames: Frames, standards: Standards) -> FindingsTable:
-    """A numeric --ORRES has an --ORRESU (P21 SD0026)."""
-    return _unit_missing(frames, "ORRES", "ORRESU")
+    """A numeric --ORRES has an --ORRESU (P21 SD0026); unit-less tests excepted."""
+    return _unit_missing(frames, "ORRES", "ORRESU", standards.unitless_tests)
 
 
 def check_standard_unit_without_result(frames: Frames, standards: Standards) -> FindingsTable:
