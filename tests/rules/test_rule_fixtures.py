@@ -123,3 +123,20 @@ def test_unit_less_tests_and_zero_grades_need_no_unit(
     lb.loc[0, ["LBTESTCD", "LBORRES", "LBORRESU"]] = [testcd, orres, None]
     found = run_rules(package, standards, registry, select=["ST0082"])
     assert found.rows(COLUMNS) == expected
+
+
+def test_nr_in_a_numeric_test_is_reported_as_such_and_the_codelist_warning_follows(
+    package, standards, registry
+):
+    # Issue 17: "NR" for IL-6 gave only a codelist warning on LBSTRESC. Now ST0126 names the
+    # problem and the CT0002 of the same record follows from it.
+    from sdtm.validate.package import validate_package
+
+    lb = package["LB"]
+    lb.loc[0, ["LBORRES", "LBSTRESC", "LBSTRESN"]] = ["NR", "NR", None]
+    found = validate_package(package, standards, registry=registry).frame
+    record = found[(found["dataset"] == "LB") & (found["row"] == 1)]
+    assert record[["rule_id", "variable", "caused_by"]].values.tolist() == [
+        ["CT0002", "LBSTRESC", "ST0126 LB row 1"],
+        ["ST0126", "LBORRES", None],
+    ]
