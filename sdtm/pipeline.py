@@ -29,10 +29,13 @@ from sdtm.derive.finalize import finalize_dataset, provenance_of
 from sdtm.derive.plan import run_derivations
 from sdtm.derive.steps import DeriveInputs
 from sdtm.errors import InputError
+from sdtm.export.output_folder import check_output_location
 from sdtm.export.package import write_package
+from sdtm.export.submission import input_files
 from sdtm.findings import FindingsTable, Severity, link_causes
 from sdtm.mapping.accounting import COUNTS_COLUMNS, find_values_not_numbers, raw_sources
 from sdtm.mapping.stage import account_study, load_mapping, map_study
+from sdtm.mapping.status import draft_findings
 from sdtm.mapping.study import load_study_config, resolve_creation_datetime
 from sdtm.read.raw import read_study_files
 from sdtm.standards import load_standards
@@ -136,7 +139,7 @@ def run_study(
             not byte-identical; ``RunResult.creation_source`` is ``clock``).
         keep_invalid_records: Keep records that fail a hard rule (subject not in DM, exact
             duplicate raw row, Required value missing) in the datasets; by default they are
-            withheld and reported (MP0019), their raw rows counted as reported.
+            withheld and reported (MP0040), their raw rows counted as reported.
         progress: Called with a short message at each stage.
 
     Returns:
@@ -148,6 +151,10 @@ def run_study(
     _say(progress, "loading standards")
     standards = load_standards(specs_dir or default_specs_dir(), ct_version)
     study_dir, mapping_dir, out_dir = _folders(study_dir, mapping_dir, out_dir)
+    if write:
+        # Refused before anything is read: an output folder that is, holds or lies inside the
+        # raw or spec folder could put the package among the inputs (docs/security.md).
+        check_output_location(out_dir, {"study folder": study_dir, "mapping folder": mapping_dir})
 
     _say(progress, f"loading mapping spec {mapping_dir}")
     spec = load_mapping(mapping_dir, standards)
@@ -155,7 +162,8 @@ def run_study(
 
     _say(progress, f"reading raw files in {study_dir}")
     raw = read_study_files(study_dir, also=spec.raw_files)
-    findings = FindingsTable.concat(f.findings for f in raw.values())
+    # A draft spec (sdtm propose) runs, but says so until a reviewer has approved it.
+    findings = FindingsTable.concat([*(f.findings for f in raw.values()), draft_findings(spec)])
 
     _say(progress, "mapping")
     mapped = map_study(raw, spec, standards, keep_invalid_records=keep_invalid_records)
@@ -214,6 +222,12 @@ def run_study(
             spec=spec,
             created=created,
             specs_dir=specs_dir,
+            inputs=input_files(
+                study_dir,
+                raw,
+                mapping_dir,
+                (specs_dir or default_specs_dir()) / "ct" / standards.ct_version,
+            ),
             export=export,
             follows=follows,
         )

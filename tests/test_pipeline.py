@@ -1,5 +1,6 @@
 """run_study on a tiny literal study: count check, skips, unaccounted rows, lineage, outputs."""
 
+import hashlib
 import json
 import shutil
 from datetime import datetime
@@ -35,7 +36,7 @@ def tiny_copy(tmp_path):
 def test_counts_rows_in_equal_mapped_plus_reported():
     result = _run(TINY / "raw", TINY / "mappings" / "tiny")
     assert result.counts.values.tolist() == [
-        # row 5 (TINY-01-003, not in DM) is withheld (MP0019) and counted as reported
+        # row 5 (TINY-01-003, not in DM) is withheld (MP0040) and counted as reported
         ["edc/ae.csv", 4, 3, 1],
         ["edc/dm.csv", 2, 2, 0],
         ["edc/notes.csv", 1, 0, 1],  # skipped on purpose: MP0002
@@ -102,15 +103,15 @@ def test_a_column_missing_from_a_transfer_is_a_finding_and_the_run_goes_on(tiny_
     assert ["RD0007", "edc/ae.csv", 1, "AEPT"] in found
     message = result.findings.frame.query("rule_id == 'RD0007'")["message"].iloc[0]
     assert "tiny/ae.yaml:8" in message
-    # Issue 17: without AEPT every AE lacks its Required AEDECOD (MP0020): the records are
-    # withheld (MP0019), each reported and counted; the run goes on.
+    # Issue 17: without AEPT every AE lacks its Required AEDECOD (MP0041): the records are
+    # withheld (MP0040), each reported and counted; the run goes on.
     assert len(result.frames["AE"]) == 0
-    withheld = result.findings.frame.query("rule_id == 'MP0019'")
+    withheld = result.findings.frame.query("rule_id == 'MP0040'")
     assert withheld["source_row"].tolist() == [2, 3, 4, 5]
     assert withheld["caused_by"].tolist()[:3] == [
-        "MP0020 edc/ae.csv:2",
-        "MP0020 edc/ae.csv:3",
-        "MP0020 edc/ae.csv:4",
+        "MP0041 edc/ae.csv:2",
+        "MP0041 edc/ae.csv:3",
+        "MP0041 edc/ae.csv:4",
     ]
     assert result.counts.set_index("file").loc["edc/ae.csv"].tolist() == [4, 0, 4]
 
@@ -209,7 +210,7 @@ def test_outputs_and_lineage_written(tmp_path):
         ["TINY-01-001", 1, "edc/ae.csv", 3],  # UN JAN 2024 sorts first
         ["TINY-01-001", 2, "edc/ae.csv", 2],
         ["TINY-01-002", 1, "edc/ae.csv", 4],
-        # row 5 (TINY-01-003, not in DM) is withheld: in no record, reported (MP0019)
+        # row 5 (TINY-01-003, not in DM) is withheld: in no record, reported (MP0040)
     ]
 
 
@@ -226,7 +227,7 @@ def test_mapped_values_and_findings_of_the_tiny_study():
     assert ["MP0010", "edc/ae.csv", 3, "AEOUT", "RESOLVED"] in rows
     assert ["RD0102", "edc/ae.csv", 4, "AESTDAT", "31 FEB 2024"] in rows
     assert ["MP0013", "edc/ae.csv", 5, "USUBJID", "TINY-01-003"] in rows
-    assert ["MP0019", "edc/ae.csv", 5, None, "MP0013"] in rows  # withheld (issue 17)
+    assert ["MP0040", "edc/ae.csv", 5, None, "MP0013"] in rows  # withheld (issue 17)
 
 
 def test_derivations_without_their_inputs_are_skipped_with_a_notice():
@@ -304,8 +305,8 @@ def test_a_daily_grade_above_the_collected_ae_grade_is_reported_not_written(edit
 
 def test_a_crs_without_its_astct_grade_is_reported_with_the_grade_taken_instead(edited_bundled):
     # Issue 17: the CRS event took the CTCAE grade while SUPPAE names ASTCT 2019 as the scale;
-    # the mapping says so (MP0021, from the step `AETOXGR <- AECRSGR when AECRS = 1`).
-    found = edited_bundled.findings.frame.query("rule_id == 'MP0021'")
+    # the mapping says so (MP0042, from the step `AETOXGR <- AECRSGR when AECRS = 1`).
+    found = edited_bundled.findings.frame.query("rule_id == 'MP0042'")
     assert found[["source_file", "source_row", "variable", "value"]].values.tolist() == [
         ["edc/ae.csv", 20, "AETOXGR", "AECRSGR"]
     ]
@@ -535,21 +536,28 @@ def test_a_rerun_removes_the_earlier_runs_outputs_and_reports_foreign_files(tiny
     study, mapping = tiny_copy
     out = tmp_path / "out"
     _run(study, mapping, out)
-    # What an earlier run with an exporter and an MH dataset would have left behind.
+    # What an earlier run with an exporter and an MH dataset would have left behind: files
+    # its manifest lists with their SHA-256, and files nobody listed.
     (out / "json").mkdir()
     for name in ("mh.xpt", "json/mh.json", "old.csv", "json/notes.json"):
         (out / name).write_text("x", encoding="utf-8")
-    manifest = {"files": [{"file": "mh.xpt"}, {"file": "json/mh.json"}]}
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    digest = hashlib.sha256(b"x").hexdigest()
+    manifest["files"] += [
+        {"file": name, "size": 1, "sha256": digest, "records": None}
+        for name in ("mh.xpt", "json/mh.json")
+    ]
     (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     result = _run(study, mapping, out)
     assert not (out / "mh.xpt").exists()
     assert not (out / "json" / "mh.json").exists()
-    assert not (out / "manifest.json").exists()  # this run (no export) writes none
+    listed = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["files"]
+    assert "mh.xpt" not in {entry["file"] for entry in listed}  # this run's manifest
     assert (out / "old.csv").read_text(encoding="utf-8") == "x"  # never deleted
     assert (out / "json" / "notes.json").is_file()
     found = result.findings.frame
     foreign = found.loc[found["rule_id"] == "MP0018"]
-    assert foreign[["severity", "stage", "value"]].values.tolist() == [
+    assert sorted(foreign[["severity", "stage", "value"]].values.tolist()) == [
         ["warning", "export", "json/notes.json"],
         ["warning", "export", "old.csv"],
     ]
@@ -580,13 +588,13 @@ def test_keep_invalid_records_keeps_them_and_validation_names_the_same_cause():
     assert "TINY-01-003" in set(result.frames["AE"]["USUBJID"])
     assert result.counts.set_index("file").loc["edc/ae.csv"].tolist() == [4, 4, 0]
     found = result.findings.frame
-    assert "MP0019" not in set(found["rule_id"])
+    assert "MP0040" not in set(found["rule_id"])
     xr = found.loc[found["rule_id"] == "XR0001", ["source_row", "caused_by"]]
     assert xr.values.tolist() == [[5, "MP0013 edc/ae.csv:5"]]
 
 
 def test_dates_after_the_study_data_cutoff_are_reported_without_a_ts_dcutdtc(tiny_copy):
-    # Issue 17: the study config knows the data cut-off; a date after it is XR0030 even when
+    # Issue 17: the study config knows the data cut-off; a date after it is XR0073 even when
     # TS (the tiny study has none) carries no DCUTDTC. Its AEs start up to 2024-04-01.
     study, mapping = tiny_copy
     path = mapping / "study.yaml"
@@ -598,7 +606,7 @@ def test_dates_after_the_study_data_cutoff_are_reported_without_a_ts_dcutdtc(tin
         encoding="utf-8",
     )
     result = run_study(study, mapping, write=False, export=False, keep_invalid_records=True)
-    found = result.findings.frame.query("rule_id == 'XR0030'")
+    found = result.findings.frame.query("rule_id == 'XR0073'")
     assert found[["dataset", "variable", "value", "source_row"]].values.tolist() == [
         ["AE", "AESTDTC", "2024-04-01", 5]
     ]

@@ -10,9 +10,19 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from sdtm import __version__
 from sdtm.cli.export import creation_datetime_from
+from sdtm.cli.report import print_review_summary
 from sdtm.findings import Severity, summarise
-from sdtm.pipeline import RunResult, fails, run_study
+from sdtm.mapping.status import DRAFT, spec_status
+from sdtm.pipeline import (
+    DEFAULT_MAPPINGS_DIR,
+    DEFAULT_STUDY_DIR,
+    RunResult,
+    fails,
+    run_study,
+)
+from sdtm.review import write_review
 
 
 def render_summary(result: RunResult, console: Console) -> None:
@@ -107,7 +117,7 @@ def register(app: click.Group) -> None:
         default=False,
         help="Keep records that fail a hard rule (subject not in DM, exact duplicate raw row, "
         "Required value missing) in the datasets; by default they are withheld and each is "
-        "reported (MP0019) with its raw file and row.",
+        "reported (MP0040) with its raw file and row.",
     )
     @click.option(
         "--fail-on",
@@ -115,6 +125,14 @@ def register(app: click.Group) -> None:
         default=None,
         help="Exit 1 when findings at or above this severity exist (default: exit 0 whenever "
         "the run completes and writes its outputs).",
+    )
+    @click.option(
+        "--report",
+        "write_report",
+        is_flag=True,
+        default=False,
+        help="Also write the HTML review (sdtm report) beside the output folder, as "
+        "<OUT>-report.html.",
     )
     def run_command(
         study_dir: Path | None,
@@ -126,6 +144,7 @@ def register(app: click.Group) -> None:
         creation_datetime: str | None,
         keep_invalid_records: bool,
         fail_on: str | None,
+        write_report: bool,
     ) -> int:
         """Map a study's raw files to SDTM and write datasets plus findings.
 
@@ -137,6 +156,15 @@ def register(app: click.Group) -> None:
         # Same policy as `sdtm export`: the option, else SOURCE_DATE_EPOCH; then the study's
         # own setting (run_study), and the clock only when nothing fixes the stamp.
         moment = creation_datetime_from(creation_datetime, os.environ.get("SOURCE_DATE_EPOCH"))
+        study = (study_dir or DEFAULT_STUDY_DIR).resolve().name
+        spec_dir = mapping_dir or DEFAULT_MAPPINGS_DIR / study
+        if spec_status(spec_dir) == DRAFT:
+            stderr.print(
+                f"[bold yellow]warning:[/] {spec_dir} is a DRAFT spec (study.yaml status: draft, "
+                "from sdtm propose): its steps are not reviewed; review them with "
+                f"`sdtm spec review {spec_dir} --out review.xlsx` [MP0030 spec-not-reviewed]",
+                highlight=False,
+            )
         with stderr.status("sdtm run") as status:
             result = run_study(
                 study_dir,
@@ -156,4 +184,13 @@ def register(app: click.Group) -> None:
                 highlight=False,
             )
         render_summary(result, Console(highlight=False))
+        if write_report and result.out_dir is not None:
+            with stderr.status("sdtm report"):
+                review = write_review(
+                    result.out_dir,
+                    mapping_dir=mapping_dir or DEFAULT_MAPPINGS_DIR / result.study,
+                    specs_dir=specs_dir,
+                    tool_version=__version__,
+                )
+            print_review_summary(review, stderr)
         return 1 if fails(result.findings, fail_on) else 0

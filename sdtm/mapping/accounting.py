@@ -240,7 +240,7 @@ def account_raw_rows(
     )
     everything = pd.concat([frame_findings, new.frame], ignore_index=True)
     row_level = everything.loc[
-        everything["rule_id"].isin(["MP0001", "MP0002", "RD0004", "RD0009", "MP0014", "MP0019"])
+        everything["rule_id"].isin(["MP0001", "MP0002", "RD0004", "RD0009", "MP0014", "MP0040"])
     ]
     counts = []
     for path, raw_file in raw.items():

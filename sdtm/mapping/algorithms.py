@@ -26,7 +26,7 @@ DATA_RULES = MappingProxyType(
         "RD0102": ("unparseable-date", "error"),
         "RD0103": ("unparseable-time", "warning"),
         "MP0015": ("value-transliterated-to-ascii", "warning"),
-        "MP0022": ("visit-label-not-in-schedule", "warning"),
+        "MP0043": ("visit-label-not-in-schedule", "warning"),
     }
 )
 """Rule id -> (name, severity) of the findings algorithms raise."""
@@ -374,7 +374,7 @@ def assign_visit(frame: pd.DataFrame, step: Step, context: MapContext) -> StepRe
     Labels that name no planned visit stay missing: the visit derivation numbers them as
     unscheduled visits (previous planned VISITNUM + .01, .02, ...). A label that is neither a
     planned visit nor one of the study's unscheduled labels (``unscheduled_visits``, shell
-    patterns such as ``UNSCHEDULED*``) is a finding (MP0022): a misspelt or unknown visit
+    patterns such as ``UNSCHEDULED*``) is a finding (MP0043): a misspelt or unknown visit
     would otherwise become an unscheduled visit silently (issue 17).
     """
     raw = _text(frame, step.source or "")
@@ -393,7 +393,7 @@ def assign_visit(frame: pd.DataFrame, step: Step, context: MapContext) -> StepRe
     found = data_findings(
         frame,
         unknown.fillna(False).astype(bool),
-        "MP0022",
+        "MP0043",
         dataset=context.domain,
         variable=step.target,
         column=step.source or "",

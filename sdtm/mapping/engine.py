@@ -42,7 +42,7 @@ LINEAGE_COLUMNS = ("DOMAIN", REC, SRC_FILE, SRC_ROW, SRC_ID)
 ENGINE_RULES = MappingProxyType(
     {
         "MP0014": ("lookup-key-duplicated", "error"),
-        "MP0021": ("conditional-source-empty", "warning"),
+        "MP0042": ("conditional-source-empty", "warning"),
     }
 )
 RULE_IDS: tuple[str, ...] = tuple(ENGINE_RULES)
@@ -238,7 +238,7 @@ def _names_its_source(number: int, frame: pd.DataFrame, steps: tuple[Step, ...])
     """A variable step copying a raw column under a condition on other columns.
 
     Its condition, equality tests only, says the value exists (``AECRS = 1`` for the ASTCT
-    grade ``AECRSGR``), so an empty source is a data problem (MP0021). A later step of the
+    grade ``AECRSGR``), so an empty source is a data problem (MP0042). A later step of the
     same target under the same condition is a declared fallback (``LBREASND`` from
     ``SPECCOND``, else ``COMMENT``).
     """
@@ -266,8 +266,8 @@ def _empty_source_findings(
     steps: tuple[Step, ...],
     domain: str,
 ) -> pd.DataFrame:
-    """MP0021 for rows whose step condition held but whose source column was empty."""
-    name, severity = ENGINE_RULES["MP0021"]
+    """MP0042 for rows whose step condition held but whose source column was empty."""
+    name, severity = ENGINE_RULES["MP0042"]
     step = steps[number]
     assert step.when is not None and step.source  # _names_its_source checked it
     rows = frame.loc[empty]
@@ -289,7 +289,7 @@ def _empty_source_findings(
     )
     return pd.DataFrame(
         {
-            "rule_id": "MP0021",
+            "rule_id": "MP0042",
             "rule_name": name,
             "severity": severity,
             "stage": Stage.MAP.value,
@@ -305,7 +305,7 @@ def _empty_source_findings(
                 + rows[SRC_ROW].astype("string")
                 + f" {step.source} -> {domain}.{step.target}: the condition of the step "
                 f"({step.when.mode} of: {condition}; {step.location}) holds but {step.source} "
-                "is empty" + outcome + f"; complete the source [MP0021 {name}]"
+                "is empty" + outcome + f"; complete the source [MP0042 {name}]"
             ).astype(object),
         }
     ).reset_index(drop=True)

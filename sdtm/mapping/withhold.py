@@ -2,8 +2,8 @@
 
 A record of a subject missing from DM (MP0013), a record mapped from an exact duplicate of an
 earlier raw row (RD0005), and a record whose Required variable the mapping left null
-(MP0020) cannot be submitted as they are. By default they are withheld from the datasets:
-each gets a ``record-withheld`` notice (MP0019) naming its raw file and row and, in
+(MP0041) cannot be submitted as they are. By default they are withheld from the datasets:
+each gets a ``record-withheld`` notice (MP0040) naming its raw file and row and, in
 ``caused_by``, the finding that withholds it, and its raw rows count as reported in the row
 accounting (rows in = rows mapped + rows reported). ``keep=True`` (``sdtm run
 --keep-invalid-records``) keeps them in the datasets, where validation reports them again
@@ -27,8 +27,8 @@ from sdtm.standards import Standards
 
 WITHHOLD_RULES = MappingProxyType(
     {
-        "MP0019": ("record-withheld", "notice"),
-        "MP0020": ("required-value-missing", "error"),
+        "MP0040": ("record-withheld", "notice"),
+        "MP0041": ("required-value-missing", "error"),
     }
 )
 RULE_IDS: tuple[str, ...] = tuple(WITHHOLD_RULES)
@@ -44,12 +44,12 @@ def _location(frame: pd.DataFrame) -> pd.Series:
 def find_required_values_missing(
     results: Mapping[str, DomainResult], standards: Standards
 ) -> FindingsTable:
-    """MP0020: a Required variable the mapping fills is null on a record (P21 SD0002).
+    """MP0041: a Required variable the mapping fills is null on a record (P21 SD0002).
 
     Only variables the mapped dataset has are checked (a Required variable that is derived
     later, such as ``--SEQ``, is not there yet). One finding per record and variable.
     """
-    name, severity = WITHHOLD_RULES["MP0020"]
+    name, severity = WITHHOLD_RULES["MP0041"]
     parts = []
     for dataset, result in results.items():
         frame = result.frame
@@ -67,7 +67,7 @@ def find_required_values_missing(
             parts.append(
                 pd.DataFrame(
                     {
-                        "rule_id": "MP0020",
+                        "rule_id": "MP0041",
                         "rule_name": name,
                         "severity": severity,
                         "stage": Stage.MAP.value,
@@ -82,7 +82,7 @@ def find_required_values_missing(
                             _location(rows)
                             + f": {dataset}.{variable.name} is Required (SDTMIG 3.4) but the "
                             "source gives no value; collect it or correct the source "
-                            f"[MP0020 {name}]"
+                            f"[MP0041 {name}]"
                         ).astype(object),
                     }
                 ).reset_index(drop=True)
@@ -94,17 +94,17 @@ def find_required_values_missing(
 
 def _causes(findings: pd.DataFrame) -> pd.Series:
     """``<raw file>:<row>`` -> the finding that withholds a record mapped from that row."""
-    hard = findings[findings["rule_id"].isin(["MP0020", "MP0013", "RD0005"])]
+    hard = findings[findings["rule_id"].isin(["MP0041", "MP0013", "RD0005"])]
     hard = hard[hard["source_file"].notna() & hard["source_row"].notna()]
     # The first cause named per row: a missing Required value, then the subject, then the
     # duplicate (the order above is the order of the rules' findings in the run).
-    order = hard["rule_id"].map({"MP0020": 0, "MP0013": 1, "RD0005": 2})
+    order = hard["rule_id"].map({"MP0041": 0, "MP0013": 1, "RD0005": 2})
     hard = hard.assign(_order=order).sort_values("_order", kind="mergesort")
     where = hard["source_file"].astype(str) + ":" + hard["source_row"].astype("int64").astype(str)
     label = hard["rule_id"] + " " + where
     detail = hard["rule_id"].map(
         {
-            "MP0020": "a Required variable is null",
+            "MP0041": "a Required variable is null",
             "MP0013": "its subject is not in DM",
             "RD0005": "its raw row is an exact duplicate of an earlier row",
         }
@@ -118,7 +118,7 @@ def withhold_records(
 ) -> tuple[dict[str, DomainResult], FindingsTable]:
     """Take the records that fail a hard rule out of the mapped datasets, reporting each.
 
-    A record is withheld when its own raw row (``_src_file``/``_src_row``) carries an MP0020,
+    A record is withheld when its own raw row (``_src_file``/``_src_row``) carries an MP0041,
     MP0013 or RD0005 finding. The records leave the dataset and its lineage, and their raw
     row ids join the dataset's ``reported_ids``, so the row accounting counts them as
     reported.
@@ -129,7 +129,7 @@ def withhold_records(
         keep: Keep the records (``--keep-invalid-records``); nothing is withheld.
 
     Returns:
-        The datasets without the withheld records, and one MP0019 notice per withheld
+        The datasets without the withheld records, and one MP0040 notice per withheld
         record, whose ``caused_by`` names the finding that withholds it.
     """
     if keep:
@@ -137,7 +137,7 @@ def withhold_records(
     causes = _causes(findings.frame)
     if causes.empty:
         return dict(results), FindingsTable()
-    name, severity = WITHHOLD_RULES["MP0019"]
+    name, severity = WITHHOLD_RULES["MP0040"]
     out: dict[str, DomainResult] = {}
     parts = []
     for dataset, result in results.items():
@@ -155,7 +155,7 @@ def withhold_records(
         parts.append(
             pd.DataFrame(
                 {
-                    "rule_id": "MP0019",
+                    "rule_id": "MP0040",
                     "rule_name": name,
                     "severity": severity,
                     "stage": Stage.MAP.value,
@@ -169,7 +169,7 @@ def withhold_records(
                         where[withheld]
                         + f": {dataset} record withheld from the datasets because "
                         + cause["detail"].to_numpy()
-                        + f"; run with --keep-invalid-records to keep it [MP0019 {name}]"
+                        + f"; run with --keep-invalid-records to keep it [MP0040 {name}]"
                     ).astype(object),
                 }
             ).reset_index(drop=True)

@@ -20,7 +20,7 @@ from sdtm.standards import Standards
 from sdtm.validate import registry as rule_registry
 from sdtm.validate.registry import Registry
 
-CUTOFF_RULE = "XR0030"
+CUTOFF_RULE = "XR0073"
 """Dates after the data cut-off; in a run also against the study's ``data_cutoff``."""
 WAIVERS_FILE = "waivers.yaml"
 """The study's waivers, in its mapping folder."""
@@ -53,7 +53,7 @@ def validate_datasets(
         standards: SDTMIG metadata and CT.
         registry: Rules and checks.
         data_cutoff: The study's data cut-off (``study.yaml`` setting ``data_cutoff``); when
-            TS has no DCUTDTC, dates after it are reported by XR0030 all the same.
+            TS has no DCUTDTC, dates after it are reported by XR0073 all the same.
     """
 
     def schemas() -> FindingsTable:

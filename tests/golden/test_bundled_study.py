@@ -132,7 +132,7 @@ def test_error_findings_are_planted_source_problems_only(bundled):
         "MP0010",  # #10 outcome RESOLVED, #11 unit µg
         "MP0610",  # #15 CM given for a nonexistent AE
         "MP0013",  # #25 lab subject 101-O11 not in DM
-        "MP0020",  # #12 AETERM blank (Required), at mapping; the record is withheld
+        "MP0041",  # #12 AETERM blank (Required), at mapping; the record is withheld
         "ST0064",  # #6 end before start
         "ST0075",  # #21 result blank without status
         "ST0080",  # #18 IL-6 in pg/dL: no conversion
@@ -156,8 +156,8 @@ PLANTED_ERRORS = {
     ("MP0010", "edc/cm.csv", 30, "CMDOSU"),  # #11 unit µg is not submitted
     ("ST0084", "edc/cm.csv", 30, "CMDOSU"),  # #11 again: a dose without its unit
     ("MP0610", "edc/cm.csv", 94, "CMAENO"),  # #15 CM given for AE 9, which does not exist
-    ("MP0020", "edc/ae.csv", 54, "AETERM"),  # #12 AETERM blank (Required; record withheld)
-    ("MP0020", "edc/ae.csv", 54, "AEDECOD"),  # #12 coded columns blank too
+    ("MP0041", "edc/ae.csv", 54, "AETERM"),  # #12 AETERM blank (Required; record withheld)
+    ("MP0041", "edc/ae.csv", 54, "AEDECOD"),  # #12 coded columns blank too
     ("ST0064", "edc/ae.csv", 44, "AESTDTC"),  # #6 AE ends before it starts
     ("ST0075", "lab/lab_a.csv", 584, "LBORRES"),  # #21 result blank without status
     ("ST0080", "lab/lab_b.csv", 1606, "LBSTRESC"),  # #18 IL-6 in pg/dL: no conversion
@@ -173,13 +173,13 @@ PLANTED_ERRORS = {
 WITHHELD = {
     *(("lab/lab_a.csv", row, f"MP0013 lab/lab_a.csv:{row}") for row in ORPHAN_LAB_ROWS),
     ("lab/lab_a.csv", 810, "RD0005 lab/lab_a.csv:810"),  # #22 exact duplicate of row 809
-    ("edc/ae.csv", 54, "MP0020 edc/ae.csv:54"),  # #12 AETERM blank
+    ("edc/ae.csv", 54, "MP0041 edc/ae.csv:54"),  # #12 AETERM blank
 }
 
 
 def test_records_failing_a_hard_rule_are_withheld_and_reported(bundled):
     frame = bundled.findings.frame
-    withheld = frame.loc[frame["rule_id"] == "MP0019"]
+    withheld = frame.loc[frame["rule_id"] == "MP0040"]
     found = {
         (file, int(row), cause)
         for file, row, cause in withheld[["source_file", "source_row", "caused_by"]].itertuples(

@@ -154,5 +154,5 @@ def test_assign_visit_reports_labels_neither_planned_nor_unscheduled(label, visi
     rows = [] if result.findings is None else result.findings[["rule_id", "source_row"]]
     assert (len(rows) == 1) == reported
     if reported:
-        assert rows.values.tolist() == [["MP0022", 9]]
+        assert rows.values.tolist() == [["MP0043", 9]]
         assert "value 'DAY 77' is neither a planned visit" in result.findings["message"].iloc[0]

@@ -246,12 +246,12 @@ def test_a_step_whose_condition_holds_but_source_is_empty_is_reported(make_raw, 
     assert result.frame["AESPID"].tolist() == ["2", "3", "1"]  # coalesce unchanged
     found = result.findings.frame
     assert found[["rule_id", "source_row", "variable", "value"]].values.tolist() == [
-        ["MP0021", 3, "AESPID", "AECRSGR"]
+        ["MP0042", 3, "AESPID", "AECRSGR"]
     ]
     assert found["message"].iloc[0] == (
         "edc/ae.csv:3 AECRSGR -> AE.AESPID: the condition of the step (all of: AECRS eq '1'; "
         "<memory>) holds but AECRSGR is empty; AESPID was taken from AEGRADE (<memory>) "
-        "instead; complete the source [MP0021 conditional-source-empty]"
+        "instead; complete the source [MP0042 conditional-source-empty]"
     )
 
 
@@ -263,4 +263,4 @@ def test_a_declared_fallback_under_the_same_condition_is_not_reported(make_raw, 
         Step("AESPID", "assign_no_ct", source="AEGRADE", when=same),
     ]
     result = map_domain(_grades(make_raw), _mapping(steps), MapContext("AE", small_standards))
-    assert "MP0021" not in set(result.findings.frame["rule_id"])
+    assert "MP0042" not in set(result.findings.frame["rule_id"])

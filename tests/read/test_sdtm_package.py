@@ -7,6 +7,7 @@ import pytest
 
 from sdtm.errors import InputError
 from sdtm.read.sdtm_package import read_define_keys, read_sdtm_dataset, read_sdtm_package
+from sdtm.read.xpt_v5 import read_xpt_v5
 
 TS_RIGHT_QUOTE_ROWS = [8, 28]  # TSVAL records of the pilot ts.xpt holding byte 0x92
 
@@ -41,22 +42,30 @@ def test_corrupt_file_is_a_finding_and_others_are_still_read(
 ) -> None:
     shutil.copy(pilot_dir / "ta.xpt", tmp_path / "ta.xpt")
     (tmp_path / "xx.xpt").write_bytes(b"not a transport file" * 50)
-    (tmp_path / "notes.txt").write_text("ignored", encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("not read", encoding="utf-8")
     frames, findings = read_sdtm_package(tmp_path)
     assert sorted(frames) == ["TA"]
+    # A file that is not read is reported, not ignored silently (issue 12).
     assert findings.rows(["rule_id", "severity", "dataset", "source_file"]) == [
-        ["ST0017", "error", "XX", "xx.xpt"]
+        ["ST0017", "error", "XX", "xx.xpt"],
+        ["ST0021", "notice", "NOTES", "notes.txt"],
     ]
-    assert "cannot read the file (ReadstatError" in findings.rows(["message"])[0][0]
+    assert "cannot read the file (xx.xpt: not a SAS transport v5 file" in (
+        findings.rows(["message"])[0][0]
+    )
 
 
 @pytest.mark.parametrize(
     ("keep", "records", "detail"),
     [
-        (lambda size: size // 3 + 7, 90, "not a multiple of 80 bytes"),
-        (lambda size: 500, None, "ReadstatError: Unable to read from file"),
+        (lambda size: size // 3 + 7, None, "is not a whole number of 80-byte records"),
+        (lambda size: 500, None, "file size 500 is not a whole number of 80-byte records"),
+        # A cut at a record boundary inside an observation: pyreadstat reads it as a shorter
+        # dataset without complaint; the partial observation is not SAS's blank padding
+        # (issue 12).
+        (lambda size: size // 160 * 80, None, "the data end inside observation"),
     ],
-    ids=["cut-inside-data", "cut-inside-header"],
+    ids=["cut-inside-data", "cut-inside-header", "cut-at-record-boundary"],
 )
 def test_truncated_file_is_a_finding(
     pilot_dir: Path, tmp_path: Path, keep, records: int | None, detail: str
@@ -90,6 +99,30 @@ def test_unusable_path_is_an_input_error(tmp_path: Path, make, message: str) -> 
 def test_unknown_encoding_is_an_input_error(pilot_dir: Path) -> None:
     with pytest.raises(InputError, match="unknown encoding 'klingon'"):
         read_sdtm_package(pilot_dir, encoding="klingon")
+
+
+def test_variable_metadata_agrees_with_the_independent_reader(pilot_dir: Path) -> None:
+    # sdtm compare compares these attributes; xpt_v5 reads the NAMESTR records itself (TS-140).
+    frame, _ = read_sdtm_dataset(pilot_dir / "lbch.xpt")
+    variables = read_xpt_v5(pilot_dir / "lbch.xpt").metadata.variables
+    assert frame.attrs["types"] == {v.name: v.data_type for v in variables}
+    assert frame.attrs["lengths"] == {v.name: v.length for v in variables}
+    assert frame.attrs["formats"]["STUDYID"] == "$12."  # NAMESTR: nform "$", nfl 12
+    assert frame.attrs["formats"]["LBSTRESN"] == ""
+    assert {name for name, text in frame.attrs["formats"].items() if text} == {
+        v.name for v in variables if v.format_name
+    }
+
+
+def test_empty_dataset_is_a_finding(tmp_path: Path) -> None:
+    # Issue 12: a dataset without records was read silently.
+    frame = pd.DataFrame({"STUDYID": pd.Series(dtype=str), "AESEQ": pd.Series(dtype=float)})
+    pyreadstat.write_xport(frame, str(tmp_path / "ae.xpt"), file_format_version=5, table_name="AE")
+    frames, findings = read_sdtm_package(tmp_path)
+    assert len(frames["AE"]) == 0
+    assert findings.rows(["rule_id", "severity", "dataset", "source_file"]) == [
+        ["ST0022", "warning", "AE", "ae.xpt"]
+    ]
 
 
 def test_define_xml_keys_of_the_pilot_are_read(pilot_dir):

@@ -107,7 +107,7 @@ def _clean_package() -> dict[str, pd.DataFrame]:
             "EPOCH": "TREATMENT",
             "AESTDTC": ["2024-03-13T22:00", "2024-03-20", "2024-03-25"],
             "AEENDTC": ["2024-03-19", NA, "2024-04-04"],
-            # The fever of 001 is ongoing at the subject's last contact (ST0118).
+            # The fever of 001 is ongoing at the subject's last contact (ST0171).
             "AEENRTPT": [NA, "ONGOING", NA],
             "AEENTPT": [NA, "2024-06-12", NA],
             "AESTDY": [2.0, 9.0, 11.0],
@@ -347,7 +347,7 @@ def _clean_package() -> dict[str, pd.DataFrame]:
         "SE": se,
         "TS": ts,
     }
-    # Variables in the order of the SDTMIG dataset tables (ST0123); others keep their place.
+    # Variables in the order of the SDTMIG dataset tables (ST0176); others keep their place.
     return {name: _ig_order(name, frame) for name, frame in package.items()}
 
 
@@ -620,23 +620,23 @@ RULE_CASES = (
     ),
     # Issue 17 (P21 SD0027): a not-done record that kept the lab's unit and range.
     case(
-        "ST0117",
+        "ST0170",
         (put("LB", 4, "LBORRESU", "mg/L"), put("LB", 4, "LBORNRHI", "5")),
         [["LB", 4, "LBORRES"]],
     ),
     # Issue 17: checks a reviewer would query. P21 SD0021: an AE with no end at all.
-    case("ST0118", put("AE", 2, "AEENRTPT", None), [["AE", 2, "AEENDTC"]]),
+    case("ST0171", put("AE", 2, "AEENRTPT", None), [["AE", 2, "AEENDTC"]]),
     # P21 SD2236: treated in DL2 although planned for DL1, with no ACTARMUD.
-    case("ST0119", put("DM", 1, "ACTARMCD", "DL2"), [["DM", 1, "ACTARMCD"]]),
-    case("ST0120", call(_meddra_codes), [["AE", 3, "AEPTCD"]]),
-    case("ST0121", call(_suppdm_population_flag), [["SUPPDM", 1, "QNAM"]]),
-    case("ST0122", call(_drop_column("DS", "DSSTDY")), [["DS", None, "DSSTDY"]]),
-    case("ST0123", call(_move_to_end("AE", "AEOUT")), [["AE", None, "AEOUT"]]),
-    case("ST0124", put("DM", 1, "RFENDTC", None), [["DM", 1, "RFENDTC"]]),
-    case("ST0125", put("DM", 1, "RFICDTC", None), [["DM", 1, "RFICDTC"]]),
+    case("ST0172", put("DM", 1, "ACTARMCD", "DL2"), [["DM", 1, "ACTARMCD"]]),
+    case("ST0173", call(_meddra_codes), [["AE", 3, "AEPTCD"]]),
+    case("ST0174", call(_suppdm_population_flag), [["SUPPDM", 1, "QNAM"]]),
+    case("ST0175", call(_drop_column("DS", "DSSTDY")), [["DS", None, "DSSTDY"]]),
+    case("ST0176", call(_move_to_end("AE", "AEOUT")), [["AE", None, "AEOUT"]]),
+    case("ST0177", put("DM", 1, "RFENDTC", None), [["DM", 1, "RFENDTC"]]),
+    case("ST0178", put("DM", 1, "RFICDTC", None), [["DM", 1, "RFICDTC"]]),
     # "NR" among the numbers of a test with a standard unit, no LBSTAT/LBREASND.
     case(
-        "ST0126",
+        "ST0179",
         (
             put("LB", 1, "LBORRES", "NR"),
             put("LB", 1, "LBSTRESC", "NR"),
@@ -646,13 +646,19 @@ RULE_CASES = (
     ),
     # OPEN LABEL is C49659 in CT; C49666 is another term (issue 17: TTYPE SAFETY as C49666).
     case(
-        "ST0127",
+        "ST0180",
         _ts_coded("TBLIND", "OPEN LABEL", "C49666"),
         [["TS", ts_row("TBLIND"), "TSVALCD"]],
         passing=_ts_coded("TBLIND", "OPEN LABEL", "C49659"),
     ),
     case("ST0115", put("AE", 1, "AELONGNAME", "x"), [["AE", None, "AELONGNAME"]]),
     case("ST0116", call(_label), [["AE", None, "AETERM"]]),
+    # A negative CAR-T dose and a negative collected duration (issue 12).
+    case(
+        "ST0117",
+        (put("EX", 1, "EXDOSE", -1.0), put("AE", 2, "AEDUR", "-P2D")),
+        [["AE", 2, "AEDUR"], ["EX", 1, "EXDOSE"]],
+    ),
     case("CT0010", put("LB", 1, "LBTEST", "C Reactive Protein"), [["LB", 1, "LBTEST"]]),
     case("XR0001", put("AE", 1, "USUBJID", "CART01-999"), [["AE", 1, "USUBJID"]]),
     case("XR0002", put("DM", 1, "ARMCD", "DL9"), [["DM", 1, "ARMCD"]]),
@@ -705,16 +711,16 @@ RULE_CASES = (
     # Sample edge case 26: a screening sample drawn before consent (RFICDTC 2024-02-20). A
     # timed sample on the consent day itself compares at day precision: not before (passing).
     # P21 SD0006: subject 002's only LB record lost its baseline flag.
-    case("XR0027", put("LB", 5, "LBLOBXFL", None), [["DM", 2, "USUBJID"]]),
-    case("XR0028", put("DS", 1, "DSSTDY", None), [["DS", 1, "DSSTDY"]]),
+    case("XR0070", put("LB", 5, "LBLOBXFL", None), [["DM", 2, "USUBJID"]]),
+    case("XR0071", put("DS", 1, "DSSTDY", None), [["DS", 1, "DSSTDY"]]),
     # Subject 002 died on 2024-04-04; a lab sample dated after it.
-    case("XR0029", put("LB", 5, "LBDTC", "2024-04-10"), [["LB", 5, "LBDTC"]]),
+    case("XR0072", put("LB", 5, "LBDTC", "2024-04-10"), [["LB", 5, "LBDTC"]]),
     case(
-        "XR0030",
+        "XR0073",
         put("TS", ts_row("DCUTDTC"), "TSVAL", "2024-06-01"),
         [["DM", 1, "RFENDTC"], ["SE", 3, "SEENDTC"]],
     ),
-    case("XR0031", put("DM", 1, "RFPENDTC", "2024-04-01"), [["SE", 3, "SEENDTC"]]),
+    case("XR0074", put("DM", 1, "RFPENDTC", "2024-04-01"), [["SE", 3, "SEENDTC"]]),
     case(
         "XR0026",
         (put("LB", 1, "LBDTC", "2024-02-18T08:00"), put("PC", 3, "PCDTC", "2024-02")),

@@ -128,7 +128,7 @@ def test_unit_less_tests_and_zero_grades_need_no_unit(
 def test_nr_in_a_numeric_test_is_reported_as_such_and_the_codelist_warning_follows(
     package, standards, registry
 ):
-    # Issue 17: "NR" for IL-6 gave only a codelist warning on LBSTRESC. Now ST0126 names the
+    # Issue 17: "NR" for IL-6 gave only a codelist warning on LBSTRESC. Now ST0179 names the
     # problem and the CT0002 of the same record follows from it.
     from sdtm.validate.package import validate_package
 
@@ -137,6 +137,6 @@ def test_nr_in_a_numeric_test_is_reported_as_such_and_the_codelist_warning_follo
     found = validate_package(package, standards, registry=registry).frame
     record = found[(found["dataset"] == "LB") & (found["row"] == 1)]
     assert record[["rule_id", "variable", "caused_by"]].values.tolist() == [
-        ["CT0002", "LBSTRESC", "ST0126 LB row 1"],
-        ["ST0126", "LBORRES", None],
+        ["CT0002", "LBSTRESC", "ST0179 LB row 1"],
+        ["ST0179", "LBORRES", None],
     ]

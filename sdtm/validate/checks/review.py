@@ -279,12 +279,10 @@ def check_meddra_code_missing(frames: Frames, standards: Standards) -> FindingsT
     return collect(tables)
 
 
-POPULATION_FLAGS = re.compile(
-    r"^(ITT|ITTFL|SAFETY|SAFFL|EFFICACY|EFFFL|PPROT|PPROTFL|FULLSET|FASFL|RANDFL|ENRLFL|COMPLT\d*|"
-    r"COMPLFL|COMPLT\d*FL)$"
-)
-"""QNAMs of analysis population flags (SDTMIG 3.2 appendix C5 SUPPDM names and their ADaM-style
-``--FL`` forms)."""
+POPULATION_FLAGS = re.compile(r"^(COMPLT\d*|FULLSET|ITT|PPROT|SAFETY)$")
+"""QNAMs of the population flags SDTMIG 3.2 named for SUPPDM (appendix C5: COMPLT, FULLSET,
+ITT, PPROT, SAFETY; COMPLT with a week number as the CDISC pilot writes it). CORE-000211
+reports the same names on the pilot (963 records: not its 234 EFFICACY)."""
 
 
 def check_population_flag_in_suppdm(frames: Frames, standards: Standards) -> FindingsTable:
@@ -300,22 +298,26 @@ def check_population_flag_in_suppdm(frames: Frames, standards: Standards) -> Fin
 
 
 _DAY_PAIRS = (("DTC", "DY"), ("STDTC", "STDY"), ("ENDTC", "ENDY"))
+_NOT_SUBJECT_LEVEL = frozenset({"TA", "TE", "TI", "TS", "TV", "TD", "TM"})
 
 
 def _day_pairs(frames: Frames, standards: Standards):
-    """(name, code, frame, dtc, day) for every --DTC whose --DY the IG defines."""
+    """(name, code, frame, dtc, day) for every --DTC, --STDTC, --ENDTC of a subject dataset.
+
+    The FDA business rules (FB3201-FB3203, CORE-000321/-000328/-000776) expect the study day
+    of every such date, whether or not the IG's table of the dataset lists it (MHSTDY).
+    """
     for name, code, frame in datasets(frames):
-        domain = standards.domain(code)
-        if domain is None:
+        if code in _NOT_SUBJECT_LEVEL or "USUBJID" not in frame.columns:
             continue
         for dtc_suffix, day_suffix in _DAY_PAIRS:
             dtc, day = f"{code}{dtc_suffix}", f"{code}{day_suffix}"
-            if dtc in frame.columns and domain.variable(day) is not None:
+            if dtc in frame.columns:
                 yield name, code, frame, dtc, day
 
 
 def check_study_day_variable_missing(frames: Frames, standards: Standards) -> FindingsTable:
-    """A dataset with --DTC/--STDTC/--ENDTC has the matching study day variable the IG defines.
+    """A subject dataset with --DTC/--STDTC/--ENDTC has the matching study day variable.
 
     CORE-000321 (FB3201), CORE-000328 (FB3202), CORE-000776 (FB3203); P21 SD1083, SD1087,
     SD1091. One finding per dataset and missing variable.
