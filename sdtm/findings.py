@@ -9,7 +9,7 @@ problem, so the table is stored as a DataFrame.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from enum import StrEnum
 from pathlib import Path
@@ -75,6 +75,9 @@ class Finding:
     """Row number in the raw file as a person sees it when opening the file."""
     waived: bool = False
     """True when a waiver in ``waivers.yaml`` covers this finding."""
+    caused_by: str | None = None
+    """The finding this one follows from, as ``<rule id> <location>`` (``MP0013
+    lab/lab_a.csv:3035``, ``ST0079 LB row 12``); ``None`` for a root cause."""
 
 
 FINDING_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(Finding))
@@ -192,11 +195,21 @@ class FindingsTable:
     def to_json_document(
         self, *, tool: dict[str, Any], standards: dict[str, Any]
     ) -> dict[str, Any]:
-        """Return the findings JSON document: tool, standards, summary and findings."""
+        """Return the findings JSON document: tool, standards, summary, causes and findings.
+
+        ``causes`` groups the unwaived findings by root cause (``cause_groups``); each
+        finding keeps its own record in ``findings``, with ``caused_by`` naming the finding
+        it follows from.
+        """
+        groups = cause_groups(self)
         return {
             "tool": tool,
             "standards": standards,
             "summary": summarise(self),
+            "causes": [
+                {key: _to_python(value) for key, value in record.items()}
+                for record in groups.to_dict(orient="records")
+            ],
             "findings": self.to_records(),
         }
 
@@ -214,25 +227,187 @@ class FindingsTable:
 
 
 def summarise(table: FindingsTable) -> dict[str, Any]:
-    """Summarise a findings table: counts per severity, waived count, and counts per rule."""
+    """Summarise a findings table: counts per severity, causes and records, counts per rule.
+
+    ``records`` counts the unwaived findings (each names one record, or one dataset or file
+    for findings about a whole one); ``causes`` counts their root causes (``cause_groups``),
+    so one subject missing from DM behind 17 lab records is 1 cause and 17 records. Per rule,
+    ``count`` is its findings, ``causes`` the root causes among them and ``following`` those
+    that follow from another rule's finding (``caused_by``).
+    """
     frame = table.frame
+    open_frame = frame[~frame["waived"]]
+    keys = _cause_keys(open_frame)
+    per_rule = open_frame.assign(
+        _key=keys.where(open_frame["caused_by"].isna()),
+        _following=open_frame["caused_by"].notna(),
+    )
     by_rule = (
-        frame[~frame["waived"]]
-        .groupby(["rule_id", "severity"], dropna=False)
-        .size()
-        .reset_index(name="count")
+        per_rule.groupby(["rule_id", "severity"], dropna=False)
+        .agg(count=("rule_id", "size"), causes=("_key", "nunique"), following=("_following", "sum"))
+        .reset_index()
     )
     return {
         "total": len(frame),
         "by_severity": table.count_by_severity(),
         "waived": int(frame["waived"].sum()),
+        "causes": int(keys.nunique()),
+        "records": len(open_frame),
         "by_rule": [
-            {"rule_id": r.rule_id, "severity": r.severity, "count": int(r.count)}
+            {
+                "rule_id": r.rule_id,
+                "severity": r.severity,
+                "count": int(r.count),
+                "causes": int(r.causes),
+                "following": int(r.following),
+            }
             for r in by_rule.itertuples(index=False)
         ]
         if len(by_rule)
         else [],
     }
+
+
+CAUSE_KEY_COLUMNS = ("rule_id", "dataset", "variable", "value")
+"""Findings of one rule on one dataset, variable and value are one cause (the 17 records of a
+subject missing from DM; every record of one unit-less test)."""
+_CHAIN_LIMIT = 8
+
+
+def finding_labels(frame: pd.DataFrame) -> pd.Series:
+    """``<rule id> <location>`` of each finding, the form ``caused_by`` uses.
+
+    The location is the raw ``file:row`` when known, else ``<dataset> row <n>``, else the
+    dataset (or the subject) alone.
+    """
+    raw = _raw_location(frame)
+    record = _record_location(frame)
+    where = raw.fillna(record).fillna(frame["dataset"].astype("string"))
+    where = where.fillna(frame["usubjid"].astype("string")).fillna("")
+    return (frame["rule_id"].astype("string").fillna("") + " " + where).str.strip()
+
+
+def _raw_location(frame: pd.DataFrame) -> pd.Series:
+    line = pd.array(frame["source_row"], dtype="Int64").astype("string")
+    return frame["source_file"].astype("string") + ":" + pd.Series(line, index=frame.index)
+
+
+def _record_location(frame: pd.DataFrame) -> pd.Series:
+    row = pd.Series(pd.array(frame["row"], dtype="Int64").astype("string"), index=frame.index)
+    return frame["dataset"].astype("string") + " row " + row
+
+
+def link_causes(table: FindingsTable, follows: Mapping[str, Sequence[str]]) -> FindingsTable:
+    """Name, on each finding that follows from another one, the finding it follows from.
+
+    ``follows`` maps a rule id to the rule ids whose findings can cause its findings (the
+    ``follows_from`` list of its YAML): ST0080 (standardized result missing) follows from
+    MP0540 (unit without conversion) on the same record. A finding follows from a finding of
+    one of those rules (tried in order) on the same raw row, or, when the raw row is not
+    known, on the same dataset record. Findings already linked are left as they are.
+
+    Args:
+        table: Findings of a run.
+        follows: Effect rule id -> cause rule ids.
+
+    Returns:
+        The same findings with ``caused_by`` filled where a cause was found.
+    """
+    frame = table.frame
+    if frame.empty or not follows:
+        return table
+    labels = finding_labels(frame)
+    keys = (_raw_location(frame), _record_location(frame))
+    caused_by = frame["caused_by"].astype("object")
+    rule = frame["rule_id"]
+    for effect, causes in follows.items():
+        for cause in causes:
+            if cause == effect:
+                continue
+            open_rows = (rule == effect) & caused_by.isna()
+            if not open_rows.any():
+                break
+            is_cause = rule == cause
+            if not is_cause.any():
+                continue
+            for key in keys:
+                lookup = pd.Series(labels[is_cause].to_numpy(), index=key[is_cause].to_numpy())
+                lookup = lookup[lookup.index.notna()]
+                lookup = lookup[~lookup.index.duplicated()]
+                found = key[open_rows].map(lookup)
+                found = found[found.notna()]
+                caused_by.loc[found.index] = found.astype(object)
+                open_rows = (rule == effect) & caused_by.isna()
+    frame["caused_by"] = caused_by
+    return FindingsTable.from_frame(frame)
+
+
+def root_causes(frame: pd.DataFrame) -> pd.Series:
+    """Label of the root cause of each finding: its own label, or the end of its chain."""
+    labels = finding_labels(frame)
+    parent = frame["caused_by"].astype("string")
+    parents = pd.Series(parent.to_numpy(), index=labels.to_numpy())
+    parents = parents[~parents.index.duplicated()].dropna()
+    root = parent.fillna(labels)
+    for _ in range(_CHAIN_LIMIT):  # chains are short; the limit stops a cycle
+        step = root.map(parents)
+        if not step.notna().any():
+            break
+        root = step.fillna(root)
+    return root
+
+
+def _cause_keys(frame: pd.DataFrame) -> pd.Series:
+    """The cause each finding belongs to: the ``CAUSE_KEY_COLUMNS`` of its root finding."""
+    if frame.empty:
+        return pd.Series(dtype="string")
+    own = frame["rule_id"].astype("string").fillna("")
+    for column in CAUSE_KEY_COLUMNS[1:]:
+        own = own + "|" + frame[column].astype("string").fillna("")
+    labels = finding_labels(frame)
+    by_label = pd.Series(own.to_numpy(), index=labels.to_numpy())
+    by_label = by_label[~by_label.index.duplicated()]
+    root = root_causes(frame)
+    # A finding whose cause is not in the table (waived, or reported elsewhere) is its own.
+    return root.map(by_label).fillna(own).where(frame["caused_by"].notna(), own)
+
+
+def cause_groups(table: FindingsTable) -> pd.DataFrame:
+    """The unwaived findings grouped by root cause, largest first.
+
+    Returns:
+        One row per cause: ``rule_id``, ``rule_name``, ``severity``, ``dataset``,
+        ``variable``, ``value`` of the root findings, ``records`` (root findings),
+        ``following`` (findings of other rules that follow from them) and the first root
+        finding's ``message``.
+    """
+    columns = [
+        "rule_id", "rule_name", "severity", "dataset", "variable", "value",
+        "records", "following", "message",
+    ]  # fmt: skip
+    frame = table.frame
+    frame = frame[~frame["waived"]]
+    if frame.empty:
+        return pd.DataFrame(columns=columns)
+    keyed = frame.assign(_key=_cause_keys(frame), _root=frame["caused_by"].isna())
+    roots = keyed[keyed["_root"]]
+    grouped = roots.groupby("_key", sort=False).agg(
+        rule_id=("rule_id", "first"),
+        rule_name=("rule_name", "first"),
+        severity=("severity", "first"),
+        dataset=("dataset", "first"),
+        variable=("variable", "first"),
+        value=("value", "first"),
+        records=("rule_id", "size"),
+        message=("message", "first"),
+    )
+    following = keyed[~keyed["_root"]].groupby("_key").size()
+    grouped["following"] = following.reindex(grouped.index).fillna(0).astype("int64")
+    rank = grouped["severity"].map({"error": 0, "warning": 1, "notice": 2}).fillna(3)
+    grouped = grouped.assign(_rank=rank).sort_values(
+        ["_rank", "records"], ascending=[True, False], kind="mergesort"
+    )
+    return grouped.reset_index(drop=True).loc[:, columns]
 
 
 def _to_python(value: Any) -> Any:

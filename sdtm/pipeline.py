@@ -32,7 +32,7 @@ from sdtm.errors import InputError
 from sdtm.export.output_folder import check_output_location
 from sdtm.export.package import write_package
 from sdtm.export.submission import input_files
-from sdtm.findings import FindingsTable, Severity
+from sdtm.findings import FindingsTable, Severity, link_causes
 from sdtm.mapping.accounting import COUNTS_COLUMNS, find_values_not_numbers, raw_sources
 from sdtm.mapping.stage import account_study, load_mapping, map_study
 from sdtm.mapping.status import draft_findings
@@ -118,6 +118,7 @@ def run_study(
     validate: bool = True,
     export: bool = True,
     creation_datetime: datetime | None = None,
+    keep_invalid_records: bool = False,
     progress: Progress | None = None,
 ) -> RunResult:
     """Run read -> map -> derive -> validate -> export on one study.
@@ -136,6 +137,9 @@ def run_study(
             ``creation_datetime`` or ``data_cutoff`` of ``study.yaml``
             (``sdtm.mapping.study.study_creation_datetime``), else the clock (then a rerun is
             not byte-identical; ``RunResult.creation_source`` is ``clock``).
+        keep_invalid_records: Keep records that fail a hard rule (subject not in DM, exact
+            duplicate raw row, Required value missing) in the datasets; by default they are
+            withheld and reported (MP0040), their raw rows counted as reported.
         progress: Called with a short message at each stage.
 
     Returns:
@@ -162,7 +166,7 @@ def run_study(
     findings = FindingsTable.concat([*(f.findings for f in raw.values()), draft_findings(spec)])
 
     _say(progress, "mapping")
-    mapped = map_study(raw, spec, standards)
+    mapped = map_study(raw, spec, standards, keep_invalid_records=keep_invalid_records)
     findings = findings + mapped.findings
 
     _say(progress, "deriving")
@@ -194,10 +198,13 @@ def run_study(
     findings = findings + failed
     if validate and registry is not None:
         _say(progress, "validating")
+        cutoff = spec.settings.get("data_cutoff")
         findings = findings + locate_findings(
-            validate_datasets(final, standards, registry), provenance
+            validate_datasets(final, standards, registry, data_cutoff=cutoff), provenance
         )
     findings = apply_study_waivers(findings, mapping_dir, registry)
+    follows = registry.follows() if registry is not None else {}
+    findings = link_causes(findings, follows)
 
     notes = [*mapped.notes]
     package = None
@@ -222,6 +229,7 @@ def run_study(
                 (specs_dir or default_specs_dir()) / "ct" / standards.ct_version,
             ),
             export=export,
+            follows=follows,
         )
         findings = package.findings
         notes.extend(package.notes)

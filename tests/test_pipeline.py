@@ -36,7 +36,8 @@ def tiny_copy(tmp_path):
 def test_counts_rows_in_equal_mapped_plus_reported():
     result = _run(TINY / "raw", TINY / "mappings" / "tiny")
     assert result.counts.values.tolist() == [
-        ["edc/ae.csv", 4, 4, 0],
+        # row 5 (TINY-01-003, not in DM) is withheld (MP0040) and counted as reported
+        ["edc/ae.csv", 4, 3, 1],
         ["edc/dm.csv", 2, 2, 0],
         ["edc/notes.csv", 1, 0, 1],  # skipped on purpose: MP0002
     ]
@@ -71,7 +72,7 @@ def test_rows_filtered_out_by_a_block_are_reported(tiny_copy):
     assert found.loc[
         found["rule_id"] == "MP0001", ["source_file", "source_row"]
     ].values.tolist() == [["edc/ae.csv", 4]]
-    assert len(result.frames["AE"]) == 3
+    assert len(result.frames["AE"]) == 2  # and row 5, of a subject not in DM, is withheld
 
 
 def test_spec_problems_stop_the_run_with_every_location(tiny_copy):
@@ -102,8 +103,17 @@ def test_a_column_missing_from_a_transfer_is_a_finding_and_the_run_goes_on(tiny_
     assert ["RD0007", "edc/ae.csv", 1, "AEPT"] in found
     message = result.findings.frame.query("rule_id == 'RD0007'")["message"].iloc[0]
     assert "tiny/ae.yaml:8" in message
-    assert result.frames["AE"]["AEDECOD"].isna().all()
-    assert len(result.frames["AE"]) == 4
+    # Issue 17: without AEPT every AE lacks its Required AEDECOD (MP0041): the records are
+    # withheld (MP0040), each reported and counted; the run goes on.
+    assert len(result.frames["AE"]) == 0
+    withheld = result.findings.frame.query("rule_id == 'MP0040'")
+    assert withheld["source_row"].tolist() == [2, 3, 4, 5]
+    assert withheld["caused_by"].tolist()[:3] == [
+        "MP0041 edc/ae.csv:2",
+        "MP0041 edc/ae.csv:3",
+        "MP0041 edc/ae.csv:4",
+    ]
+    assert result.counts.set_index("file").loc["edc/ae.csv"].tolist() == [4, 0, 4]
 
 
 def _drop_column(path, column):
@@ -117,12 +127,18 @@ def _drop_column(path, column):
 
 
 @pytest.mark.parametrize(
-    ("file", "column", "dataset"),
-    [("edc/ae.csv", "AETERM", "AE"), ("edc/dm.csv", "SEX", "DM"), ("edc/dm.csv", "SUBJID", "DM")],
+    ("file", "column", "dataset", "mapped"),
+    [
+        # AETERM is Required: the AE records are withheld and reported (issue 17)
+        ("edc/ae.csv", "AETERM", "AE", 0),
+        # DM records are never withheld (validation reports the null SEX)
+        ("edc/dm.csv", "SEX", "DM", 2),
+        ("edc/dm.csv", "SUBJID", "DM", 2),
+    ],
     ids=["AETERM", "SEX", "SUBJID"],
 )
 def test_a_missing_column_named_like_its_target_is_a_finding_not_a_crash(
-    tiny_copy, file, column, dataset
+    tiny_copy, file, column, dataset, mapped
 ):
     # The step `{target: AETERM, source: AETERM}` reads the raw column, not its own target.
     study, mapping = tiny_copy
@@ -132,7 +148,8 @@ def test_a_missing_column_named_like_its_target_is_a_finding_not_a_crash(
     assert ["RD0007", file, 1, column] in found
     assert result.frames[dataset][column].isna().all()
     counts = result.counts.set_index("file")
-    assert counts.loc[file, "rows_in"] == counts.loc[file, "rows_mapped"] > 0
+    assert counts.loc[file, "rows_mapped"] == mapped
+    assert counts.loc[file, "rows_in"] == mapped + counts.loc[file, "rows_reported"]
 
 
 @pytest.fixture(scope="module")
@@ -193,7 +210,7 @@ def test_outputs_and_lineage_written(tmp_path):
         ["TINY-01-001", 1, "edc/ae.csv", 3],  # UN JAN 2024 sorts first
         ["TINY-01-001", 2, "edc/ae.csv", 2],
         ["TINY-01-002", 1, "edc/ae.csv", 4],
-        ["TINY-01-003", 1, "edc/ae.csv", 5],
+        # row 5 (TINY-01-003, not in DM) is withheld: in no record, reported (MP0040)
     ]
 
 
@@ -205,12 +222,12 @@ def test_mapped_values_and_findings_of_the_tiny_study():
         "2024-01",
         "2024-03-12T14",
         None,
-        "2024-04-01",
     ]
     rows = result.findings.rows(["rule_id", "source_file", "source_row", "variable", "value"])
     assert ["MP0010", "edc/ae.csv", 3, "AEOUT", "RESOLVED"] in rows
     assert ["RD0102", "edc/ae.csv", 4, "AESTDAT", "31 FEB 2024"] in rows
     assert ["MP0013", "edc/ae.csv", 5, "USUBJID", "TINY-01-003"] in rows
+    assert ["MP0040", "edc/ae.csv", 5, None, "MP0013"] in rows  # withheld (issue 17)
 
 
 def test_derivations_without_their_inputs_are_skipped_with_a_notice():
@@ -248,6 +265,10 @@ def edited_bundled(tmp_path_factory):
     _edit_csv(study / "edc" / "dm.csv", "102-001", races)
     # CRS episode AE 2 of 101-003 is collected at grade 1; day 2 of its log says grade 3.
     _edit_csv(study / "edc" / "crs.csv", "101-003", {"ASTCTGR": "3"}, where={"LINE": "2"})
+    # Issue 17: the CRS of 101-005 (AE 2) has no ASTCT grade, only a CTCAE grade 3.
+    _edit_csv(
+        study / "edc" / "ae.csv", "101-005", {"AECRSGR": "", "AEGRADE": "3"}, where={"LINE": "2"}
+    )
     return _run(study, repo / "mappings" / "cart-psca-001")
 
 
@@ -265,12 +286,33 @@ def test_subject_with_three_races_keeps_all_three_in_suppdm(edited_bundled):
     ]
 
 
-def test_ae_grade_is_the_worst_of_collected_and_daily_fa_grades(edited_bundled):
-    """Brief decision 5.3 via sdtm.derive.ae.derive_worst_grade on the FA TOXGR records."""
+def test_a_daily_grade_above_the_collected_ae_grade_is_reported_not_written(edited_bundled):
+    """Brief decision 5.3 (derive_worst_grade) under issue 17: collected beats derived.
+
+    The AE form says grade 1, the daily log grade 3: the collected 1 is kept and MP0660
+    names the worst daily grade, for the data manager to query.
+    """
     ae = edited_bundled.frames["AE"]
     subject = ae["USUBJID"] == "CART-PSCA-001-101-003"
     grades = ae.loc[subject, ["AESPID", "AETOXGR"]].sort_values("AESPID").values.tolist()
-    assert grades == [["1", "4"], ["2", "3"], ["3", "3"], ["4", "2"]]
+    assert grades == [["1", "4"], ["2", "1"], ["3", "3"], ["4", "2"]]
+    found = edited_bundled.findings.frame.query("rule_id == 'MP0660'")
+    assert found[["source_file", "variable", "value"]].values.tolist() == [
+        ["edc/ae.csv", "AETOXGR", "1"]
+    ]
+    assert "AETOXGR collected 1 kept; derive_worst_grade gives 3" in found["message"].iloc[0]
+
+
+def test_a_crs_without_its_astct_grade_is_reported_with_the_grade_taken_instead(edited_bundled):
+    # Issue 17: the CRS event took the CTCAE grade while SUPPAE names ASTCT 2019 as the scale;
+    # the mapping says so (MP0042, from the step `AETOXGR <- AECRSGR when AECRS = 1`).
+    found = edited_bundled.findings.frame.query("rule_id == 'MP0042'")
+    assert found[["source_file", "source_row", "variable", "value"]].values.tolist() == [
+        ["edc/ae.csv", 20, "AETOXGR", "AECRSGR"]
+    ]
+    message = found["message"].iloc[0]
+    assert "(all of: AECRS eq '1'; cart-psca-001/ae.yaml:36) holds but AECRSGR is empty" in message
+    assert "AETOXGR was taken from AEGRADE (cart-psca-001/ae.yaml:39) instead" in message
 
 
 def test_unused_waiver_gets_its_rule_metadata_and_the_registry_is_built_once(
@@ -433,8 +475,8 @@ def test_rows_after_a_quoted_line_break_and_a_blank_line_keep_their_physical_lin
     assert ["RD0102", "edc/ae.csv", 6, "AESTDAT", "31 FEB 2024"] in rows
     lineage = result.lineage
     ae = lineage.loc[lineage["DOMAIN"] == "AE"]
-    assert sorted(ae["_src_row"].tolist()) == [2, 5, 6, 7]
-    assert result.counts.set_index("file").loc["edc/ae.csv"].tolist() == [4, 4, 0]
+    assert sorted(ae["_src_row"].tolist()) == [2, 5, 6]  # line 7: subject not in DM, withheld
+    assert result.counts.set_index("file").loc["edc/ae.csv"].tolist() == [4, 3, 1]
 
 
 def test_a_row_with_too_few_fields_is_reported_not_mapped_and_counted(tiny_copy):
@@ -451,8 +493,8 @@ def test_a_row_with_too_few_fields_is_reported_not_mapped_and_counted(tiny_copy)
     ]
     assert "5 field(s), fewer than the header's 8" in short["message"].iloc[0]
     assert "Nausea" not in result.frames["AE"]["AETERM"].tolist()
-    # rows in = rows mapped + rows reported
-    assert result.counts.set_index("file").loc["edc/ae.csv"].tolist() == [5, 4, 1]
+    # rows in = rows mapped + rows reported (row 5 withheld: subject not in DM)
+    assert result.counts.set_index("file").loc["edc/ae.csv"].tolist() == [5, 3, 2]
     assert "MP0001" not in set(found["rule_id"])
 
 
@@ -531,3 +573,40 @@ def test_a_rerun_into_its_own_folder_reports_no_foreign_file(tiny_copy, tmp_path
     result = _run(study, mapping, out)
     assert "MP0018" not in set(result.findings.frame["rule_id"])
     assert {"ae.csv", "dm.csv", "run.json", "findings.json"} <= {p.name for p in out.iterdir()}
+
+
+def test_keep_invalid_records_keeps_them_and_validation_names_the_same_cause():
+    # Issue 17: `sdtm run --keep-invalid-records` delivers the record of TINY-01-003 (not in
+    # DM); XR0001 reports it again at validation, following from MP0013 on the same raw row.
+    result = run_study(
+        TINY / "raw",
+        TINY / "mappings" / "tiny",
+        write=False,
+        export=False,
+        keep_invalid_records=True,
+    )
+    assert "TINY-01-003" in set(result.frames["AE"]["USUBJID"])
+    assert result.counts.set_index("file").loc["edc/ae.csv"].tolist() == [4, 4, 0]
+    found = result.findings.frame
+    assert "MP0040" not in set(found["rule_id"])
+    xr = found.loc[found["rule_id"] == "XR0001", ["source_row", "caused_by"]]
+    assert xr.values.tolist() == [[5, "MP0013 edc/ae.csv:5"]]
+
+
+def test_dates_after_the_study_data_cutoff_are_reported_without_a_ts_dcutdtc(tiny_copy):
+    # Issue 17: the study config knows the data cut-off; a date after it is XR0073 even when
+    # TS (the tiny study has none) carries no DCUTDTC. Its AEs start up to 2024-04-01.
+    study, mapping = tiny_copy
+    path = mapping / "study.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace("study:\n", "study:\n  settings:\n    data_cutoff: \"2024-03-31\"\n", 1)
+        if "settings:" not in text
+        else text.replace("settings:\n", "settings:\n    data_cutoff: \"2024-03-31\"\n", 1),
+        encoding="utf-8",
+    )
+    result = run_study(study, mapping, write=False, export=False, keep_invalid_records=True)
+    found = result.findings.frame.query("rule_id == 'XR0073'")
+    assert found[["dataset", "variable", "value", "source_row"]].values.tolist() == [
+        ["AE", "AESTDTC", "2024-04-01", 5]
+    ]

@@ -19,7 +19,10 @@ if TYPE_CHECKING:
 
 def render_summary(result: RunResult, console: Console) -> None:
     """Print the run summary: per-file counts, per-dataset records, findings by severity."""
+    import pandas as pd
     from rich.table import Table
+
+    from sdtm.findings import summarise
 
     counts = Table(title="Raw rows: in = mapped + reported", title_justify="left")
     for column in ("file", "rows in", "mapped", "reported", "check"):
@@ -41,24 +44,35 @@ def render_summary(result: RunResult, console: Console) -> None:
         datasets.add_row(name, str(len(result.frames[name])))
     console.print(datasets)
     frame = result.findings.frame
-    open_findings = frame.loc[~frame["waived"] & frame["severity"].isin(["error", "warning"])]
-    if len(open_findings):
-        by_rule = (
-            open_findings.groupby(["severity", "rule_id", "rule_name"], dropna=False)
-            .size()
-            .reset_index(name="count")
-            .sort_values(["severity", "count"], ascending=[True, False], kind="mergesort")
+    summary = summarise(result.findings)
+    if summary["by_rule"]:
+        by_rule = pd.DataFrame(summary["by_rule"])
+        by_rule = by_rule[by_rule["severity"].isin(["error", "warning"])]
+        names = frame.drop_duplicates("rule_id").set_index("rule_id")["rule_name"]
+        by_rule = by_rule.assign(name=by_rule["rule_id"].map(names)).sort_values(
+            ["severity", "count"], ascending=[True, False], kind="mergesort"
         )
         rules = Table(title="Errors and warnings by rule", title_justify="left")
-        for column in ("severity", "rule", "name", "count"):
-            rules.add_column(column, justify="right" if column == "count" else "left")
+        for column in ("severity", "rule", "name", "records", "causes", "following"):
+            rules.add_column(
+                column, justify="left" if column in ("severity", "rule", "name") else "right"
+            )
         for row in by_rule.itertuples(index=False):
-            rules.add_row(row.severity, row.rule_id, str(row.rule_name or ""), str(row.count))
-        console.print(rules)
+            rules.add_row(
+                row.severity,
+                row.rule_id,
+                str(row.name or ""),
+                str(row.count),
+                str(row.causes),
+                str(row.following),
+            )
+        if len(by_rule):
+            console.print(rules)
     by_severity = result.findings.count_by_severity()
     console.print(
         "Findings: "
         + ", ".join(f"{count} {level}" for level, count in by_severity.items())
+        + f"; {summary['causes']} cause(s), {summary['records']} record(s)"
         + (f" (details: {result.out_dir}/findings.json)" if result.out_dir else "")
     )
     for note in result.notes:
@@ -95,6 +109,14 @@ def register(app: click.Group) -> None:
         "differ).",
     )
     @click.option(
+        "--keep-invalid-records",
+        is_flag=True,
+        default=False,
+        help="Keep records that fail a hard rule (subject not in DM, exact duplicate raw row, "
+        "Required value missing) in the datasets; by default they are withheld and each is "
+        "reported (MP0040) with its raw file and row.",
+    )
+    @click.option(
         "--fail-on",
         type=click.Choice(SEVERITIES),
         default=None,
@@ -123,6 +145,7 @@ def register(app: click.Group) -> None:
         ct_version: str | None,
         ct_version_alias: str | None,
         creation_datetime: str | None,
+        keep_invalid_records: bool,
         fail_on: str | None,
         write_report: bool,
         quiet: bool,
@@ -161,6 +184,7 @@ def register(app: click.Group) -> None:
                 specs_dir=specs_dir,
                 ct_version=ct_version,
                 creation_datetime=moment,
+                keep_invalid_records=keep_invalid_records,
                 progress=progress,
             )
         progress.print_throughput(

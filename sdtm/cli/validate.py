@@ -29,7 +29,7 @@ def render_findings(findings: FindingsTable, console: Console, *, fail_on: Sever
     """Print findings grouped by rule, dataset and variable, with counts and one example each."""
     from rich.table import Table
 
-    from sdtm.findings import Severity
+    from sdtm.findings import Severity, summarise
 
     frame = findings.frame
     if frame.empty:
@@ -39,12 +39,16 @@ def render_findings(findings: FindingsTable, console: Console, *, fail_on: Sever
     frame["rank"] = frame["severity"].map(lambda level: -Severity(level).rank)
     grouped = (
         frame.groupby(["rank", "severity", "rule_id", "dataset", "variable"], sort=True)
-        .agg(count=("rule_id", "size"), example=("message", "first"))
+        .agg(
+            count=("rule_id", "size"),
+            following=("caused_by", "count"),
+            example=("message", "first"),
+        )
         .reset_index()
     )
     table = Table(title="Findings (grouped; --format json for every record)", title_justify="left")
-    for column in ("severity", "rule", "dataset", "variable", "count", "example"):
-        table.add_column(column, justify="right" if column == "count" else "left")
+    for column in ("severity", "rule", "dataset", "variable", "count", "following", "example"):
+        table.add_column(column, justify="right" if column in ("count", "following") else "left")
     for row in grouped.head(_SHOWN_GROUPS).itertuples(index=False):
         table.add_row(
             f"[{_SEVERITY_STYLE[row.severity]}]{row.severity}[/]",
@@ -52,6 +56,7 @@ def render_findings(findings: FindingsTable, console: Console, *, fail_on: Sever
             str(row.dataset),
             row.variable,
             str(row.count),
+            str(row.following or ""),
             row.example,
         )
     console.print(table)
@@ -62,10 +67,12 @@ def render_findings(findings: FindingsTable, console: Console, *, fail_on: Sever
             "--output FILE lists every finding)"
         )
     counts = findings.count_by_severity()
+    summary = summarise(findings)
     console.print(
         "Findings: "
         + ", ".join(f"{count} {level}" for level, count in counts.items())
-        + f" (fail-on {fail_on.value})"
+        + f"; {summary['causes']} cause(s), {summary['records']} record(s)"
+        + f" (fail-on {fail_on.value}; 'following' findings name their cause in caused_by)"
     )
 
 

@@ -38,7 +38,7 @@ def finalize_dataset(frame: pd.DataFrame, name: str, standards: Standards) -> pd
             if name.startswith("SUPP") and variable.name == "RDOMAIN":
                 continue
             out[variable.name] = pd.Series(pd.NA, index=out.index, dtype="string")
-    order = [v for v in domain.variable_names if v in out.columns]
+    order = [v.name for v in domain.declared_variables if v.name in out.columns]
     extra = [c for c in out.columns if c not in order]
     out = out.loc[:, order + extra]
     for variable in domain.variables:

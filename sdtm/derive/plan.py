@@ -12,16 +12,17 @@ one dataset before the next dataset, in the order the datasets entered the run.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from sdtm.derive import steps
-from sdtm.derive.base import DeriveResult
+from sdtm.derive.base import DeriveResult, DeriveRule, key_text, row_findings, where_label
 from sdtm.derive.steps import BuiltDatasets, DeriveInputs, Frames
 from sdtm.errors import MappingError
-from sdtm.findings import FindingsTable, Stage
+from sdtm.findings import FindingsTable, Severity, Stage
 from sdtm.stage import one_finding
 
 EACH = "*"
@@ -124,11 +125,11 @@ DERIVATION_PLAN: tuple[Derivation, ...] = (
                "precision (the certain, lower age when the precision leaves two).",
                steps.run_age, _present("DM")),
     Derivation(("DM",), "derive_participation_end",
-               ("DS.DSSTDTC", "LB.LBDTC", "PC.PCDTC", "FA.FADTC", "EX.EXENDTC", "DM.DTHDTC",
-                "DM._LSTCON"),
+               ("DS.DSSTDTC", "LB.LBDTC", "PC.PCDTC", "FA.FADTC", "EX.EXENDTC", "AE.AESTDTC",
+                "AE.AEENDTC", "CM.CMSTDTC", "CM.CMENDTC", "DM.DTHDTC", "DM._LSTCON"),
                ("RFPENDTC",),
                "Latest date of any contact: last contact, death, disposition, dated "
-               "assessments and exposure.",
+               "assessments, exposure, adverse events and medications.",
                steps.run_participation_end, _present("DM")),
     Derivation(("TE",), "build_te", ("design.yaml elements",), ("TE",),
                "One record per trial element of the design.",
@@ -153,6 +154,11 @@ DERIVATION_PLAN: tuple[Derivation, ...] = (
     _subject_row("derive_study_day", ("--DTC", "DM.RFSTDTC"), ("--DY",),
                  "Days from RFSTDTC, day 1 being RFSTDTC; there is no day 0.",
                  steps.run_study_day, steps.applies_study_day),
+    _subject_row("derive_end_reference", ("--ENRTPT", "DM.DTHDTC", "DM.RFPENDTC"),
+                 ("--ENTPT",),
+                 "Records with --ENRTPT end relative to the subject's own end of observation: "
+                 "the death date, else RFPENDTC (last contact).",
+                 steps.run_end_reference, steps.applies_end_reference),
     _subject_row("derive_visit", ("--DY", "visits.yaml"), ("VISITNUM", "VISIT", "VISITDY"),
                  "Planned visits take VISIT and VISITDY from the visit schedule; a record "
                  "without VISITNUM is an unscheduled visit numbered after the planned visit "
@@ -251,6 +257,91 @@ def _failed(dataset: str, what: str, error: Exception) -> FindingsTable:
     )
 
 
+COLLECTED_KEPT = DeriveRule("MP0660", "collected-value-differs-from-derived", Severity.WARNING)
+RULE_IDS: tuple[str, ...] = (COLLECTED_KEPT.id,)
+
+
+def output_columns(row: Derivation, dataset: str, columns: Iterable[str]) -> list[str]:
+    """The columns of ``dataset`` that ``row`` writes, from its ``outputs``.
+
+    ``--`` stands for the dataset's prefix and any qualifier before the rest (``--DY`` is
+    ``AESTDY`` and ``AEENDY`` in AE); an output naming another dataset (``SUPPAE.AETRTEM``)
+    or a whole dataset (``TE``) is not a column of ``dataset``.
+    """
+    patterns = []
+    for output in row.outputs:
+        if "." in output:
+            continue
+        if output.startswith("--"):
+            patterns.append(re.compile(rf"^{re.escape(dataset)}[A-Z0-9]*{re.escape(output[2:])}$"))
+        else:
+            patterns.append(re.compile(rf"^{re.escape(output)}$"))
+    return [c for c in columns if not c.startswith("_") and any(p.match(c) for p in patterns)]
+
+
+def keep_collected(
+    before: pd.DataFrame, after: pd.DataFrame, columns: list[str], *, dataset: str, function: str
+) -> DeriveResult:
+    """Put back the mapped (collected) values a derivation replaced, and report each one.
+
+    A derivation never overwrites a value the mapping filled (DESIGN section 10, issue 17):
+    where a column the row writes already held a value and the derivation produced another
+    one (or none), the mapped value is kept; where the derived value differs, finding
+    MP0660 names both (collected AGE 61 kept, derived 65). Values are compared as text with
+    numbers canonical (``61`` = ``61.0``).
+
+    Args:
+        before: The dataset as the derivation received it.
+        after: The dataset the derivation returned (same index).
+        columns: The columns the derivation writes that ``before`` already had.
+        dataset: Dataset name for findings.
+        function: The derivation, for the message.
+
+    Returns:
+        ``after`` with the mapped values restored, and the MP0660 findings.
+    """
+    if not columns or not after.index.equals(before.index):
+        return DeriveResult(after, FindingsTable())
+    out = after
+    found = []
+    where = where_label(before)
+    for column in columns:
+        collected = before[column]
+        collected_text = key_text(collected)
+        has_collected = collected_text.notna() & (collected_text != "")
+        if not has_collected.any():
+            continue
+        derived_text = key_text(after[column])
+        replaced = has_collected & (derived_text.fillna("") != collected_text.fillna(""))
+        if not replaced.any():
+            continue
+        if out is after:
+            out = after.copy()
+        restored = out[column].astype("object").where(~replaced, collected.astype("object"))
+        out[column] = restored
+        differs = replaced & derived_text.notna() & (derived_text != "")
+        found.append(
+            row_findings(
+                before,
+                differs,
+                COLLECTED_KEPT,
+                lambda rows, c=column, d=derived_text, v=collected_text: (
+                    where.loc[rows.index]
+                    + f": {c} collected "
+                    + v.loc[rows.index].fillna("")
+                    + " kept; "
+                    + f"{function} gives "
+                    + d.loc[rows.index].fillna("")
+                    + "; check the collected value or the data it is derived from"
+                ),
+                dataset=dataset,
+                variable=column,
+                value=collected_text,
+            )
+        )
+    return DeriveResult(out, FindingsTable.concat(found))
+
+
 def run_derivations(
     frames: Mapping[str, pd.DataFrame],
     inputs: DeriveInputs,
@@ -260,7 +351,8 @@ def run_derivations(
 
     A derivation that raises ``MappingError`` (the study lacks what it needs) is skipped with
     MP0004; any other failure gives MP0003 and leaves its dataset as it was, so that one
-    broken derivation never stops the others.
+    broken derivation never stops the others. A value the mapping filled in a variable a
+    row derives is kept, and a derived value that differs is reported (``keep_collected``).
 
     Args:
         frames: Mapped datasets by name (with provenance and working columns).
@@ -282,8 +374,21 @@ def run_derivations(
         found.append(result.findings)
         if isinstance(result, BuiltDatasets):
             current.update(result.frames)
-        elif row.keep_empty or dataset in current or not result.frame.empty:
-            current[dataset] = result.frame
+            return
+        frame = result.frame
+        before = current.get(dataset)
+        if before is not None:
+            kept = keep_collected(
+                before,
+                frame,
+                output_columns(row, dataset, before.columns),
+                dataset=dataset,
+                function=row.function,
+            )
+            frame = kept.frame
+            found.append(kept.findings)
+        if row.keep_empty or dataset in current or not frame.empty:
+            current[dataset] = frame
 
     for rows in _passes(plan):
         if rows[0].pass_over:

@@ -49,20 +49,29 @@ _NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
 _DECIMAL_COMMA = r"(?:<=|>=|<|>)?\s*[+-]?\d+,\d+"
 """A number written with a decimal comma (``1,5``, ``<0,05``): not a number for SDTM."""
 
+
 def compute_parsed_result(result: pd.Series) -> pd.DataFrame:
     """Split result text into comparator and number.
 
     Returns:
-        Frame aligned with ``result`` with ``op`` (``<``, ``<=``, ``>``, ``>=`` or null) and
-        ``number`` (float, NaN when the text is not a possibly-censored number).
+        Frame aligned with ``result`` with ``op`` (``<``, ``<=``, ``>``, ``>=`` or null),
+        ``number`` (float, NaN when the text is not a possibly-censored number) and ``text``
+        (the number as written, without the comparator).
     """
     # Each distinct result text is parsed once (results repeat: "NEGATIVE", "<0.5", "12.3").
     codes, uniques = pd.factorize(result.astype("string"), use_na_sentinel=True)
     parsed = _parse_results(stripped(pd.Series(np.asarray(uniques, dtype=object), dtype="string")))
     op = pd.api.extensions.take(parsed["op"].array, codes, allow_fill=True, fill_value=pd.NA)
     number = np.append(parsed["number"].to_numpy(dtype="float64"), np.nan)[codes]
+    number_text = pd.api.extensions.take(
+        parsed["text"].array, codes, allow_fill=True, fill_value=pd.NA
+    )
     return pd.DataFrame(
-        {"op": pd.Series(op, index=result.index, dtype="string"), "number": number},
+        {
+            "op": pd.Series(op, index=result.index, dtype="string"),
+            "number": number,
+            "text": pd.Series(number_text, index=result.index, dtype="string"),
+        },
         index=result.index,
     )
 
@@ -85,7 +94,54 @@ def _parse_results(text: pd.Series) -> pd.DataFrame:
     # fullmatch first: to_numeric alone would accept "inf" and "nan"
     is_number = rest.str.fullmatch(_NUMBER).fillna(False)
     number = pd.to_numeric(rest.where(is_number), errors="coerce").astype("float64")
-    return pd.DataFrame({"op": op.where(op != ""), "number": number}, index=text.index)
+    return pd.DataFrame(
+        {"op": op.where(op != ""), "number": number, "text": rest.where(is_number)},
+        index=text.index,
+    )
+
+
+def compute_significant_digits(values: pd.Series) -> pd.Series:
+    """Significant digits of numbers as written: ``62.5`` 3, ``1.71`` 3, ``0.002`` 1, ``0`` 0.
+
+    Every digit after the leading zeros counts, trailing zeros included (``0.50`` has 2, and
+    ``50`` has 2: a written integer is taken at its face value).
+    """
+    text = values.astype("string").str.strip().str.lstrip("<>=").str.strip().str.lstrip("+-")
+    mantissa = text.str.replace(r"[eE].*$", "", regex=True).str.replace(".", "", regex=False)
+    return mantissa.str.lstrip("0").str.len().astype("Int64")
+
+
+def compute_limit_text(
+    source: pd.Series, factor: pd.Series, decimals: pd.Series | int
+) -> pd.Series:
+    r"""A limit (LLOQ, reference range bound, censoring bound) converted to standard units.
+
+    A limit keeps the significant digits it was written with, and at least the test's
+    ``decimals``: an LLOQ of ``62.5`` copies/ug stays ``62.5`` when results of the test are
+    whole numbers, a bilirubin low limit of ``1.71`` umol/L stays ``1.71``, and ``0.2`` mg/dL
+    times 17.1 is ``3.4`` umol/L at one decimal (issue 17). Results themselves are rounded to
+    the test's decimals (``compute_canonical_number``).
+
+    Args:
+        source: The limit as written (text; a comparator in front is ignored).
+        factor: Conversion factor per row (NaN where there is none).
+        decimals: The test's result decimals, per row or one for all.
+
+    Returns:
+        Canonical number text (``^-?(0|[1-9]\d*)(\.\d+)?$``), null where the limit or the
+        factor is missing.
+    """
+    text = source.astype("string").str.strip().str.lstrip("<>=").str.strip()
+    number = pd.to_numeric(text.where(text.str.fullmatch(_NUMBER).fillna(False)), errors="coerce")
+    converted = (number.astype("float64") * pd.to_numeric(factor, errors="coerce")).astype(
+        "float64"
+    )
+    magnitude = np.floor(np.log10(converted.abs().where(converted != 0)))
+    sig = compute_significant_digits(text).astype("float64")
+    places = (sig - 1 - magnitude).where(converted != 0, 0.0).fillna(0.0)
+    floor = pd.Series(decimals, index=source.index) if isinstance(decimals, int) else decimals
+    places = np.maximum(places, pd.to_numeric(floor, errors="coerce").fillna(0.0)).clip(0, 15)
+    return compute_canonical_number(converted, places.astype("int64"))
 
 
 def derive_standard_results(
@@ -103,7 +159,7 @@ def derive_standard_results(
 
     - numeric ``--ORRES``: converted with the declared factor, rounded to the test's decimals,
       written canonically to ``--STRESC``; ``--STRESN`` is the same number;
-    - censored ``<x``/``>x``: ``--STRESC`` is the comparator plus the converted number,
+    - censored ``<x``/``>x``: ``--STRESC`` is the comparator plus the converted bound,
       ``--STRESN`` null;
     - a BLQ text (``ResultStandards.blq_values``): ``--STRESC`` is ``<`` plus the converted LLOQ,
       ``--STRESN`` null;
@@ -111,7 +167,14 @@ def derive_standard_results(
     - ``--LLOQ`` (numeric, standard units; a model variable added to LB, SD1076): the
       converted ``lloq_var`` value, or, with ``infer_lloq_from_censored``, the bound of a
       ``<x`` result when no LLOQ was sent;
-    - ``--STNRLO``/``--STNRHI``: ``--ORNRLO``/``--ORNRHI`` converted, when those columns exist.
+    - ``--STNRLO``/``--STNRHI``: ``--ORNRLO``/``--ORNRHI`` converted, when those columns exist,
+      on records with a numeric, censored or BLQ result only (a range describes a result;
+      CORE-000298/CORE-000299).
+
+    Limits (LLOQ, range bounds, the bound of a censored result) keep the significant digits
+    they were written with and at least the test's decimals (``compute_limit_text``): an LLOQ
+    of 62.5 stays 62.5 for a test reported in whole numbers. Results are rounded to the
+    test's decimals.
 
     A numeric result whose unit has no declared conversion keeps its ``--ORRES``, gets null
     standardized values and finding MP0540; a test without a declared standard unit gives
@@ -163,13 +226,21 @@ def derive_standard_results(
         lloq_orig = lloq_orig.fillna(parsed["number"].where(censored_low).astype("float64"))
     converted = parsed["number"] * factor
     text = compute_canonical_number(converted, decimals)
-    lloq_text = compute_canonical_number(lloq_orig * factor, decimals)
+    # A censoring bound (<1.5) and an LLOQ are limits: they keep their own precision.
+    bound_text = compute_limit_text(parsed["text"], factor, decimals)
+    lloq_source = (
+        df[lloq_var].astype("string") if has_lloq_column else pd.Series(pd.NA, index=df.index)
+    ).astype("string")
+    lloq_source = lloq_source.where(lloq_raw.notna())
+    if infer_lloq_from_censored:
+        lloq_source = lloq_source.fillna(parsed["text"].where(censored_low))
+    lloq_text = compute_limit_text(lloq_source, factor, decimals)
     lloq_std = pd.to_numeric(lloq_text, errors="coerce")
 
     stresc = pd.Series(pd.NA, index=df.index, dtype="string")
     has_op = parsed["op"].notna()
     stresc = stresc.mask(is_number & ~has_op, text)
-    stresc = stresc.mask(is_number & has_op, parsed["op"] + text)
+    stresc = stresc.mask(is_number & has_op, parsed["op"] + bound_text)
     stresc = stresc.mask(is_blq, "<" + lloq_text)
     stresc = stresc.mask(is_text, orres)
     stresn = pd.to_numeric(stresc.where(is_number & ~has_op), errors="coerce").astype("float64")
@@ -189,13 +260,15 @@ def derive_standard_results(
         source = f"{domain}ORNR{side}"
         if source not in df.columns:
             continue
-        bound_text = stripped_or_missing(df[source])
-        bound = pd.to_numeric(bound_text, errors="coerce")
+        range_text = stripped_or_missing(df[source])
+        bound = pd.to_numeric(range_text, errors="coerce")
         value = pd.to_numeric(
-            compute_canonical_number(bound * factor, decimals), errors="coerce"
+            compute_limit_text(range_text, factor, decimals), errors="coerce"
         ).astype("float64")
-        out[f"{domain}STNR{side}"] = value
-        bad = bound_text.notna() & bound.isna()
+        # A range describes a result: none where there is no numeric result (CORE-000298/
+        # CORE-000299).
+        out[f"{domain}STNR{side}"] = value.where((is_number | is_blq) & stresc.notna())
+        bad = range_text.notna() & bound.isna()
         range_findings.append(
             row_findings(
                 df,
@@ -203,11 +276,11 @@ def derive_standard_results(
                 RANGE_NOT_NUMERIC,
                 where_label(df)
                 + f": {source} "
-                + bound_text.fillna("")
+                + range_text.fillna("")
                 + f" is not a number; {domain}STNR{side} left null",
                 dataset=domain,
                 variable=f"{domain}STNR{side}",
-                value=bound_text,
+                value=range_text,
             )
         )
 
@@ -330,12 +403,18 @@ def derive_reference_range_indicator(df: pd.DataFrame, *, domain: str) -> Derive
 
     Implements the ``--NRIND`` definition of SDTMIG 3.4 ("reference range indicator") using
     the standard range: ``LOW`` when ``--STRESN < --STNRLO``, ``HIGH`` when
-    ``--STRESN > --STNRHI``, ``NORMAL`` when inside the bounds that exist. Null when the
-    result is not numeric (text or censored) or no bound exists: research assays often have no
-    range, and that is not a derivation failure, so no finding is produced.
+    ``--STRESN > --STNRHI``, ``NORMAL`` when inside the bounds that exist. A censored result
+    (``--STRESC`` ``<x``, ``>x``) gets the category where the bound makes it certain
+    (issue 17): ``>5000`` against an upper limit of 7 is ``HIGH``, ``<1.5`` against a lower
+    limit of 2 is ``LOW``; ``<1.5`` within a range whose lower limit is 0 (or absent) is
+    ``NORMAL``, as a censored-below concentration is not negative; ``>x`` is ``NORMAL`` only
+    without an upper limit. Otherwise null: text results, uncertain censored results and
+    results without a range (research assays often have none; not a derivation failure, so
+    no finding).
 
     Args:
-        df: Findings frame with ``--STRESN``, ``--STNRLO``, ``--STNRHI``.
+        df: Findings frame with ``--STRESN`` and, when present, ``--STRESC``, ``--STNRLO``,
+            ``--STNRHI``.
         domain: Domain prefix, e.g. ``LB``.
 
     Returns:
@@ -351,6 +430,20 @@ def derive_reference_range_indicator(df: pd.DataFrame, *, domain: str) -> Derive
     nrind = nrind.mask(value.notna() & has_range, "NORMAL")
     nrind = nrind.mask(value.notna() & lo.notna() & (value < lo), "LOW")
     nrind = nrind.mask(value.notna() & hi.notna() & (value > hi), "HIGH")
+    stresc_var = f"{domain}STRESC"
+    if stresc_var in df.columns:
+        censored = compute_parsed_result(df[stresc_var]).where(value.isna())
+        op, bound = censored["op"], censored["number"]
+        below = op.isin(["<", "<="]).fillna(False) & bound.notna()
+        above = op.isin([">", ">="]).fillna(False) & bound.notna()
+        strict = op.isin(["<", ">"]).fillna(False)
+        no_floor = lo.isna() | (lo <= 0)
+        low = below & lo.notna() & ((bound < lo) | (strict & (bound <= lo)))
+        low_normal = below & ~low & no_floor & hi.notna() & (bound <= hi)
+        high = above & hi.notna() & ((bound > hi) | (strict & (bound >= hi)))
+        high_normal = above & ~high & hi.isna() & lo.notna() & (bound >= lo)
+        nrind = nrind.mask(low.fillna(False), "LOW").mask(high.fillna(False), "HIGH")
+        nrind = nrind.mask((low_normal | high_normal).fillna(False), "NORMAL")
     out = df.copy()
     out[f"{domain}NRIND"] = nrind
     return DeriveResult(out, FindingsTable())

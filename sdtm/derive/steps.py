@@ -19,6 +19,7 @@ from sdtm.derive.ae import derive_treatment_emergent_flag, derive_worst_grade
 from sdtm.derive.base import DeriveResult
 from sdtm.derive.baseline import derive_last_obs_before_exposure_flag
 from sdtm.derive.dm import derive_age, derive_arms, derive_death
+from sdtm.derive.end_reference import derive_end_reference
 from sdtm.derive.epoch import derive_epoch
 from sdtm.derive.ex import derive_dose_per_bsa, derive_weight_based_dose
 from sdtm.derive.pp import derive_pp
@@ -90,6 +91,10 @@ CONTACT_DATES = (
     ("PC", "PCDTC"),
     ("FA", "FADTC"),
     ("EX", "EXENDTC"),
+    ("AE", "AESTDTC"),
+    ("AE", "AEENDTC"),
+    ("CM", "CMSTDTC"),
+    ("CM", "CMENDTC"),
 )
 """Dated records that show a subject was in contact (RFPENDTC, SDTMIG 3.4 DM)."""
 DM_CONTACT_VARIABLES = ("DTHDTC", "_LSTCON")
@@ -235,10 +240,11 @@ def _study_day_pairs(frames: Frames, inputs: DeriveInputs, dataset: str) -> list
 
 
 def applies_study_day(frames: Frames, inputs: DeriveInputs, dataset: str) -> bool:
-    """A subject dataset with a --DTC whose --DY the IG defines."""
-    return is_subject_dataset(frames, inputs, dataset) and bool(
-        _study_day_pairs(frames, inputs, dataset)
+    """A subject dataset, DM or SE, with a --DTC whose --DY the IG defines (DMDY, SESTDY)."""
+    subject_level = is_subject_dataset(frames, inputs, dataset) or (
+        dataset in ("DM", "SE") and "DM" in frames and "USUBJID" in frames[dataset]
     )
+    return subject_level and bool(_study_day_pairs(frames, inputs, dataset))
 
 
 def run_study_day(frames: Frames, inputs: DeriveInputs, dataset: str) -> DeriveResult:
@@ -329,6 +335,20 @@ def run_treatment_emergent_flag(
     return DeriveResult(
         result.frame.rename(columns={"AETRTEM": f"{SUPP_PREFIX}AETRTEM"}), result.findings
     )
+
+
+def applies_end_reference(frames: Frames, inputs: DeriveInputs, dataset: str) -> bool:
+    """A subject dataset with --ENRTPT, and RFPENDTC in DM."""
+    return (
+        is_subject_dataset(frames, inputs, dataset)
+        and f"{dataset}ENRTPT" in frames[dataset]
+        and "RFPENDTC" in frames["DM"]
+    )
+
+
+def run_end_reference(frames: Frames, inputs: DeriveInputs, dataset: str) -> DeriveResult:
+    """--ENTPT: the subject's death date, else RFPENDTC (``derive_end_reference``)."""
+    return derive_end_reference(frames[dataset], frames["DM"], domain=dataset)
 
 
 def applies_epoch(frames: Frames, inputs: DeriveInputs, dataset: str) -> bool:

@@ -12,7 +12,7 @@ own files (lineage, counts, findings, run summary) complete the package.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -29,7 +29,7 @@ from sdtm.export.output_folder import (
     left_findings,
 )
 from sdtm.export.submission import InputFile
-from sdtm.findings import FindingsTable, Stage
+from sdtm.findings import FindingsTable, Stage, link_causes
 from sdtm.mapping.spec import MappingSpec
 from sdtm.stage import guarded
 from sdtm.standards import Standards
@@ -220,6 +220,7 @@ def write_package(
     specs_dir: Path | None,
     inputs: tuple[InputFile, ...] | None = None,
     export: bool = True,
+    follows: Mapping[str, Sequence[str]] | None = None,
 ) -> PackageResult:
     """Clear the earlier run's outputs, export the datasets and write the run's own files.
 
@@ -236,6 +237,8 @@ def write_package(
         specs_dir: Standards folder of the run (schemas); ``None`` for the bundled one.
         inputs: The run's input files, whose SHA-256 the manifest records.
         export: Export XPT/Define-XML/Dataset-JSON; else the datasets are written as CSV.
+        follows: Rule id -> rules its findings can follow from (the registry's
+            ``follows()``), so export findings name their cause too.
 
     Returns:
         The findings (with the export's), the files written and notes for the summary.
@@ -265,7 +268,9 @@ def write_package(
             if export
             else (FindingsTable(), False)
         )
-        table = table + locate_findings(export_findings, provenance)
+        table = link_causes(
+            table + locate_findings(export_findings, provenance), follows or {}
+        )
         if not exported:
             notes.append("datasets written as CSV (export to XPT/Define-XML not available)")
         # Datasets the exporter could not write as XPT (findings say why) are still

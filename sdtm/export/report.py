@@ -21,7 +21,14 @@ from rich.table import Table
 
 from sdtm.errors import ExportError
 from sdtm.fileio import atomic_path
-from sdtm.findings import FINDING_COLUMNS, FindingsTable, Severity
+from sdtm.findings import (
+    FINDING_COLUMNS,
+    FindingsTable,
+    Severity,
+    cause_groups,
+    root_causes,
+    summarise,
+)
 
 REPORT_FORMATS = ("text", "json", "csv", "xlsx", "junit")
 """Formats :func:`write_report` understands (``text`` renders to a console)."""
@@ -29,7 +36,7 @@ REPORT_FORMATS = ("text", "json", "csv", "xlsx", "junit")
 _DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")
 _REPORT_COLUMNS = (
     "rule_id", "rule_name", "severity", "dataset", "row", "usubjid", "seq", "variable", "value",
-    "message", "waived", "stage", "source_file", "source_row",
+    "message", "waived", "stage", "source_file", "source_row", "caused_by",
 )  # fmt: skip
 _RULE_COLUMNS = ("id", "name", "severity", "stage", "state", "references", "message", "fix")
 
@@ -67,7 +74,11 @@ def _rule_rows(rules: Iterable[Any]) -> list[dict[str, Any]]:
 
 
 def render_text(findings: FindingsTable, console: Console, *, limit: int = 200) -> None:
-    """Print the findings as a table; above ``limit`` rows print counts per rule and dataset.
+    """Print the findings grouped by root cause; above ``limit`` rows print the causes only.
+
+    The first line counts findings (records) and their root causes. Up to ``limit``
+    findings are listed one by one, each cause followed by the findings that follow from it
+    (``caused_by``); above it, one line per root cause with its records and followers.
 
     Args:
         findings: Findings to show.
@@ -77,36 +88,48 @@ def render_text(findings: FindingsTable, console: Console, *, limit: int = 200) 
     counts = findings.count_by_severity()
     waived = int(findings.frame["waived"].sum()) if len(findings) else 0
     summary = ", ".join(f"{n} {level}(s)" for level, n in counts.items())
-    console.print(f"{len(findings)} finding(s): {summary}; {waived} waived", highlight=False)
+    causes = summarise(findings)["causes"]
+    console.print(
+        f"{len(findings)} finding(s): {summary}; {waived} waived; {causes} cause(s)",
+        highlight=False,
+    )
     if not len(findings):
         return
     frame = findings.frame
     if len(frame) <= limit:
+        # Each root cause first, then what follows from it, in order of first appearance.
+        root = root_causes(frame)
+        order = pd.Series(pd.factorize(root)[0], index=frame.index)
+        frame = frame.assign(cause_order=order, follows=frame["caused_by"].notna()).sort_values(
+            ["cause_order", "follows"], kind="mergesort"
+        )
         table = Table("rule", "severity", "dataset", "row", "usubjid", "variable", "message")
         for r in frame.itertuples(index=False):
             table.add_row(
-                str(r.rule_id),
+                ("  <- " if r.follows else "") + str(r.rule_id),
                 str(r.severity) + (" (waived)" if r.waived else ""),
                 str(r.dataset or ""),
                 "" if pd.isna(r.row) else str(r.row),
                 str(r.usubjid or ""),
                 str(r.variable or ""),
-                str(r.message or ""),
+                str(r.message or "")
+                + (f" (follows from {r.caused_by})" if r.follows else ""),
             )
     else:
-        grouped = (
-            frame.assign(dataset=frame["dataset"].fillna(""))
-            .groupby(["rule_id", "rule_name", "severity", "dataset", "waived"], dropna=False)
-            .size()
-            .reset_index(name="count")
+        groups = cause_groups(findings)
+        table = Table(
+            "rule", "name", "severity", "dataset", "variable", "value", "records", "following"
         )
-        table = Table("rule", "name", "severity", "dataset", "waived", "count")
-        for r in grouped.itertuples(index=False):
+        for r in groups.itertuples(index=False):
             table.add_row(
-                str(r.rule_id), str(r.rule_name), str(r.severity), str(r.dataset),
-                "yes" if r.waived else "", str(r.count),
+                str(r.rule_id), str(r.rule_name), str(r.severity), str(r.dataset or ""),
+                str(r.variable or ""), str(r.value or "")[:40], str(r.records),
+                str(r.following),
             )  # fmt: skip
-        console.print(f"(more than {limit} findings: counts per rule and dataset)")
+        console.print(
+            f"(more than {limit} findings: one line per root cause, with its records and the "
+            "findings of other rules that follow from it; waived findings left out)"
+        )
     console.print(table)
 
 

@@ -132,7 +132,7 @@ def find_columns_not_read(raw: Mapping[str, RawFile], spec: MappingSpec) -> Find
 
 
 def find_subjects_not_in_dm(results: Mapping[str, DomainResult]) -> FindingsTable:
-    """MP0013: records of subjects that DM does not have (the record is kept)."""
+    """MP0013: records of subjects that DM does not have (``withhold`` decides their fate)."""
     if "DM" not in results:
         return FindingsTable()
     known = set(results["DM"].frame["USUBJID"].dropna())
@@ -240,7 +240,7 @@ def account_raw_rows(
     )
     everything = pd.concat([frame_findings, new.frame], ignore_index=True)
     row_level = everything.loc[
-        everything["rule_id"].isin(["MP0001", "MP0002", "RD0004", "RD0009", "MP0014"])
+        everything["rule_id"].isin(["MP0001", "MP0002", "RD0004", "RD0009", "MP0014", "MP0040"])
     ]
     counts = []
     for path, raw_file in raw.items():

@@ -7,6 +7,7 @@ where nothing is assigned) plus the findings it raised. Algorithms never loop ov
 
 from __future__ import annotations
 
+import fnmatch
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ DATA_RULES = MappingProxyType(
         "RD0102": ("unparseable-date", "error"),
         "RD0103": ("unparseable-time", "warning"),
         "MP0015": ("value-transliterated-to-ascii", "warning"),
+        "MP0043": ("visit-label-not-in-schedule", "warning"),
     }
 )
 """Rule id -> (name, severity) of the findings algorithms raise."""
@@ -50,6 +52,9 @@ class MapContext:
     """Study synonym maps: codelist (C-code or short name) -> raw text (upper) -> term."""
     visits: Mapping[str, str] = field(default_factory=dict)
     """Raw visit label (upper) -> planned VISITNUM as text, from the study's visit schedule."""
+    unscheduled_visits: tuple[str, ...] = ()
+    """Shell patterns (upper) of raw labels that mean an unscheduled visit (study setting
+    ``unscheduled_visit_labels``); a label neither planned nor matching one is reported."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -367,10 +372,37 @@ def assign_visit(frame: pd.DataFrame, step: Step, context: MapContext) -> StepRe
     """Look a raw visit label up in the study's visit schedule and assign its planned VISITNUM.
 
     Labels that name no planned visit stay missing: the visit derivation numbers them as
-    unscheduled visits (previous planned VISITNUM + .01, .02, ...).
+    unscheduled visits (previous planned VISITNUM + .01, .02, ...). A label that is neither a
+    planned visit nor one of the study's unscheduled labels (``unscheduled_visits``, shell
+    patterns such as ``UNSCHEDULED*``) is a finding (MP0043): a misspelt or unknown visit
+    would otherwise become an unscheduled visit silently (issue 17).
     """
     raw = _text(frame, step.source or "")
-    return StepResult(raw.str.upper().map(dict(context.visits)).astype("string"))
+    upper = raw.str.upper()
+    number = upper.map(dict(context.visits)).astype("string")
+    unknown = raw.notna() & number.isna()
+    if unknown.any() and context.unscheduled_visits:
+        # fnmatch per distinct label: a handful of labels, however many rows.
+        labels = upper[unknown].dropna().unique()
+        declared = {
+            label
+            for label in labels
+            if any(fnmatch.fnmatchcase(label, p) for p in context.unscheduled_visits)
+        }
+        unknown &= ~upper.isin(list(declared)).fillna(False)
+    found = data_findings(
+        frame,
+        unknown.fillna(False).astype(bool),
+        "MP0043",
+        dataset=context.domain,
+        variable=step.target,
+        column=step.source or "",
+        values=raw,
+        problem="is neither a planned visit of the visit schedule (visits.yaml) nor an "
+        "unscheduled visit label (study setting unscheduled_visit_labels); it is numbered as "
+        "an unscheduled visit: add it to the schedule (raw) or to the unscheduled labels",
+    )
+    return StepResult(number, found)
 
 
 def split_to_supp(frame: pd.DataFrame, step: Step, context: MapContext) -> StepResult:

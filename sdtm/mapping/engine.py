@@ -24,6 +24,7 @@ from sdtm.mapping.algorithms import (
     SRC_ROW,
     MapContext,
     compute_ascii,
+    condition_columns,
     evaluate,
     step_columns,
     transliteration_findings,
@@ -41,6 +42,7 @@ LINEAGE_COLUMNS = ("DOMAIN", REC, SRC_FILE, SRC_ROW, SRC_ID)
 ENGINE_RULES = MappingProxyType(
     {
         "MP0014": ("lookup-key-duplicated", "error"),
+        "MP0042": ("conditional-source-empty", "warning"),
     }
 )
 RULE_IDS: tuple[str, ...] = tuple(ENGINE_RULES)
@@ -163,6 +165,10 @@ def _apply_steps(
     values: dict[str, pd.Series] = {}
     findings: list[pd.DataFrame] = []
     earlier: set[str] = set()
+    # (step, key, rows) of conditional steps whose condition held but whose source was empty.
+    empty_sources: list[tuple[int, str, pd.Series]] = []
+    # Per value key, the number of the step that filled each row (to say which one did).
+    origin: dict[str, pd.Series] = {}
     for number, step in enumerate(steps):
         algorithm = ALGORITHMS[step.algorithm]
         if number:
@@ -191,6 +197,10 @@ def _apply_steps(
             mask &= values[key].isna()
         if not mask.any():
             continue
+        if _names_its_source(number, view, steps):
+            empty = mask & view[step.source].astype("string").str.strip().fillna("").eq("")
+            if empty.any():
+                empty_sources.append((number, key, empty))
         result = algorithm.function(view.loc[mask], step, context)
         if result.findings is not None and len(result.findings):
             findings.append(result.findings)
@@ -212,8 +222,93 @@ def _apply_steps(
                 findings.append(changed)
         new = produced.reindex(frame.index).astype("string")
         # sdtm.oak coalesce: an earlier step's value is never overwritten.
+        filled_here = new.notna() & (values[key].isna() if key in values else True)
+        origin[key] = origin.get(key, pd.Series(pd.NA, index=frame.index, dtype="Int64")).mask(
+            filled_here, number
+        )
         values[key] = values[key].fillna(new) if key in values else new
+    findings.extend(
+        _empty_source_findings(frame, number, empty, origin.get(key), steps, context.domain)
+        for number, key, empty in empty_sources
+    )
     return _number_slots(values, frame.index), findings
+
+
+def _names_its_source(number: int, frame: pd.DataFrame, steps: tuple[Step, ...]) -> bool:
+    """A variable step copying a raw column under a condition on other columns.
+
+    Its condition, equality tests only, says the value exists (``AECRS = 1`` for the ASTCT
+    grade ``AECRSGR``), so an empty source is a data problem (MP0042). A later step of the
+    same target under the same condition is a declared fallback (``LBREASND`` from
+    ``SPECCOND``, else ``COMMENT``).
+    """
+    step = steps[number]
+    if step.when is None or not step.source or step.source not in frame.columns:
+        return False
+    if ALGORITHMS[step.algorithm].kind != "variable":
+        return False
+    if step.source in condition_columns(step.when):
+        return False
+    # Only a flag or code equal to a value says the value exists (AECRS = 1); a test such as
+    # "RESULT not null" only limits where an optional value is copied.
+    if not all(str(c.op) in ("eq", "in") for c in step.when.conditions):
+        return False
+    return not any(
+        other.target == step.target and other.when == step.when for other in steps[number + 1 :]
+    )
+
+
+def _empty_source_findings(
+    frame: pd.DataFrame,
+    number: int,
+    empty: pd.Series,
+    origin: pd.Series | None,
+    steps: tuple[Step, ...],
+    domain: str,
+) -> pd.DataFrame:
+    """MP0042 for rows whose step condition held but whose source column was empty."""
+    name, severity = ENGINE_RULES["MP0042"]
+    step = steps[number]
+    assert step.when is not None and step.source  # _names_its_source checked it
+    rows = frame.loc[empty]
+    # Which later step filled the row: its source column (or fixed value), by step number.
+    described = {
+        i: f"{s.source or s.value or s.algorithm} ({s.location})" for i, s in enumerate(steps)
+    }
+    by = (
+        origin.loc[empty].map(described).astype("string")
+        if origin is not None
+        else pd.Series(pd.NA, index=rows.index, dtype="string")
+    )
+    outcome = ("; " + step.target + " was taken from " + by + " instead").fillna(
+        f"; {step.target} left null"
+    )
+    condition = ", ".join(
+        f"{c.column} {c.op} {c.value!r}" if c.value is not None else f"{c.column} {c.op}"
+        for c in step.when.conditions
+    )
+    return pd.DataFrame(
+        {
+            "rule_id": "MP0042",
+            "rule_name": name,
+            "severity": severity,
+            "stage": Stage.MAP.value,
+            "dataset": domain,
+            "variable": step.target,
+            "usubjid": rows["USUBJID"].astype(object) if "USUBJID" in rows.columns else None,
+            "value": step.source,
+            "source_file": rows[SRC_FILE].astype(object),
+            "source_row": rows[SRC_ROW].astype("Int64"),
+            "message": (
+                rows[SRC_FILE].astype("string")
+                + ":"
+                + rows[SRC_ROW].astype("string")
+                + f" {step.source} -> {domain}.{step.target}: the condition of the step "
+                f"({step.when.mode} of: {condition}; {step.location}) holds but {step.source} "
+                "is empty" + outcome + f"; complete the source [MP0042 {name}]"
+            ).astype(object),
+        }
+    ).reset_index(drop=True)
 
 
 NUMBERED = "#"

@@ -28,6 +28,7 @@ from sdtm.mapping.engine import DomainResult, map_domain
 from sdtm.mapping.load_yaml import read_yaml_spec
 from sdtm.mapping.problems import raise_if_problems
 from sdtm.mapping.spec import MappingSpec
+from sdtm.mapping.withhold import find_required_values_missing, withhold_records
 from sdtm.read.raw import RawFile, add_missing_columns
 from sdtm.standards import Standards
 
@@ -58,6 +59,16 @@ def load_mapping(
     return loaded.spec
 
 
+UNSCHEDULED_SETTING = "unscheduled_visit_labels"
+"""study.yaml setting: comma-separated raw labels (shell patterns) of unscheduled visits."""
+
+
+def unscheduled_visit_labels(spec: MappingSpec) -> tuple[str, ...]:
+    """The study's unscheduled visit labels (upper case), from ``UNSCHEDULED_SETTING``."""
+    text = spec.settings.get(UNSCHEDULED_SETTING, "")
+    return tuple(part.strip().upper() for part in text.split(",") if part.strip())
+
+
 @dataclass(frozen=True, slots=True)
 class MapStageResult:
     """What mapping a study produced."""
@@ -76,18 +87,25 @@ class MapStageResult:
 
 
 def map_study(
-    raw: Mapping[str, RawFile], spec: MappingSpec, standards: Standards
+    raw: Mapping[str, RawFile],
+    spec: MappingSpec,
+    standards: Standards,
+    *,
+    keep_invalid_records: bool = False,
 ) -> MapStageResult:
     """Map every dataset of the spec from the raw files read.
 
     Columns the spec reads that a transfer lacks are data findings (RD0007) and their values
     are missing; a lookup file that could not be read joins no row; a dataset none of whose
-    files could be read is not mapped and is named in the notes.
+    files could be read is not mapped and is named in the notes. Records that fail a hard
+    rule (subject not in DM, exact duplicate raw row, Required value missing) are withheld
+    and reported (``sdtm.mapping.withhold``) unless ``keep_invalid_records``.
 
     Args:
         raw: Raw files by path relative to the study folder.
         spec: The checked mapping spec.
         standards: SDTMIG metadata and CT.
+        keep_invalid_records: Keep records that fail a hard rule in the datasets.
 
     Returns:
         The mapped datasets, their findings and notes.
@@ -128,11 +146,19 @@ def map_study(
                 notes.append(f"{name} not mapped: its raw file(s) {files} could not be read")
                 continue
             mapping = type(mapping)(mapping.domain, readable, mapping.location)
-        context = MapContext(name, standards, dict(spec.synonyms), visit_lookup)
+        context = MapContext(
+            name, standards, dict(spec.synonyms), visit_lookup, unscheduled_visit_labels(spec)
+        )
         results[name] = map_domain(unread | frames_in, mapping, context)
         findings.append(results[name].findings)
     findings.append(find_subjects_not_in_dm(results))
+    findings.append(find_required_values_missing(results, standards))
     findings.append(find_columns_not_read(raw, spec))
+    read_findings = FindingsTable.concat(f.findings for f in raw.values())
+    results, withheld = withhold_records(
+        results, read_findings + FindingsTable.concat(findings), keep=keep_invalid_records
+    )
+    findings.append(withheld)
     return MapStageResult(results, FindingsTable.concat(findings), tuple(notes))
 
 

@@ -478,7 +478,8 @@ def read_raw_file(study_dir: Path, relative: str) -> RawFile:
                         + rows.astype(str)
                         + ": exact duplicate of row "
                         + firsts
-                        + "; both are kept and mapped, check with the data provider "
+                        + "; check with the data provider (a record mapped from it is "
+                        "withheld, MP0040) "
                         "[RD0005 duplicate-raw-record]"
                     ).astype(object),
                 }

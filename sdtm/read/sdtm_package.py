@@ -214,6 +214,10 @@ def read_sdtm_package(
         _require_listed_records(folder, files, frames)
     if path.is_dir():
         tables.append(_not_read(path, files))
+        keys = read_define_keys(path / DEFINE_FILE)
+        for name, frame in frames.items():
+            if name in keys:
+                frame.attrs[NATURAL_KEYS] = keys[name]
     return frames, FindingsTable.concat(tables)
 
 
@@ -287,6 +291,48 @@ def _not_read(folder: Path, read: list[Path]) -> FindingsTable:
             _finding("ST0021", file.stem.upper(), file.name, value=file.name, detail=reason)
         )
     return FindingsTable.concat(tables)
+
+DEFINE_FILE = "define.xml"
+"""The package's Define-XML, next to its datasets."""
+NATURAL_KEYS = "natural_keys"
+"""``frame.attrs`` key: the dataset's key variables as its define.xml declares them."""
+_ODM = "{http://www.cdisc.org/ns/odm/v1.3}"
+
+
+def read_define_keys(path: Path) -> dict[str, tuple[str, ...]]:
+    """The key variables of each dataset, as a package's define.xml declares them.
+
+    Define-XML 2.0/2.1 gives each ``ItemGroupDef`` its keys as ``ItemRef/@KeySequence``; the
+    sponsor's key wins over the IG's example key for the duplicate-key check (ST0013): the
+    CDISC pilot keys AE on STUDYID, USUBJID, AETERM, AESTDTC and AESEQ.
+
+    Args:
+        path: The define.xml file (absent or unreadable: no keys).
+
+    Returns:
+        Dataset name (upper case) -> key variables in key sequence order.
+    """
+    if not path.is_file():
+        return {}
+    from lxml import etree
+
+    try:
+        tree = etree.parse(str(path))
+    except (etree.XMLSyntaxError, OSError):
+        return {}
+    names = {item.get("OID"): item.get("Name") for item in tree.iter(f"{_ODM}ItemDef")}
+    keys: dict[str, tuple[str, ...]] = {}
+    for group in tree.iter(f"{_ODM}ItemGroupDef"):
+        refs = [
+            (int(ref.get("KeySequence")), names.get(ref.get("ItemOID")))
+            for ref in group.iter(f"{_ODM}ItemRef")
+            if (ref.get("KeySequence") or "").isdigit()
+        ]
+        ordered = tuple(str(name) for _, name in sorted(refs) if name)
+        if ordered and group.get("Name"):
+            keys[str(group.get("Name")).upper()] = ordered
+    return keys
+
 
 
 # Dataset-JSON input (export helper's branch): a folder without .xpt files may hold CDISC

@@ -23,6 +23,8 @@ from sdtm.standards.model import (
 
 IG_FOLDER = "sdtmig-3.4"
 FDA_TS_PARAMETERS = Path("fda") / "ts-parameters.yaml"
+UNITLESS_TESTS = Path("fda") / "unitless-tests.yaml"
+IG_NAMED_TERMS = Path("ig-named-terms.yaml")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -194,6 +196,10 @@ def load_required_ts_parameters(specs_dir: Path) -> tuple[tuple[RequiredTsParame
                 fda_id=str(entry["fda_id"]),
                 note=str(entry.get("note", "")),
                 own_rule=str(entry.get("own_rule", "")),
+                required_when=tuple(
+                    (str(code), str(value))
+                    for code, value in (entry.get("required_when") or {}).items()
+                ),
             )
             for entry in document["parameters"]
         )
@@ -204,6 +210,56 @@ def load_required_ts_parameters(specs_dir: Path) -> tuple[tuple[RequiredTsParame
     if len(set(codes)) != len(codes):
         raise StandardsError(f"{path}: a TSPARMCD is listed twice")
     return parameters, source
+
+
+def load_unitless_tests(specs_dir: Path) -> tuple[frozenset[str], str]:
+    """Read the tests whose numeric results have no unit (``fda/unitless-tests.yaml``).
+
+    Returns:
+        The --TESTCD values and the recorded source; empty when the file is absent (a
+        standards folder of an older layout).
+
+    Raises:
+        StandardsError: The file is malformed.
+    """
+    path = specs_dir / UNITLESS_TESTS
+    if not path.is_file():
+        return frozenset(), ""
+    document = _read_yaml(path)
+    try:
+        codes = frozenset(str(entry["testcd"]) for entry in document["tests"])
+        source = " ".join(str(document["source"]).split())
+    except (KeyError, TypeError) as error:
+        raise StandardsError(f"{path}: malformed unit-less test list ({error})") from error
+    return codes, source
+
+
+def load_ig_named_terms(
+    specs_dir: Path,
+) -> tuple[dict[tuple[str, str], frozenset[str]], str]:
+    """Read the values the IG names beyond a variable's extensible codelist.
+
+    Returns:
+        (domain, variable) -> values, and the recorded source; empty when the file is absent.
+
+    Raises:
+        StandardsError: The file is malformed.
+    """
+    path = specs_dir / IG_NAMED_TERMS
+    if not path.is_file():
+        return {}, ""
+    document = _read_yaml(path)
+    try:
+        terms = {
+            (str(entry["domain"]), str(entry["variable"])): frozenset(
+                str(value) for value in entry["values"]
+            )
+            for entry in document["terms"]
+        }
+        source = " ".join(str(document["source"]).split())
+    except (KeyError, TypeError) as error:
+        raise StandardsError(f"{path}: malformed IG-named term list ({error})") from error
+    return terms, source
 
 
 def load_standards(specs_dir: Path | None = None, ct_version: str | None = None) -> Standards:
@@ -225,6 +281,8 @@ def load_standards(specs_dir: Path | None = None, ct_version: str | None = None)
     domains, ig_version, ig_source = load_ig(specs)
     codelists, version, ct_source = load_ct(specs, ct_version)
     ts_parameters, ts_source = load_required_ts_parameters(specs)
+    unitless, unitless_source = load_unitless_tests(specs)
+    named, named_source = load_ig_named_terms(specs)
     return Standards(
         sdtmig_version=ig_version,
         ct_version=version,
@@ -234,6 +292,10 @@ def load_standards(specs_dir: Path | None = None, ct_version: str | None = None)
             f"SDTMIG {ig_version}: {ig_source}",
             f"CDISC SDTM CT {version}: {ct_source}",
             f"FDA-expected TS parameters: {ts_source}",
+            *([f"Unit-less tests: {unitless_source}"] if unitless else []),
+            *([f"IG-named terms: {named_source}"] if named else []),
         ),
         required_ts_parameters=ts_parameters,
+        unitless_tests=unitless,
+        ig_named_terms=named,
     )

@@ -126,8 +126,20 @@ class DomainSpec:
 
     @property
     def declared_variables(self) -> tuple[VariableSpec, ...]:
-        """IG variables followed by the declared model additions (the study's full list)."""
-        return self.variables + self.model_additions
+        """IG variables and the declared model additions, in submission order.
+
+        The SDTM order is identifiers, topic, qualifiers, then timing variables (CORE-000852
+        judges it): an added qualifier (LBLLOQ) goes before the dataset's first timing
+        variable, an added timing variable after the IG variables.
+        """
+        if not self.model_additions:
+            return self.variables
+        qualifiers = tuple(v for v in self.model_additions if v.role != "Timing")
+        timing = tuple(v for v in self.model_additions if v.role == "Timing")
+        first = next(
+            (i for i, v in enumerate(self.variables) if v.role == "Timing"), len(self.variables)
+        )
+        return self.variables[:first] + qualifiers + self.variables[first:] + timing
 
     def declared_variable(self, name: str) -> VariableSpec | None:
         """Return the IG variable or declared model addition of this name, or ``None``."""
@@ -151,6 +163,9 @@ class RequiredTsParameter:
     """Condition or extra authority (e.g. technical rejection criterion 1734 for SSTDTC)."""
     own_rule: str = ""
     """Id of the rule that reports this parameter's absence when it is not ST0107."""
+    required_when: tuple[tuple[str, str], ...] = ()
+    """Conditions ``(TSPARMCD, TSVAL)`` under which the validator asks for the parameter (all
+    must hold): CURTRT only when ADDON is Y (P21 SD2216). Empty: always asked for."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,10 +184,16 @@ class Standards:
     """Where the facts came from (recorded in reports)."""
     required_ts_parameters: tuple[RequiredTsParameter, ...] = ()
     """TS parameters the FDA validator expects (``specs/fda/ts-parameters.yaml``)."""
+    unitless_tests: frozenset[str] = frozenset()
+    """--TESTCD values whose numeric results have no unit (``specs/fda/unitless-tests.yaml``)."""
+    ig_named_terms: Mapping[tuple[str, str], frozenset[str]] = field(default_factory=dict)
+    """(domain, variable) -> values the IG names that its extensible codelist lacks
+    (``specs/ig-named-terms.yaml``: ``ISO 8601`` for TS.TSVCDREF)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "domains", MappingProxyType(dict(self.domains)))
         object.__setattr__(self, "codelists", MappingProxyType(dict(self.codelists)))
+        object.__setattr__(self, "ig_named_terms", MappingProxyType(dict(self.ig_named_terms)))
 
     def domain(self, name: str) -> DomainSpec | None:
         """Return the dataset spec for ``name``; ``SUPPxx`` datasets resolve to ``SUPPQUAL``."""

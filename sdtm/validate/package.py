@@ -10,12 +10,13 @@ module is the place to combine both (see ``extra_checks``).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from importlib import metadata
 from typing import Any
 
 import pandas as pd
 
-from sdtm.findings import FindingsTable
+from sdtm.findings import FindingsTable, link_causes
 from sdtm.standards.model import DomainSpec, Standards
 from sdtm.standards.rules import findings_frame
 from sdtm.validate.registry import Registry, build_registry, run_rules
@@ -113,6 +114,10 @@ def validate_frames(
                 )
             )
             continue
+        keys = frame.attrs.get("natural_keys")
+        if keys:
+            # The sponsor's define.xml keys (read_sdtm_package) identify its records (ST0013).
+            spec = replace(spec, keys=tuple(keys))
         tables.append(_label_findings(name.upper(), frame, spec, source_file))
         tables.append(
             validate_dataset(frame, spec, standards, dataset=name.upper(), source_file=source_file)
@@ -147,7 +152,8 @@ def validate_package(
         include_optional: Also run the check rules that are off by default.
 
     Returns:
-        Schema findings, then check findings, then unused-waiver findings.
+        Schema findings, then check findings, then unused-waiver findings; findings that
+        follow from another one name it in ``caused_by``.
     """
     registry = registry or build_registry()
 
@@ -162,7 +168,8 @@ def validate_package(
         )
 
     findings = validate_frames(frames, standards, extra_checks=(checks,))
-    return apply_waivers(findings, waivers, registry=registry)
+    # One finding per cause: findings that follow from another one name it (caused_by).
+    return link_causes(apply_waivers(findings, waivers, registry=registry), registry.follows())
 
 
 def tool_info() -> dict[str, Any]:

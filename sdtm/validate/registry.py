@@ -55,7 +55,7 @@ MESSAGE_FIELDS = frozenset(
 _WAIVER_RULE_IDS = frozenset({"ST0900"})
 
 _REQUIRED_KEYS = ("id", "name", "severity", "stage", "status", "message", "fix", "doc")
-_KNOWN_KEYS = frozenset((*_REQUIRED_KEYS, "references", "default_enabled"))
+_KNOWN_KEYS = frozenset((*_REQUIRED_KEYS, "references", "default_enabled", "follows_from"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +94,9 @@ class Rule:
     """What is checked, why it matters, known limits."""
     default_enabled: bool = True
     """False for sponsor rules that run only when selected explicitly."""
+    follows_from: tuple[str, ...] = ()
+    """Rules whose finding on the same record is the cause of this rule's finding there
+    (tried in order); such a finding names it in ``caused_by`` (``sdtm.findings.link_causes``)."""
     path: Path | None = None
     """The YAML file the rule came from."""
 
@@ -117,6 +120,12 @@ class Registry:
             return self.rules[rule_id.upper()]
         except KeyError:
             raise SpecError(f"unknown rule id {rule_id!r} (see `sdtm rules`)") from None
+
+    def follows(self) -> Mapping[str, tuple[str, ...]]:
+        """Rule id -> the rules its findings can follow from (``follows_from``)."""
+        return MappingProxyType(
+            {rid: rule.follows_from for rid, rule in self.rules.items() if rule.follows_from}
+        )
 
     def check_rules(
         self,
@@ -192,6 +201,12 @@ def _parse_rule(path: Path, data: Any, problems: list[str]) -> Rule | None:
             problems.append(f"{where}: each reference needs source and locator")
             continue
         refs.append(Reference(str(item["source"]), str(item["locator"])))
+    follows = data.get("follows_from") or []
+    if not isinstance(follows, list) or not all(
+        isinstance(item, str) and RULE_ID_PATTERN.match(item) for item in follows
+    ):
+        problems.append(f"{where}: follows_from must be a list of rule ids")
+        follows = []
     if len(problems) > count:
         return None
     return Rule(
@@ -206,6 +221,7 @@ def _parse_rule(path: Path, data: Any, problems: list[str]) -> Rule | None:
         references=tuple(refs),
         doc=" ".join(str(data["doc"]).split()),
         default_enabled=bool(data.get("default_enabled", True)),
+        follows_from=tuple(follows),
         path=path,
     )
 
@@ -289,6 +305,11 @@ def build_registry(
             unknown = _template_fields(rule.message) - MESSAGE_FIELDS
             if unknown:
                 problems.append(f"rule {rule_id}: message uses unknown fields {sorted(unknown)}")
+        problems.extend(
+            f"rule {rule_id}: follows_from names unknown rule {cause}"
+            for cause in rule.follows_from
+            if cause not in rules
+        )
     if problems:
         raise SpecError("rule registry inconsistent:\n  " + "\n  ".join(problems))
     return Registry(rules=rules, checks=MappingProxyType(dict(checks)))
@@ -432,6 +453,11 @@ def render_rule_doc(rule: Rule) -> str:
         f"- stage: {rule.stage.value}",
         f"- status: {rule.state} (since {rule.since})",
         f"- on by default: {'yes' if rule.default_enabled else 'no (select it explicitly)'}",
+        *(
+            [f"- follows from (reported as caused by): {', '.join(rule.follows_from)}"]
+            if rule.follows_from
+            else []
+        ),
         "",
         "## What it checks",
         "",

@@ -32,6 +32,12 @@ from sdtm.findings import FindingsTable
 from sdtm.read.text import printable_ascii, regex_mask, utf8_byte_lengths
 from sdtm.standards.model import Codelist, DomainSpec, Standards, VariableSpec
 from sdtm.standards.rules import findings_frame
+from sdtm.validate.patterns import (
+    CENSORED_NUMBER_PATTERN,
+    DATETIME_PATTERN,
+    DURATION_PATTERN,
+    SHORT_NAME_PATTERN,
+)
 
 RULE_IDS: tuple[str, ...] = (
     "ST0001", "ST0002", "ST0003", "ST0004", "ST0005", "ST0006", "ST0007", "ST0008", "ST0009",
@@ -39,30 +45,6 @@ RULE_IDS: tuple[str, ...] = (
 )  # fmt: skip
 """The rule ids this module's schema emits."""
 
-_Y = r"(?:\d{4}|-)"
-_MO = r"(?:0[1-9]|1[0-2]|-)"
-_D = r"(?:0[1-9]|[12]\d|3[01]|-)"
-_H = r"(?:[01]\d|2[0-3]|-)"
-_MI = r"(?:[0-5]\d|-)"
-_S = r"(?:[0-5]\d(?:[.,]\d+)?|-)"
-_TZ = r"(?:Z|[+-](?:[01]\d|2[0-3])(?::?[0-5]\d)?)?"
-# SDTMIG 3.4 section 4.4: reduced precision omits trailing components; a missing component in
-# the middle is a single "-" (2003---15, --12-15, -----T07:15); a trailing "-" is not allowed.
-_DATETIME = rf"{_Y}(?:-{_MO}(?:-{_D}(?:T{_H}(?::{_MI}(?::{_S})?)?{_TZ})?)?)?(?<!-)"
-_NUM = r"\d+(?:[.,]\d+)?"
-_DURATION = (
-    rf"P(?=\d|T\d)(?:{_NUM}Y)?(?:{_NUM}M)?(?:{_NUM}W)?(?:{_NUM}D)?"
-    rf"(?:T(?=\d)(?:{_NUM}H)?(?:{_NUM}M)?(?:{_NUM}S)?)?"
-)
-_INTERVAL = rf"(?:{_DATETIME}/{_DATETIME}|{_DATETIME}/{_DURATION}|{_DURATION}/{_DATETIME})"
-DATETIME_PATTERN = re.compile(rf"(?:{_DATETIME}|{_INTERVAL})")
-"""ISO 8601 date/time, reduced precision and SDTM placeholders, or an interval."""
-DURATION_PATTERN = re.compile(rf"(?:-?{_DURATION}|{_INTERVAL})")
-"""ISO 8601 duration (optionally negative, as SDTMIG uses for --ELTM) or an interval."""
-SHORT_NAME_PATTERN = re.compile(r"[A-Z][A-Z0-9_]{0,7}")
-"""--TESTCD/--PARMCD values: <= 8 characters, a letter first, then letters, digits, underscore."""
-CENSORED_NUMBER_PATTERN = re.compile(r"(?:[<>]=?\s*)?[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
-"""Numeric results, optionally censored (``<2.5``, ``>5000``): exempt from --STRESC codelists."""
 
 CONDITIONAL_CODELISTS: Mapping[tuple[str, str], tuple[str, Mapping[str, str]]] = MappingProxyType(
     {
@@ -269,13 +251,16 @@ def _membership(allowed: frozenset[str], numeric_exempt: bool) -> TextTest:
 
 
 def _codelist_checks(
-    variable: VariableSpec, standards: Standards, memo: _TextColumns
+    variable: VariableSpec, standards: Standards, memo: _TextColumns, domain: str = ""
 ) -> list[pa.Check]:
     codelists = [standards.codelists[c] for c in variable.codelists if c in standards.codelists]
     if not codelists:
         return []
     allowed = frozenset().union(*(c.submission_values for c in codelists))
     extensible = any(c.extensible for c in codelists)
+    if extensible:
+        # A value the IG itself names for the variable (TSVCDREF "ISO 8601") is no extension.
+        allowed |= standards.ig_named_terms.get((domain, variable.name), frozenset())
     rule_id = "CT0002" if extensible else "CT0001"
     tag = _tag(rule_id, variable.name, _codelist_detail(codelists, standards.ct_version))
     # --STRESC codelists (e.g. LBSTRESC C102580) describe character results only; numeric and
@@ -359,7 +344,7 @@ def _column_checks(
             " or ".join(variable.value_list),
         )
     elif (domain.name, name) not in CONDITIONAL_CODELISTS:
-        checks.extend(_codelist_checks(variable, standards, memo))
+        checks.extend(_codelist_checks(variable, standards, memo, domain.name))
     value_domain = variable.described_value_domain or ""
     if value_domain in _DATETIME_DOMAINS or (not value_domain and name.endswith("DTC")):
         add("ST0007", _valid_datetime)
@@ -425,6 +410,9 @@ def _duplicate_seq_check(seq: str) -> pa.Check:
     return pa.Check(check, name=tag, error=tag)
 
 
+_VISIT_KEYS = ("VISITNUM",)
+
+
 def _duplicate_key_check(keys: tuple[str, ...]) -> pa.Check:
     tag = _tag("ST0013", ", ".join(keys))
 
@@ -432,7 +420,13 @@ def _duplicate_key_check(keys: tuple[str, ...]) -> pa.Check:
         present = [key for key in keys if key in frame.columns]
         if not present:
             return True
-        return ~frame.duplicated(present, keep=False)
+        # A record collected at another visit is another recording, not a duplicate: the
+        # CDISC pilot repeats each medication at every visit under the define.xml key
+        # STUDYID, USUBJID, CMTRT, CMSTDTC (issue 17).
+        present += [v for v in _VISIT_KEYS if v in frame.columns and v not in present]
+        # The first record of a key is the kept one; the later ones are the odd records
+        # (one finding per extra record, issue 17), as ST0093 reports them.
+        return ~frame.duplicated(present, keep="first")
 
     return pa.Check(check, name=tag, error=tag)
 

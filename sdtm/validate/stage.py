@@ -20,6 +20,8 @@ from sdtm.standards import Standards
 from sdtm.validate import registry as rule_registry
 from sdtm.validate.registry import Registry
 
+CUTOFF_RULE = "XR0073"
+"""Dates after the data cut-off; in a run also against the study's ``data_cutoff``."""
 WAIVERS_FILE = "waivers.yaml"
 """The study's waivers, in its mapping folder."""
 
@@ -38,9 +40,21 @@ def build_run_registry(specs_dir: Path | None) -> tuple[Registry | None, Finding
 
 
 def validate_datasets(
-    frames: Mapping[str, pd.DataFrame], standards: Standards, registry: Registry
+    frames: Mapping[str, pd.DataFrame],
+    standards: Standards,
+    registry: Registry,
+    *,
+    data_cutoff: str | None = None,
 ) -> FindingsTable:
-    """Validate the datasets: per-dataset schemas, then the registry's cross-record checks."""
+    """Validate the datasets: per-dataset schemas, then the registry's cross-record checks.
+
+    Args:
+        frames: The final datasets.
+        standards: SDTMIG metadata and CT.
+        registry: Rules and checks.
+        data_cutoff: The study's data cut-off (``study.yaml`` setting ``data_cutoff``); when
+            TS has no DCUTDTC, dates after it are reported by XR0073 all the same.
+    """
 
     def schemas() -> FindingsTable:
         from sdtm.validate.package import validate_frames
@@ -50,8 +64,21 @@ def validate_datasets(
     def rules() -> FindingsTable:
         return rule_registry.run_rules(frames, standards, registry)
 
+    def cutoff() -> FindingsTable:
+        from sdtm.validate.checks.review import data_cutoff_of, find_dates_after_cutoff
+
+        rule = registry.rules.get(CUTOFF_RULE)
+        if not data_cutoff or rule is None or data_cutoff_of(frames) is not None:
+            return FindingsTable()  # TS DCUTDTC, when present, is checked by the rule itself
+        return rule_registry.finalize(find_dates_after_cutoff(frames, data_cutoff), rule)
+
     found = []
-    for what, call in (("validation (schemas)", schemas), ("validation (rules)", rules)):
+    steps = (
+        ("validation (schemas)", schemas),
+        ("validation (rules)", rules),
+        ("validation (data cut-off)", cutoff),
+    )
+    for what, call in steps:
         value, failed = guarded(Stage.VALIDATE, what, call)
         found.extend([value, failed] if value is not None else [failed])
     return FindingsTable.concat(found)

@@ -33,8 +33,10 @@ def test_run_completes_with_exit_0_and_prints_the_summary(tmp_path, capsys):
     assert "Raw rows: in = mapped + reported" in out
     # per-file count line: rows in, mapped, reported, check
     assert "edc/notes.csv │       1 │      0 │        1 │    ok" in out
-    assert "edc/ae.csv    │       4 │      4 │        0 │    ok" in out
+    # row 5 (subject not in DM) is withheld and reported (issue 17)
+    assert "edc/ae.csv    │       4 │      3 │        1 │    ok" in out
     assert "Findings:" in out and "error" in out
+    assert "cause(s)" in out and "record(s)" in out
     assert (tmp_path / "out" / "findings.json").is_file()
     assert (tmp_path / "out" / "lineage.csv").is_file()
 
@@ -187,3 +189,9 @@ def test_rerun_deletes_earlier_outputs_and_warns_about_files_it_did_not_write(tm
     found = json.loads((out / "findings.json").read_text())
     text = json.dumps(found)
     assert "old.csv" in text and "mh.xpt" not in text
+
+
+def test_run_keep_invalid_records_keeps_the_withheld_record(tmp_path, capsys):
+    code, out, _ = _run([*_tiny_args(tmp_path / "out"), "--keep-invalid-records"], capsys)
+    assert code == 0
+    assert "edc/ae.csv    │       4 │      4 │        0 │    ok" in out

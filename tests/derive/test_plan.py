@@ -12,6 +12,7 @@ from sdtm.derive.base import DeriveResult
 from sdtm.derive.plan import (
     DERIVATION_PLAN,
     Derivation,
+    output_columns,
     run_derivations,
     with_plan_table,
 )
@@ -128,3 +129,73 @@ def test_the_docs_check_sees_a_stale_table():
     assert with_plan_table(page) != page
     with pytest.raises(ValueError, match="no <!-- plan-table -->"):
         with_plan_table("# no markers\n")
+
+
+def _plan_row(function: str, dataset: str = "DM") -> Derivation:
+    return next(r for r in DERIVATION_PLAN if r.function == function and (
+        r.datasets == ("*",) or dataset in r.datasets
+    ))
+
+
+def test_collected_age_is_kept_and_the_derived_age_reported(inputs):
+    # Issue 17: a collected AGE of 61 became the derived 65; a collected 56 became null where
+    # the consent date was missing. Born 1959-05-20, consent 2024-06-01: completed years 65.
+    dm = pd.DataFrame(
+        {
+            "USUBJID": ["S-1", "S-2", "S-3"],
+            "BRTHDTC": ["1959-05-20", "1968-01-10", "1970-02-02"],
+            "RFICDTC": ["2024-06-01", None, "2024-06-01"],
+            "AGE": ["61", "56", None],
+            "_src_file": "dm.csv",
+            "_src_row": [2, 3, 4],
+        }
+    )
+    result = run_derivations({"DM": dm}, inputs, plan=(_plan_row("derive_age"),))
+    assert result.frames["DM"]["AGE"].tolist() == ["61", "56", 54.0]
+    assert result.findings.rows(["rule_id", "source_row", "variable", "value"]) == [
+        ["MP0584", 3, "AGE", "1968-01-10"],  # no consent date: nothing derived, 56 kept
+        ["MP0660", 2, "AGE", "61"],
+    ]
+    message = result.findings.frame.query("rule_id == 'MP0660'")["message"].iloc[0]
+    assert message == (
+        "dm.csv:2 (USUBJID S-1): AGE collected 61 kept; derive_age gives 65; check the "
+        "collected value or the data it is derived from [MP0660 collected-value-differs-from-"
+        "derived]"
+    )
+
+
+def test_collected_study_day_is_kept_and_a_different_derived_one_reported(inputs):
+    dm = pd.DataFrame({"USUBJID": ["S-1"], "RFSTDTC": ["2024-03-12"]})
+    ae = pd.DataFrame(
+        {
+            "USUBJID": ["S-1", "S-1"],
+            "AESTDTC": ["2024-03-14", "2024-03-15"],
+            "AESTDY": [2.0, 4.0],  # day 3 by SDTMIG 3.4 4.4.4 (day 1 = RFSTDTC); day 4 agrees
+        }
+    )
+    result = run_derivations(
+        {"DM": dm, "AE": ae}, inputs, plan=(_plan_row("derive_study_day", "AE"),)
+    )
+    assert result.frames["AE"]["AESTDY"].tolist() == [2.0, 4.0]
+    assert result.findings.rows(["rule_id", "dataset", "variable", "value"]) == [
+        ["MP0660", "AE", "AESTDY", "2"]
+    ]
+    assert "AESTDY collected 2 kept; derive_study_day gives 3" in (
+        result.findings.frame["message"][0]
+    )
+
+
+def test_derived_values_fill_variables_the_mapping_left_empty(inputs):
+    dm = pd.DataFrame({"USUBJID": ["S-1"], "RFSTDTC": ["2024-03-12"]})
+    ae = pd.DataFrame({"USUBJID": ["S-1"], "AESTDTC": ["2024-03-14"], "AESTDY": [None]})
+    result = run_derivations(
+        {"DM": dm, "AE": ae}, inputs, plan=(_plan_row("derive_study_day", "AE"),)
+    )
+    assert result.frames["AE"]["AESTDY"].tolist() == [3.0]
+    assert len(result.findings) == 0
+
+
+def test_output_columns_expand_the_domain_prefix():
+    row = _plan_row("derive_study_day", "AE")
+    columns = ["AESTDTC", "AESTDY", "AEENDY", "AEDY", "VISITDY", "_AEDY"]
+    assert output_columns(row, "AE", columns) == ["AESTDY", "AEENDY", "AEDY"]

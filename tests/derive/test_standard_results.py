@@ -142,8 +142,9 @@ def test_reference_ranges_are_converted_and_nrind_derived():
     assert out["LBSTNRHI"].tolist()[:3] == [10.0, 10.0, 10.0]
     assert result.findings.rows(["rule_id", "variable", "value"]) == [["MP0544", "LBSTNRHI", "n/a"]]
     nrind = derive_reference_range_indicator(out, domain="LB")
-    # 3 mg/L normal; 260 high; 0.5 low; cytokine without range -> null; censored -> null
-    assert nrind.frame["LBNRIND"].tolist() == ["NORMAL", "HIGH", "LOW", pd.NA, pd.NA]
+    # 3 mg/L normal; 260 high; 0.5 low; cytokine without range -> null; "<0.1" mg/dL is
+    # "<1" mg/L against a lower limit of 1: certainly below it -> LOW (issue 17)
+    assert nrind.frame["LBNRIND"].tolist() == ["NORMAL", "HIGH", "LOW", pd.NA, "LOW"]
     assert len(nrind.findings) == 0
 
 
@@ -218,3 +219,127 @@ def test_unreadable_lloq_is_reported_once_not_as_missing():
         ["MP0543", 9, "PCSTRESC", "BLQ"],
         ["MP0545", 7, "PCLLOQ", "fifty"],
     ]
+
+
+# Issue 17: limits keep their precision through unit conversion; the observed values.
+PRECISION = ResultStandards(
+    standard_units=(
+        StandardUnit("PSCACART", "DNA copies/ug", 0),
+        StandardUnit("BILI", "umol/L", 0),
+        StandardUnit("INTLK6", "ng/L", 0),
+    ),
+    conversions=(UnitConversion("mg/dL", "umol/L", 17.1), UnitConversion("pg/mL", "ng/L", 1)),
+)
+
+
+@pytest.mark.parametrize(
+    ("testcd", "orres", "unit", "lloq", "stresc", "lloq_std"),
+    [
+        # An LLOQ of 62.5 copies/ug became PCLLOQ 62 and PCSTRESC <62.
+        ("PSCACART", "BLQ", "DNA copies/ug", "62.5", "<62.5", 62.5),
+        # A censored bound is a limit too: "<1.5" pg/mL stays "<1.5" ng/L (factor 1).
+        ("INTLK6", "<1.5", "pg/mL", None, "<1.5", 1.5),
+        # The result itself follows the test's decimals (0): 12.46 -> 12.
+        ("INTLK6", "12.46", "pg/mL", "1.5", "12", 1.5),
+    ],
+    ids=["lloq-62.5-blq", "censored-bound", "result-rounded"],
+)
+def test_limits_keep_their_significant_digits(testcd, orres, unit, lloq, stresc, lloq_std):
+    frame = pd.DataFrame(
+        {
+            "USUBJID": ["P1"],
+            "PCTESTCD": [testcd],
+            "PCORRES": [orres],
+            "PCORRESU": [unit],
+            "_LLOQ": [lloq],
+        }
+    )
+    standards = ResultStandards(
+        standard_units=PRECISION.standard_units,
+        conversions=PRECISION.conversions,
+        blq_values=("BLQ",),
+    )
+    out = derive_standard_results(frame, standards, domain="PC", lloq_var="_LLOQ").frame
+    assert out["PCSTRESC"].tolist() == [stresc]
+    assert out["PCLLOQ"].tolist() == [lloq_std]
+
+
+@pytest.mark.parametrize(
+    ("unit", "low", "high", "stnrlo", "stnrhi"),
+    [
+        # The bilirubin low limit 1.71 umol/L became 2 (whole-number results): stays 1.71.
+        ("umol/L", "1.71", "20.5", 1.71, 20.5),
+        # 0.2 mg/dL x 17.1 = 3.42 umol/L: one significant digit written, so 3; 1.20 (three
+        # digits) x 17.1 = 20.52 -> 20.5.
+        ("mg/dL", "0.2", "1.20", 3.0, 20.5),
+    ],
+    ids=["same-unit-1.71", "converted"],
+)
+def test_reference_range_bounds_keep_their_significant_digits(unit, low, high, stnrlo, stnrhi):
+    lb = pd.DataFrame(
+        {
+            "USUBJID": ["P1"],
+            "LBTESTCD": ["BILI"],
+            "LBORRES": ["10"],
+            "LBORRESU": [unit],
+            "LBORNRLO": [low],
+            "LBORNRHI": [high],
+        }
+    )
+    out = derive_standard_results(lb, PRECISION, domain="LB").frame
+    assert out["LBSTNRLO"].tolist() == [stnrlo]
+    assert out["LBSTNRHI"].tolist() == [stnrhi]
+
+
+def test_no_standard_range_or_unit_where_there_is_no_result():
+    # CORE-000298/-000299, P21 SD0027: a not-done or blank result gets no standard range
+    # or unit, even when the lab sent them.
+    lb = pd.DataFrame(
+        {
+            "USUBJID": ["P1", "P1"],
+            "LBTESTCD": ["BILI", "BILI"],
+            "LBORRES": [None, "10"],
+            "LBORRESU": ["umol/L", "umol/L"],
+            "LBORNRLO": ["3", "3"],
+            "LBORNRHI": ["21", "21"],
+        }
+    )
+    out = derive_standard_results(lb, PRECISION, domain="LB").frame
+    assert out["LBSTRESU"].tolist() == [pd.NA, "umol/L"]
+    assert out["LBSTNRLO"].isna().tolist() == [True, False]
+    assert out["LBSTNRHI"].isna().tolist() == [True, False]
+
+
+@pytest.mark.parametrize(
+    ("stresc", "low", "high", "nrind"),
+    [
+        (">5000", 0.0, 7.0, "HIGH"),  # issue 17: >5000 against an upper limit of 7
+        ("<1.5", 2.0, 7.0, "LOW"),  # every value below 1.5 is below 2
+        ("<2", 2.0, 7.0, "LOW"),  # below 2 is below the lower limit 2
+        ("<=2", 2.0, 7.0, None),  # could be exactly 2, which is normal
+        ("<1.5", 0.0, 7.0, "NORMAL"),  # a concentration below 1.5 is within 0-7
+        ("<10", 0.0, 7.0, None),  # could be above 7
+        (">5", 2.0, 7.0, None),  # could be normal or high
+        (">7", 2.0, 7.0, "HIGH"),
+        (">=7", 2.0, 7.0, None),
+        (">5", 2.0, None, "NORMAL"),  # no upper limit: above 5 is above the lower limit 2
+        ("<1.5", None, None, None),  # no range
+    ],
+    ids=[
+        "above-high", "below-low", "below-at-low", "at-most-low", "below-within",
+        "below-uncertain", "above-uncertain", "above-at-high", "at-least-high",
+        "above-no-upper", "no-range",
+    ],
+)  # fmt: skip
+def test_censored_results_get_nrind_where_the_bound_makes_it_certain(stresc, low, high, nrind):
+    lb = pd.DataFrame(
+        {
+            "LBSTRESC": [stresc],
+            "LBSTRESN": [np.nan],
+            "LBSTNRLO": [low],
+            "LBSTNRHI": [high],
+        }
+    )
+    out = derive_reference_range_indicator(lb, domain="LB").frame
+    value = out["LBNRIND"].iloc[0]
+    assert (None if pd.isna(value) else value) == nrind

@@ -169,7 +169,7 @@ def test_json_document_keeps_findings_fields_and_adds_rules(tmp_path, findings, 
         standards={"sdtmig": "3.4"},
     )
     document = json.loads(path.read_text(encoding="utf-8"))
-    assert sorted(document) == ["findings", "rules", "standards", "summary", "tool"]
+    assert sorted(document) == ["causes", "findings", "rules", "standards", "summary", "tool"]
     assert document["findings"][0]["rule_name"] == "start-after-end"
     assert document["summary"]["by_severity"] == {"error": 2, "warning": 1, "notice": 0}
     assert document["rules"][0]["id"] == "ST0064"
@@ -188,7 +188,7 @@ def test_render_text_lists_small_tables(findings):
     render_text(findings, console)
     output = console.export_text()
     assert output.splitlines()[0] == (
-        "4 finding(s): 2 error(s), 1 warning(s), 0 notice(s); 1 waived"
+        "4 finding(s): 2 error(s), 1 warning(s), 0 notice(s); 1 waived; 3 cause(s)"
     )
     assert "ST0064" in output and "error (waived)" in output
 
@@ -197,5 +197,26 @@ def test_render_text_summarises_large_tables(findings):
     console = Console(record=True, width=200)
     render_text(findings, console, limit=2)
     output = console.export_text()
-    assert "counts per rule and dataset" in output
+    assert "one line per root cause" in output
     assert "end before start" not in output
+
+
+def test_render_text_puts_each_finding_after_its_cause():
+    # Issue 17: the XR0001 of the orphan record is listed under the MP0013 that causes it.
+    table = FindingsTable.from_frame(
+        pd.DataFrame(
+            {
+                "rule_id": ["XR0001", "ST0064", "MP0013"],
+                "severity": ["error", "error", "error"],
+                "message": ["not in DM", "end before start", "orphan subject"],
+                "dataset": ["LB", "AE", "LB"],
+                "source_file": ["lab.csv", "ae.csv", "lab.csv"],
+                "source_row": [7, 3, 7],
+                "caused_by": ["MP0013 lab.csv:7", None, None],
+            }
+        )
+    )
+    console = Console(record=True, width=200)
+    render_text(table, console)
+    lines = [line for line in console.export_text().splitlines() if "│" in line]
+    assert [line.split("│")[1].strip() for line in lines] == ["MP0013", "<- XR0001", "ST0064"]

@@ -132,8 +132,7 @@ def test_error_findings_are_planted_source_problems_only(bundled):
         "MP0010",  # #10 outcome RESOLVED, #11 unit µg
         "MP0610",  # #15 CM given for a nonexistent AE
         "MP0013",  # #25 lab subject 101-O11 not in DM
-        "XR0001",  # #25 again, at validation
-        "ST0002",  # #12 AETERM blank
+        "MP0041",  # #12 AETERM blank (Required), at mapping; the record is withheld
         "ST0064",  # #6 end before start
         "ST0075",  # #21 result blank without status
         "ST0080",  # #18 IL-6 in pg/dL: no conversion
@@ -157,15 +156,43 @@ PLANTED_ERRORS = {
     ("MP0010", "edc/cm.csv", 30, "CMDOSU"),  # #11 unit µg is not submitted
     ("ST0084", "edc/cm.csv", 30, "CMDOSU"),  # #11 again: a dose without its unit
     ("MP0610", "edc/cm.csv", 94, "CMAENO"),  # #15 CM given for AE 9, which does not exist
-    ("ST0002", "edc/ae.csv", 54, "AETERM"),  # #12 AETERM blank
-    ("ST0002", "edc/ae.csv", 54, "AEDECOD"),  # #12 coded columns blank too
+    ("MP0041", "edc/ae.csv", 54, "AETERM"),  # #12 AETERM blank (Required; record withheld)
+    ("MP0041", "edc/ae.csv", 54, "AEDECOD"),  # #12 coded columns blank too
     ("ST0064", "edc/ae.csv", 44, "AESTDTC"),  # #6 AE ends before it starts
     ("ST0075", "lab/lab_a.csv", 584, "LBORRES"),  # #21 result blank without status
     ("ST0080", "lab/lab_b.csv", 1606, "LBSTRESC"),  # #18 IL-6 in pg/dL: no conversion
     ("ST0094", "edc/ae.csv", 51, "AESER"),  # #9 serious without a criterion ticked
-    *(("MP0013", "lab/lab_a.csv", row, "USUBJID") for row in ORPHAN_LAB_ROWS),  # #25 mapping
-    *(("XR0001", "lab/lab_a.csv", row, "USUBJID") for row in ORPHAN_LAB_ROWS),  # #25 validation
+    # #25: reported once, at mapping; the records are withheld (issue 17), so validation
+    # (XR0001) has nothing left to report
+    *(("MP0013", "lab/lab_a.csv", row, "USUBJID") for row in ORPHAN_LAB_ROWS),
 }
+
+
+# Issue 17: records failing a hard rule are withheld, each reported with its raw row and the
+# finding that withholds it, and counted as reported.
+WITHHELD = {
+    *(("lab/lab_a.csv", row, f"MP0013 lab/lab_a.csv:{row}") for row in ORPHAN_LAB_ROWS),
+    ("lab/lab_a.csv", 810, "RD0005 lab/lab_a.csv:810"),  # #22 exact duplicate of row 809
+    ("edc/ae.csv", 54, "MP0041 edc/ae.csv:54"),  # #12 AETERM blank
+}
+
+
+def test_records_failing_a_hard_rule_are_withheld_and_reported(bundled):
+    frame = bundled.findings.frame
+    withheld = frame.loc[frame["rule_id"] == "MP0040"]
+    found = {
+        (file, int(row), cause)
+        for file, row, cause in withheld[["source_file", "source_row", "caused_by"]].itertuples(
+            index=False
+        )
+    }
+    assert found == WITHHELD
+    lb = bundled.frames["LB"]
+    assert "CART-PSCA-001-101-O11" not in set(lb["USUBJID"])
+    assert "" not in set(bundled.frames["AE"]["AETERM"].fillna(""))
+    counts = bundled.counts.set_index("file")
+    assert counts.loc["lab/lab_a.csv"].tolist() == [3050, 3032, 18]
+    assert counts.loc["edc/ae.csv"].tolist() == [76, 75, 1]
 
 
 def test_every_planted_error_fires_and_nothing_else_is_an_error(bundled):

@@ -123,3 +123,36 @@ def test_assign_datetime_unreadable_time_keeps_the_date(make_raw):
 def test_compute_ascii(text, expected):
     assert compute_ascii(pd.Series([text, None], dtype="string")).tolist()[0] == expected
     assert compute_ascii(pd.Series([text, None], dtype="string")).isna().tolist() == [False, True]
+
+
+# Issue 17: a visit label not in the visit schedule became an unscheduled visit silently.
+@pytest.mark.parametrize(
+    ("label", "visitnum", "reported"),
+    [
+        ("DAY 7", "11", False),  # planned
+        ("D7", "11", False),  # a raw name of the planned visit
+        ("UNSCHEDULED", None, False),  # a declared unscheduled label
+        ("UNS 2", None, False),  # matches the declared pattern UNS *
+        ("DAY 77", None, True),  # neither: reported, then numbered as unscheduled
+    ],
+    ids=["planned", "raw-name", "unscheduled", "pattern", "unknown"],
+)
+def test_assign_visit_reports_labels_neither_planned_nor_unscheduled(label, visitnum, reported):
+    frame = pd.DataFrame(
+        {"VISIT": [label], "_src_file": ["lab.csv"], "_src_row": [9], "_src_id": ["lab.csv:9"]}
+    )
+    context = MapContext(
+        "LB",
+        visits={"DAY 7": "11", "D7": "11"},
+        unscheduled_visits=("UNSCHEDULED", "UNS *"),
+    )
+    result = ALGORITHMS["assign_visit"].function(
+        frame, Step("VISITNUM", "assign_visit", source="VISIT"), context
+    )
+    value = result.values.iloc[0]
+    assert (None if pd.isna(value) else value) == visitnum
+    rows = [] if result.findings is None else result.findings[["rule_id", "source_row"]]
+    assert (len(rows) == 1) == reported
+    if reported:
+        assert rows.values.tolist() == [["MP0043", 9]]
+        assert "value 'DAY 77' is neither a planned visit" in result.findings["message"].iloc[0]

@@ -210,3 +210,57 @@ def test_without_to_ascii_the_value_is_kept(make_raw, small_standards):
     result = map_domain({"edc/ae.csv": raw}, mapping, MapContext("AE", small_standards))
     assert result.frame["AETERM"].tolist() == ["Fi\u00e8vre"]
     assert len(result.findings) == 0
+
+
+def _grades(make_raw):
+    # Issue 17: the CRS event of 101-002 has no grade on the protocol scale (ASTCT, AECRSGR)
+    # but a CTCAE grade; the coalesce took the CTCAE grade while SUPPAE named ASTCT.
+    return {
+        "edc/ae.csv": make_raw(
+            "edc/ae.csv",
+            {
+                "SUBJID": ["101-001", "101-002", "101-003"],
+                "AECRS": ["1", "1", "0"],
+                "AECRSGR": ["2", "", ""],
+                "AEGRADE": ["2", "3", "1"],
+            },
+        )
+    }
+
+
+GRADE_STEPS = [
+    Step("USUBJID", "assign_concat", value="S1", sources=("SUBJID",)),
+    Step(
+        "AESPID",
+        "assign_no_ct",
+        source="AECRSGR",
+        when=When("all", (Condition("AECRS", Operator.EQ, "1"),)),
+    ),
+    Step("AESPID", "assign_no_ct", source="AEGRADE"),
+]
+
+
+def test_a_step_whose_condition_holds_but_source_is_empty_is_reported(make_raw, small_standards):
+    # AESPID of the small standards stands in for AETOXGR (any variable target works).
+    result = map_domain(_grades(make_raw), _mapping(GRADE_STEPS), MapContext("AE", small_standards))
+    assert result.frame["AESPID"].tolist() == ["2", "3", "1"]  # coalesce unchanged
+    found = result.findings.frame
+    assert found[["rule_id", "source_row", "variable", "value"]].values.tolist() == [
+        ["MP0042", 3, "AESPID", "AECRSGR"]
+    ]
+    assert found["message"].iloc[0] == (
+        "edc/ae.csv:3 AECRSGR -> AE.AESPID: the condition of the step (all of: AECRS eq '1'; "
+        "<memory>) holds but AECRSGR is empty; AESPID was taken from AEGRADE (<memory>) "
+        "instead; complete the source [MP0042 conditional-source-empty]"
+    )
+
+
+def test_a_declared_fallback_under_the_same_condition_is_not_reported(make_raw, small_standards):
+    same = When("all", (Condition("AECRS", Operator.EQ, "1"),))
+    steps = [
+        GRADE_STEPS[0],
+        Step("AESPID", "assign_no_ct", source="AECRSGR", when=same),
+        Step("AESPID", "assign_no_ct", source="AEGRADE", when=same),
+    ]
+    result = map_domain(_grades(make_raw), _mapping(steps), MapContext("AE", small_standards))
+    assert "MP0042" not in set(result.findings.frame["rule_id"])

@@ -6,7 +6,7 @@ import pyreadstat
 import pytest
 
 from sdtm.errors import InputError
-from sdtm.read.sdtm_package import read_sdtm_dataset, read_sdtm_package
+from sdtm.read.sdtm_package import read_define_keys, read_sdtm_dataset, read_sdtm_package
 from sdtm.read.xpt_v5 import read_xpt_v5
 
 TS_RIGHT_QUOTE_ROWS = [8, 28]  # TSVAL records of the pilot ts.xpt holding byte 0x92
@@ -123,3 +123,16 @@ def test_empty_dataset_is_a_finding(tmp_path: Path) -> None:
     assert findings.rows(["rule_id", "severity", "dataset", "source_file"]) == [
         ["ST0022", "warning", "AE", "ae.xpt"]
     ]
+
+
+def test_define_xml_keys_of_the_pilot_are_read(pilot_dir):
+    # Issue 17: the sponsor's keys (ItemRef KeySequence) for the duplicate-key check ST0013.
+    frames, _ = read_sdtm_package(pilot_dir)
+    assert frames["AE"].attrs["natural_keys"] == (
+        "STUDYID", "USUBJID", "AETERM", "AESTDTC", "AESEQ",
+    )  # fmt: skip
+    assert frames["CM"].attrs["natural_keys"] == ("STUDYID", "USUBJID", "CMTRT", "CMSTDTC")
+
+
+def test_a_folder_without_define_xml_has_no_declared_keys(tmp_path):
+    assert read_define_keys(tmp_path / "define.xml") == {}

@@ -107,6 +107,9 @@ def _clean_package() -> dict[str, pd.DataFrame]:
             "EPOCH": "TREATMENT",
             "AESTDTC": ["2024-03-13T22:00", "2024-03-20", "2024-03-25"],
             "AEENDTC": ["2024-03-19", NA, "2024-04-04"],
+            # The fever of 001 is ongoing at the subject's last contact (ST0171).
+            "AEENRTPT": [NA, "ONGOING", NA],
+            "AEENTPT": [NA, "2024-06-12", NA],
             "AESTDY": [2.0, 9.0, 11.0],
             "AEENDY": [8.0, np.nan, 21.0],
         }
@@ -283,6 +286,9 @@ def _clean_package() -> dict[str, pd.DataFrame]:
             "EPOCH": ["SCREENING", "TREATMENT", "TREATMENT"],
             "SESTDTC": ["2024-02-20", "2024-03-07T09:00", "2024-03-12T10:05"],
             "SEENDTC": ["2024-03-07T09:00", "2024-03-12T10:05", "2024-06-12"],
+            # study days from RFSTDTC 2024-03-12 (SDTMIG 3.4 4.4.4: day 1, no day 0)
+            "SESTDY": [-21.0, -5.0, 1.0],
+            "SEENDY": [-5.0, 1.0, 93.0],
         }
     )
     ds = pd.DataFrame(
@@ -307,6 +313,8 @@ def _clean_package() -> dict[str, pd.DataFrame]:
             ],
             "EPOCH": ["SCREENING", "SCREENING", "TREATMENT", "SCREENING", "SCREENING"],
             "DSSTDTC": ["2024-02-20", "2024-02-25", "2024-04-04", "2024-02-28", "2024-03-01"],
+            # from RFSTDTC 2024-03-12 (001) and 2024-03-15 (002); 003 has none
+            "DSSTDY": [-21.0, -19.0, 21.0, np.nan, np.nan],
         }
     )
     codes = list(TS_PARAMETERS)
@@ -322,7 +330,7 @@ def _clean_package() -> dict[str, pd.DataFrame]:
             "TSVALNF": ["PINF" if code == "AGEMAX" else NA for code in codes],
         }
     )
-    return {
+    package = {
         "DM": dm,
         "EX": ex,
         "AE": ae,
@@ -339,6 +347,17 @@ def _clean_package() -> dict[str, pd.DataFrame]:
         "SE": se,
         "TS": ts,
     }
+    # Variables in the order of the SDTMIG dataset tables (ST0176); others keep their place.
+    return {name: _ig_order(name, frame) for name, frame in package.items()}
+
+
+def _ig_order(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    domain = load_standards().domain(name)
+    if domain is None:
+        return frame
+    order = {v.name: v.order for v in domain.variables}
+    known = sorted((c for c in frame.columns if c in order), key=order.__getitem__)
+    return frame[known + [c for c in frame.columns if c not in order]]
 
 
 # The parameters the FDA validator expects in TS: the one list, specs/fda/ts-parameters.yaml
@@ -421,6 +440,51 @@ def _rfstdtc_first_dose(frames: Frames) -> None:
     frames["DM"] = frames["DM"].assign(RFSTDTC=frames["DM"]["RFXSTDTC"])
 
 
+def _meddra_codes(frames: Frames) -> None:
+    # Illustrative codes (MedDRA is licensed); the IEC-HS event of 002 lost its PT code.
+    frames["AE"] = frames["AE"].assign(AEPTCD=["90000001", "90000002", None])
+
+
+def _suppdm_population_flag(frames: Frames) -> None:
+    frames["SUPPDM"] = pd.DataFrame(
+        {
+            "STUDYID": "CART01",
+            "RDOMAIN": "DM",
+            "USUBJID": [S1],
+            "IDVAR": [NA],
+            "IDVARVAL": [NA],
+            "QNAM": ["SAFETY"],
+            "QLABEL": ["Safety Population Flag"],
+            "QVAL": ["Y"],
+            "QORIG": ["Derived"],
+        }
+    )
+
+
+def _drop_column(dataset: str, column: str) -> Callable[[Frames], None]:
+    def mutate(frames: Frames) -> None:
+        frames[dataset] = frames[dataset].drop(columns=column)
+
+    return mutate
+
+
+def _move_to_end(dataset: str, column: str) -> Callable[[Frames], None]:
+    def mutate(frames: Frames) -> None:
+        frame = frames[dataset]
+        frames[dataset] = frame[[c for c in frame.columns if c != column] + [column]]
+
+    return mutate
+
+
+def _ts_coded(code: str, value: str, c_code: str) -> tuple[Callable[[Frames], None], ...]:
+    row = ts_row(code)
+    return (
+        put("TS", row, "TSVAL", value),
+        put("TS", row, "TSVALCD", c_code),
+        put("TS", row, "TSVCDREF", "CDISC CT"),
+    )
+
+
 @dataclass(frozen=True)
 class RuleCase:
     """A seeded defect for one rule and the findings it must produce."""
@@ -494,11 +558,8 @@ RULE_CASES = (
         put("LB", 2, "LBSTRESU", "pg/mL"),
         [["LB", 1, "LBSTRESU"], ["LB", 2, "LBSTRESU"], ["LB", 5, "LBSTRESU"]],
     ),
-    case(
-        "ST0079",
-        put("LB", 5, "LBTEST", "IL-6"),
-        [["LB", 1, "LBTEST"], ["LB", 2, "LBTEST"], ["LB", 5, "LBTEST"]],
-    ),
+    # Only the odd record (issue 17): rows 1 and 2 hold the pair most INTLK6 records have.
+    case("ST0079", put("LB", 5, "LBTEST", "IL-6"), [["LB", 5, "LBTEST"]]),
     case("ST0080", put("LB", 1, "LBSTRESC", None), [["LB", 1, "LBSTRESC"]]),
     case("ST0081", put("LB", 1, "LBSTRESU", None), [["LB", 1, "LBSTRESU"]]),
     case("ST0082", put("LB", 1, "LBORRESU", None), [["LB", 1, "LBORRESU"]]),
@@ -556,6 +617,39 @@ RULE_CASES = (
         "ST0112",
         put("TS", ts_row("TITLE"), "TSPARM", "Trial parameter ADDON"),
         [["TS", ts_row("ADDON"), "TSPARMCD"], ["TS", ts_row("TITLE"), "TSPARMCD"]],
+    ),
+    # Issue 17 (P21 SD0027): a not-done record that kept the lab's unit and range.
+    case(
+        "ST0170",
+        (put("LB", 4, "LBORRESU", "mg/L"), put("LB", 4, "LBORNRHI", "5")),
+        [["LB", 4, "LBORRES"]],
+    ),
+    # Issue 17: checks a reviewer would query. P21 SD0021: an AE with no end at all.
+    case("ST0171", put("AE", 2, "AEENRTPT", None), [["AE", 2, "AEENDTC"]]),
+    # P21 SD2236: treated in DL2 although planned for DL1, with no ACTARMUD.
+    case("ST0172", put("DM", 1, "ACTARMCD", "DL2"), [["DM", 1, "ACTARMCD"]]),
+    case("ST0173", call(_meddra_codes), [["AE", 3, "AEPTCD"]]),
+    case("ST0174", call(_suppdm_population_flag), [["SUPPDM", 1, "QNAM"]]),
+    case("ST0175", call(_drop_column("DS", "DSSTDY")), [["DS", None, "DSSTDY"]]),
+    case("ST0176", call(_move_to_end("AE", "AEOUT")), [["AE", None, "AEOUT"]]),
+    case("ST0177", put("DM", 1, "RFENDTC", None), [["DM", 1, "RFENDTC"]]),
+    case("ST0178", put("DM", 1, "RFICDTC", None), [["DM", 1, "RFICDTC"]]),
+    # "NR" among the numbers of a test with a standard unit, no LBSTAT/LBREASND.
+    case(
+        "ST0179",
+        (
+            put("LB", 1, "LBORRES", "NR"),
+            put("LB", 1, "LBSTRESC", "NR"),
+            put("LB", 1, "LBSTRESN", None),
+        ),
+        [["LB", 1, "LBORRES"]],
+    ),
+    # OPEN LABEL is C49659 in CT; C49666 is another term (issue 17: TTYPE SAFETY as C49666).
+    case(
+        "ST0180",
+        _ts_coded("TBLIND", "OPEN LABEL", "C49666"),
+        [["TS", ts_row("TBLIND"), "TSVALCD"]],
+        passing=_ts_coded("TBLIND", "OPEN LABEL", "C49659"),
     ),
     case("ST0115", put("AE", 1, "AELONGNAME", "x"), [["AE", None, "AELONGNAME"]]),
     case("ST0116", call(_label), [["AE", None, "AETERM"]]),
@@ -616,6 +710,17 @@ RULE_CASES = (
     case("XR0025", put("DS", 1, "DSSTDTC", "2024-02-19"), [["DM", 1, "RFICDTC"]]),
     # Sample edge case 26: a screening sample drawn before consent (RFICDTC 2024-02-20). A
     # timed sample on the consent day itself compares at day precision: not before (passing).
+    # P21 SD0006: subject 002's only LB record lost its baseline flag.
+    case("XR0070", put("LB", 5, "LBLOBXFL", None), [["DM", 2, "USUBJID"]]),
+    case("XR0071", put("DS", 1, "DSSTDY", None), [["DS", 1, "DSSTDY"]]),
+    # Subject 002 died on 2024-04-04; a lab sample dated after it.
+    case("XR0072", put("LB", 5, "LBDTC", "2024-04-10"), [["LB", 5, "LBDTC"]]),
+    case(
+        "XR0073",
+        put("TS", ts_row("DCUTDTC"), "TSVAL", "2024-06-01"),
+        [["DM", 1, "RFENDTC"], ["SE", 3, "SEENDTC"]],
+    ),
+    case("XR0074", put("DM", 1, "RFPENDTC", "2024-04-01"), [["SE", 3, "SEENDTC"]]),
     case(
         "XR0026",
         (put("LB", 1, "LBDTC", "2024-02-18T08:00"), put("PC", 3, "PCDTC", "2024-02")),

@@ -79,3 +79,64 @@ def test_message_wording(rule_id, rule_cases, standards, registry):
     case = next(c for c in rule_cases if c.rule_id == rule_id)
     found = run_rules(case.failing_package(), standards, registry, select=[rule_id])
     assert found.rows(["message"]) == [[PINNED_MESSAGES[rule_id]]]
+
+
+# Issue 17: over-reports on the CDISC pilot, each pinned by a fixture.
+@pytest.mark.parametrize(
+    ("addon", "expected"),
+    [("Y", [["ST0107", "TS", None, "TSPARMCD"]]), ("N", [])],
+    ids=["addon-Y-asks-for-curtrt", "addon-N-does-not"],
+)
+def test_curtrt_is_expected_only_when_addon_is_y(package, standards, registry, addon, expected):
+    ts = package["TS"]
+    ts.loc[ts["TSPARMCD"] == "ADDON", "TSVAL"] = addon
+    package["TS"] = ts[ts["TSPARMCD"] != "CURTRT"].reset_index(drop=True)
+    found = run_rules(package, standards, registry, select=["ST0107"])
+    assert found.rows(COLUMNS) == expected
+
+
+@pytest.mark.parametrize(
+    ("actarmcd", "expected"),
+    [("Scrnfail", []), ("SCRNFAIL", []), ("DL1", [["XR0008", "DM", 3, "USUBJID"]])],
+    ids=["pilot-case", "upper-case", "a-real-arm"],
+)
+def test_screen_failures_need_no_exposure(package, standards, registry, actarmcd, expected):
+    package["DM"].loc[2, "ACTARMCD"] = actarmcd  # subject 003, never exposed
+    found = run_rules(package, standards, registry, select=["XR0008"])
+    assert found.rows(COLUMNS) == expected
+
+
+@pytest.mark.parametrize(
+    ("testcd", "orres", "expected"),
+    [
+        ("PH", "6.5", []),  # unit-less by definition (specs/fda/unitless-tests.yaml)
+        ("SPGRAV", "1.015", []),
+        ("KETONES", "0", []),  # a zero grade: P21 does not report it either
+        ("KETONES", "1", [["ST0082", "LB", 1, "LBORRESU"]]),  # P21 SD0026 reports these
+    ],
+    ids=["ph", "specific-gravity", "zero-grade", "grade-1"],
+)
+def test_unit_less_tests_and_zero_grades_need_no_unit(
+    package, standards, registry, testcd, orres, expected
+):
+    lb = package["LB"]
+    lb.loc[0, ["LBTESTCD", "LBORRES", "LBORRESU"]] = [testcd, orres, None]
+    found = run_rules(package, standards, registry, select=["ST0082"])
+    assert found.rows(COLUMNS) == expected
+
+
+def test_nr_in_a_numeric_test_is_reported_as_such_and_the_codelist_warning_follows(
+    package, standards, registry
+):
+    # Issue 17: "NR" for IL-6 gave only a codelist warning on LBSTRESC. Now ST0179 names the
+    # problem and the CT0002 of the same record follows from it.
+    from sdtm.validate.package import validate_package
+
+    lb = package["LB"]
+    lb.loc[0, ["LBORRES", "LBSTRESC", "LBSTRESN"]] = ["NR", "NR", None]
+    found = validate_package(package, standards, registry=registry).frame
+    record = found[(found["dataset"] == "LB") & (found["row"] == 1)]
+    assert record[["rule_id", "variable", "caused_by"]].values.tolist() == [
+        ["CT0002", "LBSTRESC", "ST0179 LB row 1"],
+        ["ST0179", "LBORRES", None],
+    ]

@@ -48,4 +48,4 @@ def test_duplicate_ae_natural_key_is_reported(standards) -> None:
     )
     found = validate_dataset(ae, standards.domain("AE"), standards)
     rows = found.frame.query("rule_id == 'ST0013'")
-    assert sorted(rows["row"].tolist()) == [1, 2]
+    assert sorted(rows["row"].tolist()) == [2]  # the later record of the pair (issue 17)

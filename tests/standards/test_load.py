@@ -177,3 +177,24 @@ def test_missing_fda_ts_parameter_list_is_a_clear_error(repo_dir: Path, tmp_path
     shutil.copytree(repo_dir / "specs" / "ct" / "2025-03-28", tmp_path / "ct" / "2025-03-28")
     with pytest.raises(StandardsError, match="FDA Trial Summary parameter list not found"):
         load_standards(tmp_path)
+
+
+def test_ig_named_terms_are_named_by_the_ig_itself():
+    # Issue 17: CT0002 accepts TSVCDREF "ISO 8601" because the IG's own note names it; every
+    # listed value must appear in the variable's CDISC notes (specs/sdtmig-3.4), our oracle.
+    standards = load_standards()
+    assert standards.ig_named_terms
+    for (domain, variable), values in standards.ig_named_terms.items():
+        notes = standards.domain(domain).variable(variable).notes
+        assert all(value in notes for value in values), (domain, variable, values)
+
+
+def test_unit_less_tests_are_loaded():
+    assert load_standards().unitless_tests == frozenset({"PH", "SPGRAV"})
+
+
+def test_lloq_added_to_lb_sits_among_the_qualifiers_before_the_timing_variables():
+    # CORE-000852 reported LBLLOQ after the timing variables of our LB (issue 17).
+    names = [v.name for v in load_standards().domain("LB").declared_variables]
+    assert names.index("LBLLOQ") < names.index("VISITNUM")
+    assert names[names.index("LBLLOQ") - 1] == "LBCLSIG"  # the last LB qualifier

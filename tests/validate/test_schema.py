@@ -405,8 +405,8 @@ def test_st0012_duplicate_seq_within_subject() -> None:
 def test_st0013_duplicate_natural_key_is_a_warning() -> None:
     frame = with_values(good_ae(), "AETERM", ["Fever", "Fever", "Fever"])
     frame["AESTDTC"] = ["2024-03-12", "2024-03-12", "2024-03-12"]
+    # Issue 17: only the later record of a shared key is reported (the first is the kept one).
     assert check_ae(frame, ["rule_id", "severity", "row", "value"]) == [
-        ["ST0013", "warning", 1, "STUDYID=S1, USUBJID=S1-001, AETERM=Fever, AESTDTC=2024-03-12"],
         ["ST0013", "warning", 2, "STUDYID=S1, USUBJID=S1-001, AETERM=Fever, AESTDTC=2024-03-12"],
     ]
 

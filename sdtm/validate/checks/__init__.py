@@ -19,6 +19,7 @@ from sdtm.validate.checks import (
     readiness,
     relationships,
     results,
+    review,
     subjects,
     timing,
     trial_design,
@@ -93,6 +94,17 @@ CHECKS: Mapping[str, Callable[[Mapping[str, pd.DataFrame], Standards], FindingsT
             "ST0115": readiness.check_variable_name_invalid,
             "ST0116": readiness.check_variable_label_too_long,
             "ST0117": results.check_negative_amount_or_duration,
+            "ST0170": results.check_unit_or_range_without_result,
+            "ST0171": review.check_end_timing_missing,
+            "ST0172": review.check_actual_arm_differs,
+            "ST0173": review.check_meddra_code_missing,
+            "ST0174": review.check_population_flag_in_suppdm,
+            "ST0175": review.check_study_day_variable_missing,
+            "ST0176": review.check_variable_order,
+            "ST0177": review.check_reference_end_missing,
+            "ST0178": review.check_consent_date_missing,
+            "ST0179": review.check_text_result_in_numeric_test,
+            "ST0180": review.check_tsvalcd_not_code_of_tsval,
             # Terminology beyond codelist membership (CT0010-CT0999).
             "CT0010": results.check_test_testcd_different_codes,
             # Cross-domain (XR0001-XR0999).
@@ -122,6 +134,11 @@ CHECKS: Mapping[str, Callable[[Mapping[str, pd.DataFrame], Standards], FindingsT
             "XR0024": subjects.check_disposition_death_date_not_death_date,
             "XR0025": subjects.check_consent_date_not_earliest_consent_disposition,
             "XR0026": subjects.check_collection_before_consent,
+            "XR0070": review.check_baseline_result_missing,
+            "XR0071": review.check_study_day_missing,
+            "XR0072": review.check_date_after_death,
+            "XR0073": review.check_date_after_data_cutoff,
+            "XR0074": review.check_date_after_participation_end,
         }
     )
 )

@@ -182,8 +182,29 @@ def check_standard_unit_inconsistent_within_test(
     return collect(tables)
 
 
+def _odd_pairs(pairs: pd.DataFrame, key: str, other: str) -> pd.DataFrame:
+    """The ``(key, other)`` pairs that are the minority for their ``key``.
+
+    Where a ``key`` value comes with several ``other`` values, the pair most records have is
+    taken as the intended one and the others are odd; when several pairs share the largest
+    count, none can be called the intended one and all are odd.
+    """
+    counts = pairs.groupby([key, other]).size().rename("n").reset_index()
+    top = counts.groupby(key)["n"].transform("max")
+    values = counts.groupby(key)[other].transform("size")
+    at_top = (counts["n"] == top).groupby(counts[key]).transform("sum")
+    odd = (values > 1) & ((counts["n"] < top) | (at_top > 1))
+    return counts.loc[odd, [key, other]]
+
+
 def check_test_testcd_not_one_to_one(frames: Frames, standards: Standards) -> FindingsTable:
-    """--TESTCD and --TEST are one-to-one within a domain (CORE-000303, SD0040/SD1043)."""
+    """--TESTCD and --TEST are one-to-one within a domain (CORE-000303, SD0040/SD1043).
+
+    A pair rule reports the odd records, not every record of the pair most records have:
+    one record whose --TESTCD was changed from AST to ALT gives one finding, not one per ALT
+    and AST record (issue 17). The majority pair of a --TESTCD (or --TEST) is taken as
+    intended; with a tie every record of the tied pairs is reported.
+    """
     tables = []
     for code, parts in domain_parts(_findings_datasets(frames)).items():
         test, testcd = f"{code}TEST", f"{code}TESTCD"
@@ -192,13 +213,16 @@ def check_test_testcd_not_one_to_one(frames: Frames, standards: Standards) -> Fi
             [pd.DataFrame({"a": text(f, testcd), "b": text(f, test)}) for _, f in parts],
             ignore_index=True,
         ).dropna()
-        both = pd.DataFrame(pairs).drop_duplicates()
-        multi_cd = set(both["a"][both["a"].duplicated(keep=False)])
-        multi_test = set(both["b"][both["b"].duplicated(keep=False)])
+        odd_cd = _odd_pairs(pairs, "a", "b").assign(_odd=True)
+        odd_test = _odd_pairs(pairs, "b", "a").assign(_odd=True)
         for name, frame in parts:
             a, b = text(frame, testcd), text(frame, test)
-            bad_cd = a.isin(multi_cd) & b.notna()
-            bad_test = b.isin(multi_test) & a.notna() & ~bad_cd
+            keyed = pd.DataFrame({"a": a, "b": b})
+            bad_cd = keyed.merge(odd_cd, on=["a", "b"], how="left")["_odd"].notna()
+            bad_cd.index = frame.index
+            bad_test = keyed.merge(odd_test, on=["b", "a"], how="left")["_odd"].notna()
+            bad_test.index = frame.index
+            bad_test &= ~bad_cd
             tables.append(
                 make_findings(
                     name,
@@ -238,13 +262,22 @@ def check_standard_result_missing(frames: Frames, standards: Standards) -> Findi
     return collect(tables)
 
 
-def _unit_missing(frames: Frames, result: str, unit: str) -> FindingsTable:
+def _unit_missing(
+    frames: Frames, result: str, unit: str, unitless: frozenset[str] = frozenset()
+) -> FindingsTable:
     tables = []
     for name, code, frame in _findings_datasets(frames):
         if f"{code}{unit}" not in frame.columns:
             continue
         values = text(frame, f"{code}{result}")
-        bad = is_numeric_text(values) & text(frame, f"{code}{unit}").isna()
+        # Tests without a unit by definition (pH, specific gravity) are not reported, nor is
+        # a zero (a dipstick grade 0, "none"): Pinnacle 21 reports neither on the CDISC pilot
+        # (its 874 PH, 874 SPGRAV and 1,723 zero KETONES/UROBIL results), and the pilot's
+        # SD0026 318 / SD0029 2,116 are then matched record for record.
+        has_unit = ~text(frame, f"{code}TESTCD").isin(list(unitless)).fillna(False)
+        numeric = is_numeric_text(values)
+        nonzero = pd.to_numeric(values.where(numeric), errors="coerce").fillna(0) != 0
+        bad = numeric & nonzero & text(frame, f"{code}{unit}").isna() & has_unit
         detail = f"{code}{result} is " + values.fillna("")
         tables.append(
             make_findings(name, frame, bad, variable=f"{code}{unit}", detail=detail, code=code)
@@ -253,13 +286,13 @@ def _unit_missing(frames: Frames, result: str, unit: str) -> FindingsTable:
 
 
 def check_standard_unit_missing(frames: Frames, standards: Standards) -> FindingsTable:
-    """A numeric --STRESC has a --STRESU (P21 SD0029)."""
-    return _unit_missing(frames, "STRESC", "STRESU")
+    """A numeric --STRESC has a --STRESU (P21 SD0029); unit-less tests excepted."""
+    return _unit_missing(frames, "STRESC", "STRESU", standards.unitless_tests)
 
 
 def check_original_unit_missing(frames: Frames, standards: Standards) -> FindingsTable:
-    """A numeric --ORRES has an --ORRESU (P21 SD0026)."""
-    return _unit_missing(frames, "ORRES", "ORRESU")
+    """A numeric --ORRES has an --ORRESU (P21 SD0026); unit-less tests excepted."""
+    return _unit_missing(frames, "ORRES", "ORRESU", standards.unitless_tests)
 
 
 def check_standard_unit_without_result(frames: Frames, standards: Standards) -> FindingsTable:
@@ -272,6 +305,33 @@ def check_standard_unit_without_result(frames: Frames, standards: Standards) -> 
         tables.append(
             make_findings(name, frame, bad, variable=f"{code}STRESC", detail=detail, code=code)
         )
+    return collect(tables)
+
+
+_RESULT_DESCRIBERS = ("ORRESU", "ORNRLO", "ORNRHI", "STNRLO", "STNRHI")
+
+
+def check_unit_or_range_without_result(frames: Frames, standards: Standards) -> FindingsTable:
+    """No unit or reference range on a record with a null --ORRES (P21 SD0027, CORE-000289).
+
+    One finding per record, on --ORRES, naming every unit and range variable populated.
+    """
+    tables = []
+    for name, code, frame in _findings_datasets(frames):
+        orres = f"{code}ORRES"
+        if orres not in frame.columns:
+            continue
+        columns = [f"{code}{s}" for s in _RESULT_DESCRIBERS if f"{code}{s}" in frame.columns]
+        if not columns:
+            continue
+        no_result = text(frame, orres).isna()
+        named = pd.Series("", index=frame.index, dtype="string")
+        for column in columns:
+            value = text(frame, column)
+            named = named + (column + " is " + value + ", ").where(value.notna(), "")
+        bad = no_result & (named != "")
+        detail = named.str.slice(0, -2)
+        tables.append(make_findings(name, frame, bad, variable=orres, detail=detail, code=code))
     return collect(tables)
 
 

@@ -401,13 +401,23 @@ def check_fatal_ae_end_not_death_date(frames: Frames, standards: Standards) -> F
     return collect(tables)
 
 
+NOT_TREATED_ARMS = ("SCRNFAIL", "NOTASSGN", "NOTTRT")
+"""Arm codes of SDTMIG 3.2-era packages for subjects never treated (compared ignoring case:
+the CDISC pilot writes ``Scrnfail``)."""
+
+
 def check_treated_subject_without_exposure(frames: Frames, standards: Standards) -> FindingsTable:
-    """A subject with an actual arm has at least one EX record (P21 SD0070)."""
+    """A subject with an actual arm has at least one EX record (P21 SD0070, CORE-000366).
+
+    The pseudo-arms of never-treated subjects (``SCRNFAIL``, ``NOTASSGN``, ``NOTTRT``, any case)
+    are not actual arms (CORE-000366 excludes them; the pilot's 52 screen failures).
+    """
     found = _dm_and(frames, "EX")
     if found is None:
         return EMPTY
     name, dm, ex = found
-    treated = text(dm, "ACTARMCD").notna()
+    actual = text(dm, "ACTARMCD")
+    treated = actual.notna() & ~actual.str.upper().isin(NOT_TREATED_ARMS).fillna(False)
     bad = treated & ~text(dm, "USUBJID").isin(set(text(ex, "USUBJID").dropna()))
     return make_findings(name, dm, bad, variable="USUBJID", detail="no EX record")
 

@@ -33,6 +33,9 @@ def _ts(frames: Frames) -> tuple[str, pd.DataFrame] | None:
 def check_ts_parameter_missing(frames: Frames, standards: Standards) -> FindingsTable:
     """TS holds every parameter the FDA validator expects (P21 SD2201-SD2235).
 
+    A parameter the validator asks for only under a condition (``required_when``: CURTRT when
+    ADDON is Y, TDIGRP when HLTSUBJI is N) is expected only when TS holds that value.
+
     The parameters come from ``Standards.required_ts_parameters`` (``specs/fda``); those with
     a rule of their own (SSTDTC: ST0108) are left to it, so a gap is reported once.
     """
@@ -41,6 +44,7 @@ def check_ts_parameter_missing(frames: Frames, standards: Standards) -> Findings
         return EMPTY
     name, ts = found
     present = set(text(ts, "TSPARMCD").dropna())
+    values = set(zip(text(ts, "TSPARMCD").fillna(""), text(ts, "TSVAL").fillna(""), strict=True))
     return collect(
         [
             dataset_finding(
@@ -50,7 +54,10 @@ def check_ts_parameter_missing(frames: Frames, standards: Standards) -> Findings
                 detail=f"no TS record (P21 {parameter.validator_id})",
             )
             for parameter in standards.required_ts_parameters
-            if parameter.tsparmcd not in present and not parameter.own_rule
+            if parameter.tsparmcd not in present
+            and not parameter.own_rule
+            # CURTRT only when ADDON is Y (P21 SD2216): ADDON N asks for no current therapy.
+            and all(condition in values for condition in parameter.required_when)
         ]
     )
 
