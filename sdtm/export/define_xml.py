@@ -34,7 +34,7 @@ import pandas as pd
 from lxml import etree
 
 from sdtm.export.dataset_json import iso_datetime, item_group_oid, item_oid
-from sdtm.export.define_metadata import DefineMetadata, VariableOrigin
+from sdtm.export.define_metadata import DefineMetadata, ValueLevel, VariableOrigin
 from sdtm.export.metadata import ColumnMeta, PreparedDataset, utf8_lengths
 from sdtm.export.rules import make_finding
 from sdtm.export.xpt import xpt_file_name
@@ -55,6 +55,7 @@ VALUE_LEVEL: Mapping[str, tuple[str, tuple[str, ...]]] = MappingProxyType(
     {
         "LB": ("LBTESTCD", ("LBORRES", "LBSTRESC", "LBSTRESN")),
         "PC": ("PCTESTCD", ("PCORRES", "PCSTRESC", "PCSTRESN")),
+        "FA": ("FATESTCD", ("FAORRES", "FASTRESC", "FASTRESN")),
     }
 )
 """Domain -> (variable the value level is keyed by, result variables described per value)."""
@@ -216,17 +217,47 @@ def _value_level_items(
             test_name = _first_text(frame, mask, f"{meta.domain}TEST") or value
             label = f"{column.label} for {test_name}"
             value_origin = origin
+        oid = f"{item_oid(meta.name, column.name)}.{value}"
         item = _item_for(
             column,
             frame.loc[mask, column.name],
-            oid=f"{item_oid(meta.name, column.name)}.{value}",
+            oid=oid,
             label=label,
             origin=value_origin,
             codelist_oid=None,
             value_list_oid=None,
-            comment_oid=None,
+            comment_oid=f"COM.{oid[3:]}" if key == "QNAM" and value_origin.comment else None,
         )
         found.append((item, f"WC.{meta.name}.{key}.{value}", value))
+    return found
+
+
+def _custom_value_level_items(
+    prepared: PreparedDataset, column: ColumnMeta, level: ValueLevel
+) -> list[tuple[_Item, str, tuple[str, ...]]]:
+    """One value-level ItemDef per entry of a declared ``ValueLevel`` (e.g. AETOXGR by scale).
+
+    Returns:
+        (item, WhereClauseDef OID, key values) per entry, in the entry order.
+    """
+    frame = prepared.frame
+    meta = prepared.meta
+    found = []
+    for entry in level.entries:
+        mask = frame[level.key].astype("string").isin(list(entry.values)).fillna(False)
+        item = _item_for(
+            column,
+            frame.loc[mask.to_numpy(), column.name],
+            oid=f"{item_oid(meta.name, column.name)}.{entry.name}",
+            label=entry.label,
+            origin=entry.origin,
+            codelist_oid=None,
+            value_list_oid=None,
+            comment_oid=f"COM.{meta.name}.{column.name}.{entry.name}"
+            if entry.origin.comment
+            else None,
+        )
+        found.append((item, f"WC.{meta.name}.{column.name}.{entry.name}", entry.values))
     return found
 
 
@@ -294,7 +325,13 @@ def build_define(
     )
 
     value_lists: list[tuple[str, list[tuple[str, str, str | None]]]] = []
-    where_clauses: dict[str, tuple[str, str]] = {}
+    where_clauses: dict[str, tuple[str, tuple[str, ...]]] = {}
+    custom_levels = {(v.dataset, v.variable): v for v in metadata.value_levels}
+    dictionary_of = {
+        variable: dictionary
+        for dictionary in metadata.external_codelists
+        for variable in dictionary.variables
+    }
     item_groups: list[tuple[PreparedDataset, list[tuple[ColumnMeta, _Item]]]] = []
     items: dict[str, _Item] = {}
     used_terms: dict[str, set[str]] = {}
@@ -318,7 +355,10 @@ def build_define(
                 comment_oid = f"COM.{meta.name}.{column.name}"
                 comments[comment_oid] = origin.comment
             codelist_oid = None
-            for code in column.codelists:
+            dictionary = dictionary_of.get((meta.name, column.name))
+            if dictionary is not None and frame[column.name].notna().any():
+                codelist_oid = dictionary.oid
+            for code in () if dictionary is not None else column.codelists:
                 codelist = standards.codelists.get(code)
                 values = frame[column.name].dropna().astype(str).unique()
                 # A codelist needs at least one item (ODM schema); an all-null variable
@@ -328,16 +368,38 @@ def build_define(
                     used_terms.setdefault(code, set()).update(values)
                     break
             value_list_oid = None
-            if column.name in vlm_targets and vlm_key in frame.columns:
+            level = custom_levels.get((meta.name, column.name))
+            if level is not None and level.key in frame.columns:
+                value_list_oid = f"VL.{meta.name}.{column.name}"
+                custom_entries: list[tuple[str, str, str | None]] = []
+                for value_item, where_oid, values in _custom_value_level_items(
+                    prepared, column, level
+                ):
+                    where_clauses.setdefault(where_oid, (item_oid(meta.name, level.key), values))
+                    method_id = value_item.origin.method_id
+                    if method_id:
+                        methods.setdefault(method_id, value_item.origin.method_text or method_id)
+                    if value_item.comment_oid:
+                        comments[value_item.comment_oid] = value_item.origin.comment
+                    items[value_item.oid] = value_item
+                    custom_entries.append(
+                        (value_item.oid, where_oid, f"MT.{method_id}" if method_id else None)
+                    )
+                value_lists.append((value_list_oid, custom_entries))
+            elif column.name in vlm_targets and vlm_key in frame.columns:
                 value_list_oid = f"VL.{meta.name}.{column.name}"
                 entries: list[tuple[str, str, str | None]] = []
                 for value_item, where_oid, key_value in _value_level_items(
                     prepared, column, vlm_key, origin, metadata
                 ):
-                    where_clauses.setdefault(where_oid, (item_oid(meta.name, vlm_key), key_value))
+                    where_clauses.setdefault(
+                        where_oid, (item_oid(meta.name, vlm_key), (key_value,))
+                    )
                     method_id = value_item.origin.method_id
                     if method_id:
                         methods.setdefault(method_id, value_item.origin.method_text or method_id)
+                    if value_item.comment_oid:
+                        comments[value_item.comment_oid] = value_item.origin.comment
                     items[value_item.oid] = value_item
                     entries.append(
                         (value_item.oid, where_oid, f"MT.{method_id}" if method_id else None)
@@ -368,11 +430,17 @@ def build_define(
             if method_oid:
                 ref.set("MethodOID", method_oid)
             etree.SubElement(ref, _def("WhereClauseRef"), WhereClauseOID=where_oid)
-    for where_oid, (key_item, value) in where_clauses.items():
+    for where_oid, (key_item, values) in where_clauses.items():
         element = etree.SubElement(mdv, _def("WhereClauseDef"), OID=where_oid)
-        check = etree.SubElement(element, _odm("RangeCheck"), Comparator="EQ", SoftHard="Soft")
+        check = etree.SubElement(
+            element,
+            _odm("RangeCheck"),
+            Comparator="EQ" if len(values) == 1 else "IN",
+            SoftHard="Soft",
+        )
         check.set(_def("ItemOID"), key_item)
-        etree.SubElement(check, _odm("CheckValue")).text = value
+        for value in values:
+            etree.SubElement(check, _odm("CheckValue")).text = value
 
     for prepared, refs in item_groups:
         meta = prepared.meta
@@ -416,6 +484,9 @@ def build_define(
                 ref.set("KeySequence", str(column.key_sequence))
             if item.origin.method_id:
                 ref.set("MethodOID", f"MT.{item.origin.method_id}")
+            if column.role:
+                # SDTMIG 3.4 role of the variable (CORE-001081 / CG0010 compares them).
+                ref.set("Role", column.role)
         if meta.domain != meta.name and not is_supp:
             domain_spec = standards.domain(meta.domain)
             if domain_spec is not None:
@@ -448,6 +519,8 @@ def build_define(
         origin = etree.SubElement(element, _def("Origin"), Type=item.origin.origin_type)
         if item.origin.origin_type in ("Collected", "Derived", "Assigned", "Protocol"):
             origin.set("Source", item.origin.source)
+        if item.origin.description:
+            _description(origin, item.origin.description)
         if item.value_list_oid:
             etree.SubElement(element, _def("ValueListRef"), ValueListOID=item.value_list_oid)
 
@@ -471,13 +544,30 @@ def build_define(
             elif codelist.extensible:
                 entry.set(_def("ExtendedValue"), "Yes")
         etree.SubElement(element, _odm("Alias"), Context="nci:ExtCodeID", Name=codelist.code)
+    used_dictionaries = {item.codelist_oid for item in items.values() if item.codelist_oid}
+    for dictionary in metadata.external_codelists:
+        if dictionary.oid not in used_dictionaries:
+            continue
+        element = etree.SubElement(
+            mdv,
+            _odm("CodeList"),
+            OID=dictionary.oid,
+            Name=dictionary.name,
+            DataType=dictionary.data_type,
+        )
+        etree.SubElement(
+            element,
+            _odm("ExternalCodeList"),
+            Dictionary=dictionary.dictionary,
+            Version=dictionary.version,
+        )
 
     for method_id in sorted(methods):
         element = etree.SubElement(
             mdv,
             _odm("MethodDef"),
             OID=f"MT.{method_id}",
-            Name=f"Algorithm for {method_id}",
+            Name=method_id,
             Type="Computation",
         )
         _description(element, methods[method_id])
