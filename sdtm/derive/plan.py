@@ -146,6 +146,11 @@ DERIVATION_PLAN: tuple[Derivation, ...] = (
                "Each subject's elements start on their anchor dates; each ends where the "
                "next starts, the last on RFPENDTC; SESEQ follows the element order.",
                steps.run_build_se, _design_has("elements", "arms", datasets=("DM", "EX"))),
+    Derivation(("FA",), "derive_findings_about_object",
+               ("FA link to its parent", "AE.AEDECOD", "AE.AETERM"), ("FAOBJ",),
+               "The parent record's dictionary or CT term (--DECOD), else its --TERM/--TRT "
+               "(SDTMIG 3.4 section 6.4.3).",
+               steps.run_findings_about_object, steps.applies_findings_about_object),
     Derivation(("AE",), "derive_worst_grade", ("AE.AETOXGR", "FA.FAORRES (TOXGR)"),
                ("AETOXGR",),
                "The worst of the collected grade and the daily grades recorded in FA.",
@@ -187,8 +192,14 @@ DERIVATION_PLAN: tuple[Derivation, ...] = (
     Derivation((EACH,), "derive_epoch", ("primary --DTC", "SE"), ("EPOCH",),
                "EPOCH of the subject's element in SE that holds the record's date.",
                steps.run_epoch, steps.applies_epoch, pass_over="epoch"),
+    Derivation(("PC",), "derive_pk_profile_group", ("PC", "study.yaml pp settings"),
+               ("PCGRPID",),
+               "The profile's group id (<PCTESTCD>-<n>) on the timed post-reference samples "
+               "each PP profile is computed from.",
+               steps.run_pk_profile_group, _present("PC")),
     Derivation(("PP",), "derive_pp", ("PC",), ("PP",),
-               "Non-compartmental parameters of each concentration-time profile.",
+               "Non-compartmental parameters of each concentration-time profile; PPGRPID is "
+               "the profile's group id, as PCGRPID on its PC records.",
                steps.run_pp, _present("PC"), keep_empty=False),
     Derivation(("PP",), "derive_epoch", ("PP.PPRFTDTC", "SE"), ("EPOCH",),
                "EPOCH of the profile's reference time point.",
@@ -197,8 +208,10 @@ DERIVATION_PLAN: tuple[Derivation, ...] = (
                "Sequence per subject in time order for events and interventions, then by "
                "the natural key.",
                steps.run_seq, steps.applies_seq, pass_over="sequence numbers"),
-    Derivation(("RELREC",), "build_relrec", ("relrec steps", "--SEQ"), ("RELREC",),
-               "One RELREC group per link value declared by the mapping.",
+    Derivation(("RELREC",), "build_relrec", ("relrec steps", "--SEQ", "PCGRPID", "PPGRPID"),
+               ("RELREC",),
+               "One RELREC group per link value declared by the mapping (records by --SEQ), "
+               "and one per PP profile relating its PPGRPID and PCGRPID groups.",
                steps.run_relrec, steps.applies_relrec),
     Derivation(("SUPP--",), "build_supp", ("split_to_supp steps", "AETRTEM"), ("SUPP--",),
                "One SUPP-- record per non-null qualifier value, keyed by the parent --SEQ.",
