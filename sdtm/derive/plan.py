@@ -130,6 +130,10 @@ DERIVATION_PLAN: tuple[Derivation, ...] = (
                "Latest date of any contact: last contact, death, disposition, dated "
                "assessments and exposure.",
                steps.run_participation_end, _present("DM")),
+    Derivation(("DM",), "derive_study_day", ("DM.DMDTC", "DM.RFSTDTC"), ("DMDY",),
+               "Days from RFSTDTC to the collection date of DM, day 1 being RFSTDTC; there is "
+               "no day 0.",
+               steps.run_study_day, _present("DM")),
     Derivation(("TE",), "build_te", ("design.yaml elements",), ("TE",),
                "One record per trial element of the design.",
                steps.run_build_te, _design_has("elements", "arms")),
@@ -142,10 +146,20 @@ DERIVATION_PLAN: tuple[Derivation, ...] = (
     Derivation(("TS",), "build_ts", ("design.yaml ts",), ("TS",),
                "One record per trial summary parameter value.",
                steps.run_build_ts, _design_has("ts_parameters")),
+    Derivation(("TS",), "derive_ts_actual_subjects", ("DM.RFXSTDTC",),
+               ("TSVAL where TSPARMCD = ACTSUB",),
+               "Number of DM subjects exposed to any study treatment (RFXSTDTC populated); "
+               "the other parameters' values are the protocol's (design.yaml ts).",
+               steps.run_ts_actual_subjects, _present("TS", "DM")),
     Derivation(("SE",), "build_se", ("design.yaml anchors", "DM", "EX"), ("SE", "SESEQ"),
                "Each subject's elements start on their anchor dates; each ends where the "
                "next starts, the last on RFPENDTC; SESEQ follows the element order.",
                steps.run_build_se, _design_has("elements", "arms", datasets=("DM", "EX"))),
+    Derivation(("SE",), "derive_study_day", ("SE.SESTDTC", "SE.SEENDTC", "DM.RFSTDTC"),
+               ("SESTDY", "SEENDY"),
+               "Days from RFSTDTC to the element's start and end, day 1 being RFSTDTC; there "
+               "is no day 0.",
+               steps.run_study_day, _present("SE", "DM")),
     Derivation(("FA",), "derive_findings_about_object",
                ("FA link to its parent", "AE.AEDECOD", "AE.AETERM"), ("FAOBJ",),
                "The parent record's dictionary or CT term (--DECOD), else its --TERM/--TRT "

@@ -180,6 +180,11 @@ def run_build_ts(frames: Frames, inputs: DeriveInputs, dataset: str) -> DeriveRe
     return ts.build_ts(inputs.config.design)
 
 
+def run_ts_actual_subjects(frames: Frames, inputs: DeriveInputs, dataset: str) -> DeriveResult:
+    """TS ACTSUB counted from DM (``derive_ts_actual_subjects``)."""
+    return ts.derive_ts_actual_subjects(frames["TS"], frames["DM"])
+
+
 def run_build_se(frames: Frames, inputs: DeriveInputs, dataset: str) -> DeriveResult:
     """SE from each subject's element anchor dates (``build_se``)."""
     design = inputs.config.design

@@ -94,6 +94,8 @@ class ValueLevelEntry:
     """Description of the value-level item."""
     origin: VariableOrigin
     """Origin, method and comment of the entry."""
+    comparator: str = ""
+    """``NOTIN`` for an entry covering every value but ``values``; empty: ``EQ``/``IN``."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -203,6 +203,11 @@ def _prefix(dataset: str) -> str:
     return dataset[:2] if len(dataset) > 2 else dataset
 
 
+CONDITIONAL = re.compile(r"^(?P<variable>\w+) where (?P<key>\w+) = (?P<value>\S+)$")
+"""A plan output that writes a variable only where a key has a value
+(``TSVAL where TSPARMCD = ACTSUB``): value-level metadata, not the variable's origin."""
+
+
 def _names(row: Derivation, dataset: str, variable: str) -> bool:
     """Whether a row's outputs name ``variable`` of ``dataset`` (``--X`` patterns included)."""
     for output in row.outputs:
@@ -526,6 +531,60 @@ def toxicity_grade_levels(
     return (ValueLevel("AE", "AETOXGR", "AEDECOD", tuple(entries)),) if entries else ()
 
 
+def conditional_levels(
+    frames: Mapping[str, pd.DataFrame],
+    plan: tuple[Derivation, ...],
+    ids: dict[int, str],
+    origins: Mapping[tuple[str, str], VariableOrigin],
+) -> tuple[ValueLevel, ...]:
+    """Value levels of plan outputs written only where a key has a value.
+
+    ``TSVAL where TSPARMCD = ACTSUB`` of ``derive_ts_actual_subjects`` gives TS.TSVAL two
+    entries: TSPARMCD ACTSUB, derived by the row, and every other TSPARMCD, with the origin the
+    variable has otherwise (the protocol's values).
+    """
+    levels = []
+    for number, row in enumerate(plan):
+        for output in row.outputs:
+            match = CONDITIONAL.match(output)
+            if match is None:
+                continue
+            variable, key, value = match["variable"], match["key"], match["value"]
+            for dataset in row.datasets:
+                frame = frames.get(dataset)
+                base = origins.get((dataset, variable))
+                if frame is None or key not in frame.columns or base is None:
+                    continue
+                derived = _derived(dataset, f"{variable}.{value}", (row,), ids[number], [])
+                other = VariableOrigin(
+                    dataset,
+                    f"{variable}.OTHER",
+                    base.origin_type,
+                    source=base.source,
+                    method_id=base.method_id,
+                    method_text=base.method_text,
+                    comment=base.comment,
+                )
+                levels.append(
+                    ValueLevel(
+                        dataset,
+                        variable,
+                        key,
+                        (
+                            ValueLevelEntry((value,), value, f"{variable} of {value}", derived),
+                            ValueLevelEntry(
+                                (value,),
+                                "OTHER",
+                                f"{variable} of the other {key} values",
+                                other,
+                                comparator="NOTIN",
+                            ),
+                        ),
+                    )
+                )
+    return tuple(levels)
+
+
 def define_metadata_for_package(
     frames: Mapping[str, pd.DataFrame],
     spec: MappingSpec | None,
@@ -569,5 +628,6 @@ def define_metadata_for_package(
         study=study,
         origins=tuple(origins),
         external_codelists=dictionaries(frames, spec, standards),
-        value_levels=toxicity_grade_levels(frames, spec, index),
+        value_levels=toxicity_grade_levels(frames, spec, index)
+        + conditional_levels(frames, plan, ids, index),
     )

@@ -234,17 +234,18 @@ def _value_level_items(
 
 def _custom_value_level_items(
     prepared: PreparedDataset, column: ColumnMeta, level: ValueLevel
-) -> list[tuple[_Item, str, tuple[str, ...]]]:
+) -> list[tuple[_Item, str, tuple[str, ...], str]]:
     """One value-level ItemDef per entry of a declared ``ValueLevel`` (e.g. AETOXGR by scale).
 
     Returns:
-        (item, WhereClauseDef OID, key values) per entry, in the entry order.
+        (item, WhereClauseDef OID, key values, comparator) per entry, in the entry order.
     """
     frame = prepared.frame
     meta = prepared.meta
     found = []
     for entry in level.entries:
-        mask = frame[level.key].astype("string").isin(list(entry.values)).fillna(False)
+        inside = frame[level.key].astype("string").isin(list(entry.values)).fillna(False)
+        mask = ~inside & frame[level.key].notna() if entry.comparator == "NOTIN" else inside
         item = _item_for(
             column,
             frame.loc[mask.to_numpy(), column.name],
@@ -257,7 +258,9 @@ def _custom_value_level_items(
             if entry.origin.comment
             else None,
         )
-        found.append((item, f"WC.{meta.name}.{column.name}.{entry.name}", entry.values))
+        found.append(
+            (item, f"WC.{meta.name}.{column.name}.{entry.name}", entry.values, entry.comparator)
+        )
     return found
 
 
@@ -325,7 +328,7 @@ def build_define(
     )
 
     value_lists: list[tuple[str, list[tuple[str, str, str | None]]]] = []
-    where_clauses: dict[str, tuple[str, tuple[str, ...]]] = {}
+    where_clauses: dict[str, tuple[str, tuple[str, ...], str]] = {}
     custom_levels = {(v.dataset, v.variable): v for v in metadata.value_levels}
     dictionary_of = {
         variable: dictionary
@@ -372,10 +375,12 @@ def build_define(
             if level is not None and level.key in frame.columns:
                 value_list_oid = f"VL.{meta.name}.{column.name}"
                 custom_entries: list[tuple[str, str, str | None]] = []
-                for value_item, where_oid, values in _custom_value_level_items(
+                for value_item, where_oid, values, comparator in _custom_value_level_items(
                     prepared, column, level
                 ):
-                    where_clauses.setdefault(where_oid, (item_oid(meta.name, level.key), values))
+                    where_clauses.setdefault(
+                        where_oid, (item_oid(meta.name, level.key), values, comparator)
+                    )
                     method_id = value_item.origin.method_id
                     if method_id:
                         methods.setdefault(method_id, value_item.origin.method_text or method_id)
@@ -393,7 +398,7 @@ def build_define(
                     prepared, column, vlm_key, origin, metadata
                 ):
                     where_clauses.setdefault(
-                        where_oid, (item_oid(meta.name, vlm_key), (key_value,))
+                        where_oid, (item_oid(meta.name, vlm_key), (key_value,), "")
                     )
                     method_id = value_item.origin.method_id
                     if method_id:
@@ -430,12 +435,12 @@ def build_define(
             if method_oid:
                 ref.set("MethodOID", method_oid)
             etree.SubElement(ref, _def("WhereClauseRef"), WhereClauseOID=where_oid)
-    for where_oid, (key_item, values) in where_clauses.items():
+    for where_oid, (key_item, values, comparator) in where_clauses.items():
         element = etree.SubElement(mdv, _def("WhereClauseDef"), OID=where_oid)
         check = etree.SubElement(
             element,
             _odm("RangeCheck"),
-            Comparator="EQ" if len(values) == 1 else "IN",
+            Comparator=comparator or ("EQ" if len(values) == 1 else "IN"),
             SoftHard="Soft",
         )
         check.set(_def("ItemOID"), key_item)

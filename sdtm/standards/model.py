@@ -126,8 +126,24 @@ class DomainSpec:
 
     @property
     def declared_variables(self) -> tuple[VariableSpec, ...]:
-        """IG variables followed by the declared model additions (the study's full list)."""
-        return self.variables + self.model_additions
+        """IG variables and the declared model additions, in SDTM model order.
+
+        The SDTM model orders a general-class dataset's variables by role: identifiers,
+        topic, qualifiers, then timing variables (SDTM v2.0 section 2.2; CORE-000852 compares
+        the order). A model addition that is not a timing variable (LBLLOQ, a variable
+        qualifier) therefore goes before the first timing variable; timing additions go last.
+        """
+        timing = [v for v in self.model_additions if v.role == "Timing"]
+        others = [v for v in self.model_additions if v.role != "Timing"]
+        first_timing = next(
+            (i for i, v in enumerate(self.variables) if v.role == "Timing"), len(self.variables)
+        )
+        return (
+            self.variables[:first_timing]
+            + tuple(others)
+            + self.variables[first_timing:]
+            + tuple(timing)
+        )
 
     def declared_variable(self, name: str) -> VariableSpec | None:
         """Return the IG variable or declared model addition of this name, or ``None``."""

@@ -33,6 +33,11 @@ DESIGN = pd.DataFrame({"STUDYID": ["S"]})
         # a row whose working-column input (_TPT) the dataset's mapping lacks does not apply
         ("LB", "LBTPT", SUBJECT, []),
         ("AE", "AETERM", SUBJECT, []),
+        # study days of DM and SE have their own rows (issue 11)
+        ("DM", "DMDY", SUBJECT, ["derive_study_day"]),
+        ("SE", "SESTDY", SUBJECT, ["derive_study_day"]),
+        # written only for one TSPARMCD: value-level metadata, not TSVAL's origin
+        ("TS", "TSVAL", DESIGN, ["build_ts"]),
     ],
     ids=[
         "rfstdtc",
@@ -48,6 +53,9 @@ DESIGN = pd.DataFrame({"STUDYID": ["S"]})
         "dm-visitnum",
         "lb-tpt-not-mapped",
         "collected",
+        "dmdy",
+        "sestdy",
+        "ts-tsval",
     ],
 )
 def test_plan_rows_for(dataset, variable, frame, functions):

@@ -236,3 +236,62 @@ def test_define_xml_is_validated_against_the_bundled_define_xml_21_schema(bundle
     frame = bundled.findings.frame
     # no export finding about define.xml, and every derived item has a method (no XP0025)
     assert not frame["rule_id"].isin(["XP0021", "XP0022", "XP0023", "XP0025"]).any()
+
+
+def test_dm_reference_period_conflicts_are_waived_with_their_reason(bundled):
+    # issue 11: CORE-000191/000192 fire on the assigned-not-treated and the LD-only subject;
+    # our ST0130/ST0131 report the same records and waivers.yaml says why (reviewed text).
+    frame = bundled.findings.frame
+    found = frame.loc[frame["rule_id"].isin(["ST0130", "ST0131"])]
+    assert sorted(found[["rule_id", "usubjid", "waived"]].values.tolist()) == [
+        ["ST0130", "CART-PSCA-001-102-004", True],
+        ["ST0131", "CART-PSCA-001-102-009", True],
+    ]
+
+
+def test_disposition_keeps_the_verbatim_and_codes_the_ct_term(frames):
+    # issue 11: DSTERM as collected, DSDECOD from NCOMPLT (no sponsor extension)
+    ds = frames["DS"]
+    events = ds.loc[ds["DSCAT"] == "DISPOSITION EVENT"].set_index("USUBJID")
+    assert events.loc["CART-PSCA-001-102-004", ["DSTERM", "DSDECOD"]].tolist() == [
+        "MANUFACTURING FAILURE",
+        "NEVER DOSED",  # NCOMPLT C172572
+    ]
+    # the screen-failure reason written on the enrollment form (enr.csv SFREASON)
+    assert events.loc["CART-PSCA-001-102-002", ["DSTERM", "DSDECOD"]].tolist() == [
+        "CREATININE CLEARANCE BELOW 50 ML/MIN",
+        "SCREEN FAILURE",
+    ]
+
+
+def test_trial_summary_codes_and_counts(frames):
+    ts = frames["TS"]
+    rows = {
+        (p, v): (cd, ref, ver)
+        for p, v, cd, ref, ver in ts[
+            ["TSPARMCD", "TSVAL", "TSVALCD", "TSVCDREF", "TSVCDVER"]
+        ].itertuples(index=False)
+    }
+    # C-codes from CDISC CT 2025-03-28 (TTYPE C66739), checked by hand
+    assert rows[("TTYPE", "SAFETY")] == ("C49667", "CDISC CT", "2025-03-28")
+    assert rows[("TTYPE", "DOSE FINDING")] == ("C158289", "CDISC CT", "2025-03-28")
+    assert rows[("TTYPE", "PHARMACOKINETIC")] == ("C49663", "CDISC CT", "2025-03-28")
+    # ACTSUB: 26 subjects in DM - 2 screen failures (102-002, 102-007) - 1 never dosed
+    # (102-004, manufacturing failure) = 23 exposed (102-009 had lymphodepletion)
+    assert ts.loc[ts["TSPARMCD"] == "ACTSUB", "TSVAL"].tolist() == ["23"]
+    # CURTRT does not apply to a trial that is not add-on (ADDON N)
+    curtrt = ts.loc[ts["TSPARMCD"] == "CURTRT"]
+    assert curtrt["TSVAL"].isna().all() and curtrt["TSVALNF"].tolist() == ["NA"]
+
+
+def test_day_28_visit_closes_the_dlt_window(frames):
+    # issue 11 / design.yaml: the Day 28 visit (infusion 12 MAR 2024 + 28 days = 09 APR 2024)
+    # of the seed subject is in the DLT window, EPOCH TREATMENT; follow-up starts on Day 29.
+    lb = frames["LB"]
+    day28 = lb.loc[(lb["USUBJID"] == SEED) & (lb["VISIT"] == "DAY 28")]
+    assert len(day28) > 0
+    assert set(day28["LBDTC"].str[:10]) == {"2024-04-09"}
+    assert set(day28["EPOCH"]) == {"TREATMENT"}
+    se = frames["SE"]
+    follow_up = se.loc[(se["USUBJID"] == SEED) & (se["ETCD"] == "FU"), "SESTDTC"]
+    assert follow_up.tolist() == ["2024-04-10"]

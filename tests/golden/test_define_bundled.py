@@ -181,3 +181,21 @@ def test_sdtm_export_with_the_mapping_writes_the_same_define(bundled, tmp_path):
     stamp = re.compile(rb'CreationDateTime="2024-11-01T12:00:00(\+00:00)?"')
     assert len(stamp.findall(exported)) == len(stamp.findall(written)) == 1
     assert stamp.sub(b"", exported) == stamp.sub(b"", written)
+
+
+def test_actsub_is_derived_and_the_other_ts_values_are_the_protocols(define):
+    value_list = define.find(".//def:ValueListDef[@OID='VL.TS.TSVAL']", NS)
+    found = {}
+    for ref in value_list.iterfind("odm:ItemRef", NS):
+        where_oid = ref.find("def:WhereClauseRef", NS).get("WhereClauseOID")
+        check = define.find(f".//def:WhereClauseDef[@OID='{where_oid}']/odm:RangeCheck", NS)
+        values = [v.text for v in check.iterfind("odm:CheckValue", NS)]
+        method = ref.get("MethodOID")
+        found[(check.get("Comparator"), *values)] = (
+            _origin(define, ref.get("ItemOID"))[0],
+            _method_name(define, method) if method else None,
+        )
+    assert found == {
+        ("EQ", "ACTSUB"): ("Derived", "derive_ts_actual_subjects"),
+        ("NOTIN", "ACTSUB"): ("Protocol", None),
+    }
