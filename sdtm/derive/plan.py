@@ -196,7 +196,7 @@ DERIVATION_PLAN: tuple[Derivation, ...] = (
     _subject_row("derive_last_obs_before_exposure_flag", ("--DTC", "DM.RFXSTDTC"),
                  ("--LOBXFL",),
                  "Y on the last non-missing result per test before the first exposure.",
-                 steps.run_last_obs_before_exposure_flag, datasets=("LB",)),
+                 steps.run_last_obs_before_exposure_flag, datasets=("LB", "VS")),
     _subject_row("derive_treatment_emergent_flag", ("AESTDTC", "DM.RFXSTDTC"),
                  ("SUPPAE.AETRTEM",),
                  "Y when the AE starts on or after the first dose of any study treatment "

@@ -86,6 +86,10 @@ PRIMARY_DATE = MappingProxyType(
         "FA": "FADTC",
         "DS": "DSSTDTC",
         "MH": "MHSTDTC",
+        "VS": "VSDTC",
+        "IE": "IEDTC",
+        "PR": "PRSTDTC",
+        "DD": "DDDTC",
     }
 )
 """Date that places a record in time (EPOCH, visit windows, --SEQ order), per dataset."""
@@ -355,7 +359,10 @@ def run_last_obs_before_exposure_flag(
     frames: Frames, inputs: DeriveInputs, dataset: str
 ) -> DeriveResult:
     """--LOBXFL: last non-missing result before RFXSTDTC per test."""
-    return derive_last_obs_before_exposure_flag(frames[dataset], frames["DM"], domain=dataset)
+    tpt_var = f"{dataset}TPT" if f"{dataset}TPT" in frames[dataset] else None
+    return derive_last_obs_before_exposure_flag(
+        frames[dataset], frames["DM"], domain=dataset, tpt_var=tpt_var
+    )
 
 
 def run_treatment_emergent_flag(
@@ -383,7 +390,11 @@ def applies_epoch(frames: Frames, inputs: DeriveInputs, dataset: str) -> bool:
 def run_epoch(frames: Frames, inputs: DeriveInputs, dataset: str) -> DeriveResult:
     """EPOCH from the subject's elements in SE at the primary date (``derive_epoch``)."""
     return derive_epoch(
-        frames[dataset], frames["SE"], source_var=PRIMARY_DATE[dataset], dataset=dataset
+        frames[dataset],
+        frames["SE"],
+        source_var=PRIMARY_DATE[dataset],
+        dataset=dataset,
+        tpt_var=f"{dataset}TPT",
     )
 
 

@@ -65,9 +65,9 @@ def test_count_check_rows_in_equal_rows_mapped_plus_rows_reported(bundled):
         # rows in counted independently of the pipeline's reader
         assert row.rows_in == _data_rows(STUDY / file), file
         assert row.rows_in == row.rows_mapped + row.rows_reported, file
-    # the leukapheresis form is out of scope: every row reported, none mapped
-    assert counts.loc["edc/aph.csv", "rows_mapped"] == 0
-    assert counts.loc["edc/aph.csv", "rows_reported"] == counts.loc["edc/aph.csv", "rows_in"]
+    # the leukapheresis form is mapped to PR (issue 11): every row mapped, none left out
+    assert counts.loc["edc/aph.csv", "rows_mapped"] == counts.loc["edc/aph.csv", "rows_in"]
+    assert counts.loc["edc/aph.csv", "rows_reported"] == 0
 
 
 def test_no_raw_row_is_unaccounted_and_every_stage_ran(bundled):
@@ -295,3 +295,37 @@ def test_day_28_visit_closes_the_dlt_window(frames):
     se = frames["SE"]
     follow_up = se.loc[(se["USUBJID"] == SEED) & (se["ETCD"] == "FU"), "SESTDTC"]
     assert follow_up.tolist() == ["2024-04-10"]
+
+
+def test_what_was_collected_is_submitted(frames):
+    # issue 11: the death form, unmet criteria, leukapheresis/manufacturing and height/weight,
+    # checked against the raw files by hand (dd.csv, enr.csv, aph.csv, ld.xlsx).
+    dd = frames["DD"]
+    assert sorted(dd[["USUBJID", "DDTESTCD", "DDSTRESC"]].values.tolist()) == [
+        ["CART-PSCA-001-101-012", "AUTOPIND", "N"],  # AUTOPSY No
+        ["CART-PSCA-001-101-012", "PRCDTH", "IMMUNE EFFECTOR CELL-ASSOCIATED HLH-LIKE SYNDROME"],
+    ]
+    ie = frames["IE"]
+    assert sorted(ie[["USUBJID", "IETESTCD", "IECAT", "IEORRES"]].values.tolist()) == [
+        ["CART-PSCA-001-102-002", "EX07", "EXCLUSION", "Y"],
+        ["CART-PSCA-001-102-007", "EX07", "EXCLUSION", "Y"],
+    ]
+    pr, supp = frames["PR"], frames["SUPPPR"]
+    assert len(pr) == 24 and set(pr["PRTRT"]) == {"LEUKAPHERESIS"}  # one per aph.csv row
+    failed = pr.loc[pr["USUBJID"] == "CART-PSCA-001-102-004"]
+    assert failed["PRSTDTC"].tolist() == ["2023-08-15"]
+    qualifiers = supp.loc[supp["USUBJID"] == "CART-PSCA-001-102-004"]
+    assert dict(zip(qualifiers["QNAM"], qualifiers["QVAL"], strict=True)) == {
+        "APHVOL": "14.8",
+        "MFGSTAT": "Failed",
+        "MFGFRSN": "INSUFFICIENT T-CELL EXPANSION",
+    }
+    vs = frames["VS"]
+    seed = vs.loc[vs["USUBJID"] == SEED]
+    # ld.xlsx: 101-011 is 82 kg; BSA 2.05 (README seed case)
+    assert dict(zip(seed["VSTESTCD"], seed["VSSTRESU"], strict=True)) == {
+        "HEIGHT": "cm",
+        "WEIGHT": "kg",
+    }
+    assert seed.loc[seed["VSTESTCD"] == "WEIGHT", "VSSTRESN"].tolist() == [82.0]
+    assert set(seed["EPOCH"]) == {"SCREENING"} and set(seed["VSLOBXFL"]) == {"Y"}

@@ -117,6 +117,11 @@ def test_suppex_car_t_totals(frames):
         "TOTCELL": "492",
         "NBAGS": "2",
         "DOSWT": "82",
+        # bag-level data (issue 11), cart.csv lines 1 and 2 of the subject
+        "BAGID1": "PSCA-24-0121-B1",
+        "BAGID2": "PSCA-24-0121-B2",
+        "INFVOL1": "69.4",
+        "INFVOL2": "63.5",
     }
 
 
