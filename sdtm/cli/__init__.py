@@ -12,14 +12,46 @@ import traceback
 import click
 from rich.console import Console
 
-from sdtm.cli import ct, derivations, export, rules, run, sample, spec, trace, validate
+from sdtm.cli import (
+    compare,
+    ct,
+    derivations,
+    explain,
+    export,
+    profile,
+    propose,
+    report,
+    rules,
+    run,
+    sample,
+    sdrg,
+    spec,
+    trace,
+    validate,
+)
 from sdtm.errors import SdtmError
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_ERROR = 2
 
-_COMMAND_MODULES = (run, validate, sample, export, rules, derivations, spec, ct, trace)
+_COMMAND_MODULES = (
+    run,
+    validate,
+    compare,
+    report,
+    sample,
+    export,
+    rules,
+    derivations,
+    spec,
+    ct,
+    trace,
+    profile,
+    propose,
+    explain,
+    sdrg,
+)
 
 
 def build_app() -> click.Group:

@@ -9,9 +9,19 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from sdtm import __version__
 from sdtm.cli.export import creation_datetime_from
+from sdtm.cli.report import print_review_summary
 from sdtm.findings import Severity
-from sdtm.pipeline import RunResult, fails, run_study
+from sdtm.mapping.status import DRAFT, spec_status
+from sdtm.pipeline import (
+    DEFAULT_MAPPINGS_DIR,
+    DEFAULT_STUDY_DIR,
+    RunResult,
+    fails,
+    run_study,
+)
+from sdtm.review import write_review
 
 
 def render_summary(result: RunResult, console: Console) -> None:
@@ -96,6 +106,14 @@ def register(app: click.Group) -> None:
         help="Exit 1 when findings at or above this severity exist (default: exit 0 whenever "
         "the run completes and writes its outputs).",
     )
+    @click.option(
+        "--report",
+        "write_report",
+        is_flag=True,
+        default=False,
+        help="Also write the HTML review (sdtm report) beside the output folder, as "
+        "<OUT>-report.html.",
+    )
     def run_command(
         study_dir: Path | None,
         mapping_dir: Path | None,
@@ -105,6 +123,7 @@ def register(app: click.Group) -> None:
         ct_version_alias: str | None,
         creation_datetime: str | None,
         fail_on: str | None,
+        write_report: bool,
     ) -> int:
         """Map a study's raw files to SDTM and write datasets plus findings.
 
@@ -116,6 +135,15 @@ def register(app: click.Group) -> None:
         # Same policy as `sdtm export`: the option, else SOURCE_DATE_EPOCH; then the study's
         # own setting (run_study), and the clock only when nothing fixes the stamp.
         moment = creation_datetime_from(creation_datetime, os.environ.get("SOURCE_DATE_EPOCH"))
+        study = (study_dir or DEFAULT_STUDY_DIR).resolve().name
+        spec_dir = mapping_dir or DEFAULT_MAPPINGS_DIR / study
+        if spec_status(spec_dir) == DRAFT:
+            stderr.print(
+                f"[bold yellow]warning:[/] {spec_dir} is a DRAFT spec (study.yaml status: draft, "
+                "from sdtm propose): its steps are not reviewed; review them with "
+                f"`sdtm spec review {spec_dir} --out review.xlsx` [MP0030 spec-not-reviewed]",
+                highlight=False,
+            )
         with stderr.status("sdtm run") as status:
             result = run_study(
                 study_dir,
@@ -134,4 +162,13 @@ def register(app: click.Group) -> None:
                 highlight=False,
             )
         render_summary(result, Console(highlight=False))
+        if write_report and result.out_dir is not None:
+            with stderr.status("sdtm report"):
+                review = write_review(
+                    result.out_dir,
+                    mapping_dir=mapping_dir or DEFAULT_MAPPINGS_DIR / result.study,
+                    specs_dir=specs_dir,
+                    tool_version=__version__,
+                )
+            print_review_summary(review, stderr)
         return 1 if fails(result.findings, fail_on) else 0

@@ -20,6 +20,7 @@ import pandas as pd
 
 from sdtm import __version__
 from sdtm.errors import SdtmError
+from sdtm.export.submission import InputFile
 from sdtm.findings import FindingsTable, Stage
 from sdtm.mapping.spec import MappingSpec
 from sdtm.stage import guarded
@@ -184,6 +185,7 @@ def export_datasets(
     spec: MappingSpec,
     creation_datetime: datetime,
     specs_dir: Path | None = None,
+    inputs: tuple[InputFile, ...] | None = None,
 ) -> tuple[FindingsTable, bool]:
     """Export XPT / Define-XML / Dataset-JSON when the export package provides it.
 
@@ -212,6 +214,7 @@ def export_datasets(
             define_metadata=define_metadata_for_package(frames, spec, standards),
             creation_datetime=creation_datetime,
             settings=settings,
+            inputs=inputs,
         )
 
     value, failed = guarded(Stage.EXPORT, "export", call)
@@ -242,6 +245,7 @@ def write_package(
     spec: MappingSpec,
     created: tuple[datetime, str],
     specs_dir: Path | None,
+    inputs: tuple[InputFile, ...] | None = None,
     export: bool = True,
 ) -> PackageResult:
     """Clear the earlier run's outputs, export the datasets and write the run's own files.
@@ -257,6 +261,7 @@ def write_package(
         spec: The mapping spec (origins for define.xml).
         created: Time stamp of the files and where it came from.
         specs_dir: Standards folder of the run (schemas); ``None`` for the bundled one.
+        inputs: The run's input files, whose SHA-256 the manifest records.
         export: Export XPT/Define-XML/Dataset-JSON; else the datasets are written as CSV.
 
     Returns:
@@ -281,7 +286,7 @@ def write_package(
         for suffix in (".xpt", ".csv"):
             (out_dir / f"{name.lower()}{suffix}").unlink(missing_ok=True)
     export_findings, exported = (
-        export_datasets(frames, standards, out_dir, spec, created[0], specs_dir)
+        export_datasets(frames, standards, out_dir, spec, created[0], specs_dir, inputs)
         if export
         else (FindingsTable(), False)
     )
