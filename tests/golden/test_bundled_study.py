@@ -219,7 +219,7 @@ def test_trace_of_the_seed_car_t_infusion_gives_both_bags(bundled):
 
 def test_define_xml_is_validated_against_the_bundled_define_xml_21_schema(bundled):
     from sdtm.export import submission
-    from sdtm.export.define_xml import validate_define
+    from sdtm.export.define_checks import validate_define
 
     settings = submission.default_export_settings()
     assert settings.define_schema_dir == REPO / "specs" / "define-xml-2.1" / "schema"
