@@ -19,8 +19,11 @@ separate virtual environment through the shared offline driver
   issues not listed, and listed issues CORE no longer reports, are printed and the exit code
   is 1;
 * ``--record``: write the compact record the end-to-end test compares with
-  (``tests/golden/core_report.json``): CORE's version, the command, the SHA-256 of every file
-  CORE read, and one entry per issue.
+  (``tests/golden/core_report.json``): CORE's version, the commands that made the package and
+  ran CORE, the SHA-256 of every file CORE read (define.xml without its creation stamp), and
+  one entry per issue. Record the package the golden tests make:
+  ``sdtm run --creation-datetime 2024-11-01T12:00:00`` then
+  ``python bench/core_outputs.py --record tests/golden/core_report.json``.
 
 Prints one line per (rule, dataset) with the number of records CORE flagged and its message,
 then the totals. Exit code 0 when CORE ran (and, with ``--expected``, every issue is
@@ -33,6 +36,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -152,12 +156,28 @@ def compare_with_expected(issues: list[dict], expected_file: Path) -> list[str]:
     return problems
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+STAMP = re.compile(rb'CreationDateTime="[^"]*"')
+
+
+def input_sha256(path: Path) -> str:
+    """SHA-256 of a file CORE read; define.xml without its creation stamp.
+
+    The run's stamp of define.xml carries a time zone only when the library is given one, so
+    the attribute is left out of the hash; XPT files are hashed as they are.
+    """
+    data = path.read_bytes()
+    if path.suffix == ".xml":
+        data = STAMP.sub(b'CreationDateTime=""', data)
+    return hashlib.sha256(data).hexdigest()
 
 
 def record(
-    target: Path, report: dict, issues: list[dict], out_dir: Path, command: list[str]
+    target: Path,
+    report: dict,
+    issues: list[dict],
+    out_dir: Path,
+    command: list[str],
+    package_command: str,
 ) -> None:
     """Write the compact CORE record the end-to-end test reads."""
     details = report.get("Conformance_Details") or {}
@@ -167,8 +187,9 @@ def record(
         "standard": f"{details.get('Standard')} {details.get('Version')}",
         "ct": details.get("CT_Version"),
         "define_xml": details.get("Define_XML_Version"),
+        "package_command": package_command,
         "command": command,
-        "inputs_sha256": {p.name: _sha256(p) for p in inputs},
+        "inputs_sha256": {p.name: input_sha256(p) for p in inputs},
         "rule_statuses": dict(
             sorted(
                 Counter(
@@ -194,6 +215,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report", type=Path, help="summarise this CORE JSON report")
     parser.add_argument("--expected", type=Path, help="documented CORE issues (YAML)")
     parser.add_argument("--record", type=Path, help="write the compact record here")
+    parser.add_argument(
+        "--package-command",
+        default="sdtm run --creation-datetime 2024-11-01T12:00:00",
+        help="the command that wrote OUT_DIR, stored in the record",
+    )
     args = parser.parse_args(argv)
     oracle = args.oracle if str(args.oracle) not in ("", ".") else DEFAULT_ORACLE
     command: list[str] = []
@@ -217,11 +243,13 @@ def main(argv: list[str] | None = None) -> int:
         problems = compare_with_expected(issues, args.expected)
         for problem in problems:
             print(problem)
-        print(f"documented: {len(issues) - sum(p.startswith('not') for p in problems)} of "
-              f"{len(issues)} issues; {len(problems)} problem(s)")
+        print(
+            f"documented: {len(issues) - sum(p.startswith('not') for p in problems)} of "
+            f"{len(issues)} issues; {len(problems)} problem(s)"
+        )
         status = 1 if problems else 0
     if args.record is not None:
-        record(args.record, report, issues, args.out_dir, command)
+        record(args.record, report, issues, args.out_dir, command, args.package_command)
         print(f"recorded {args.record}", file=sys.stderr)
     return status
 
