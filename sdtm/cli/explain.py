@@ -5,15 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.console import Console
 
-from sdtm.authoring.explain import describe_step, explain_variable
-from sdtm.authoring.names import load_raw_names
-from sdtm.config import default_specs_dir
 from sdtm.errors import InputError
-from sdtm.mapping.load_yaml import read_yaml_spec
-from sdtm.pipeline import DEFAULT_MAPPINGS_DIR
-from sdtm.standards import load_standards
 
 DEFAULT_STUDY = "cart-psca-001"
 MAX_TERMS = 12
@@ -21,7 +14,6 @@ MAX_TERMS = 12
 
 def register(app: click.Group) -> None:
     """Add ``sdtm explain`` to ``app``."""
-
     @app.command("explain")
     @click.argument("variable")
     @click.option(
@@ -44,6 +36,15 @@ def register(app: click.Group) -> None:
         and each step of the mapping spec that fills it, with file:line. Exit 2 when no
         dataset of the standards has the variable.
         """
+        from rich.console import Console
+
+        from sdtm.authoring.explain import describe_step, explain_variable
+        from sdtm.authoring.names import load_raw_names
+        from sdtm.config import default_specs_dir
+        from sdtm.mapping.load_yaml import read_yaml_spec
+        from sdtm.pipeline import DEFAULT_MAPPINGS_DIR
+        from sdtm.standards import load_standards
+
         specs = specs_dir or default_specs_dir()
         standards = load_standards(specs, ct_version)
         default = DEFAULT_MAPPINGS_DIR / DEFAULT_STUDY

@@ -5,10 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from sdtm.sample.generate import DEFAULT_SEED, DEFAULT_SUBJECTS, write_sample
+from sdtm.cli.defaults import DEFAULT_SEED, DEFAULT_SUBJECTS
 
 
 @click.command("sample")
@@ -18,9 +16,21 @@ from sdtm.sample.generate import DEFAULT_SEED, DEFAULT_SUBJECTS, write_sample
               help="Random seed; the same seed and size give byte-identical files.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               required=True, help="Study folder to write (edc/, lab/, bioanalytical/).")
-def sample_command(n_subjects: int, seed: int, out_dir: Path) -> int:
+@click.option("--quiet", "-q", is_flag=True, help="No progress display on stderr.")
+def sample_command(n_subjects: int, seed: int, out_dir: Path, quiet: bool) -> int:
     """Write the synthetic CART-PSCA-001 raw files (EDC, central labs, cellular kinetics)."""
-    stderr = Console(stderr=True)
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from sdtm.sample.generate import write_sample
+
+    stderr = Console(stderr=True, quiet=quiet)
     columns = (TextColumn("[bold]sample"), BarColumn(), MofNCompleteColumn(), TextColumn(
         "subjects"), TimeElapsedColumn())  # fmt: skip
     with Progress(*columns, console=stderr, transient=False) as progress:

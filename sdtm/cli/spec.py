@@ -5,18 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.console import Console
 
-from sdtm.authoring.review import DEFAULT_THRESHOLD, apply_review, write_review_workbook
-from sdtm.config import default_specs_dir
+from sdtm.cli.defaults import DEFAULT_MAPPINGS_DIR, REVIEW_THRESHOLD
 from sdtm.errors import InputError
-from sdtm.mapping.check import check_spec
-from sdtm.mapping.load_excel import read_excel_spec, write_excel_spec
-from sdtm.mapping.load_yaml import read_yaml_spec
-from sdtm.mapping.problems import raise_if_problems
-from sdtm.mapping.write_yaml import write_yaml_spec
-from sdtm.pipeline import DEFAULT_MAPPINGS_DIR
-from sdtm.standards import load_standards
 
 DEFAULT_STUDY = "cart-psca-001"
 
@@ -45,6 +36,10 @@ def register(app: click.Group) -> None:
 
         MAPPING_DIR defaults to mappings/cart-psca-001.
         """
+        from sdtm.mapping.load_excel import write_excel_spec
+        from sdtm.mapping.load_yaml import read_yaml_spec
+        from sdtm.mapping.problems import raise_if_problems
+
         mapping_dir = mapping_dir or DEFAULT_MAPPINGS_DIR / DEFAULT_STUDY
         loaded = read_yaml_spec(mapping_dir)
         raise_if_problems(loaded.problems)
@@ -69,11 +64,34 @@ def register(app: click.Group) -> None:
         help="Write the workbook's spec as YAML files into this folder.",
     )
     @click.option("--specs", "specs_dir", type=click.Path(path_type=Path), help="Standards folder.")
+    @click.option(
+        "--formula-values",
+        is_flag=True,
+        help="Use the values Excel saved for formula cells instead of refusing those cells.",
+    )
     def import_excel(
-        workbook: Path, compare_dir: Path | None, write_dir: Path | None, specs_dir: Path | None
+        workbook: Path,
+        compare_dir: Path | None,
+        write_dir: Path | None,
+        specs_dir: Path | None,
+        formula_values: bool,
     ) -> int:
-        """Read a spec workbook back, check it against the standards, compare or write YAML."""
-        spec = read_excel_spec(workbook)
+        """Read a spec workbook back, check it against the standards, compare or write YAML.
+
+        Cells holding formulas are refused with their references (Sheet!A1) unless
+        --formula-values is given.
+        """
+        from rich.console import Console
+
+        from sdtm.config import default_specs_dir
+        from sdtm.mapping.check import check_spec
+        from sdtm.mapping.load_excel import read_excel_spec
+        from sdtm.mapping.load_yaml import read_yaml_spec
+        from sdtm.mapping.problems import raise_if_problems
+        from sdtm.mapping.write_yaml import write_yaml_spec
+        from sdtm.standards import load_standards
+
+        spec = read_excel_spec(workbook, formula_values=formula_values)
         standards = load_standards(specs_dir or default_specs_dir())
         raise_if_problems(check_spec(spec, standards))
         click.echo(
@@ -110,7 +128,7 @@ def register(app: click.Group) -> None:
     )
     @click.option(
         "--threshold",
-        default=DEFAULT_THRESHOLD,
+        default=REVIEW_THRESHOLD,
         show_default=True,
         help="Steps with a confidence below this are reviewed.",
     )
@@ -132,6 +150,12 @@ def register(app: click.Group) -> None:
         that changed; with nothing left undecided the draft becomes status: reviewed. Problems
         are listed with workbook:sheet:row or the spec's file:line (exit 2, nothing written).
         """
+        from sdtm.authoring.review import apply_review, write_review_workbook
+        from sdtm.config import default_specs_dir
+        from sdtm.mapping.load_yaml import read_yaml_spec
+        from sdtm.mapping.problems import raise_if_problems
+        from sdtm.standards import load_standards
+
         if (out_file is None) == (apply_file is None):
             raise InputError("give exactly one of --out (write the queue) or --apply WORKBOOK")
         if out_file is not None:

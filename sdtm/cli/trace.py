@@ -5,10 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.console import Console
 
-from sdtm.mapping.lineage import read_lineage, trace_record
-from sdtm.pipeline import DEFAULT_OUT_DIR, DEFAULT_STUDY_DIR
+from sdtm.cli.defaults import DEFAULT_OUT_DIR, DEFAULT_STUDY_DIR
 
 
 def register(app: click.Group) -> None:
@@ -40,6 +38,10 @@ def register(app: click.Group) -> None:
         Exit code 2 when no record matches (1 is reserved for findings, which trace never
         reports).
         """
+        from rich.console import Console
+
+        from sdtm.mapping.lineage import read_lineage, trace_record
+
         out_dir = out_dir or DEFAULT_OUT_DIR / study_dir.resolve().name
         traced = trace_record(read_lineage(out_dir), study_dir, usubjid, domain, seq)
         console = Console(highlight=False)

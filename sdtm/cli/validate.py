@@ -5,27 +5,32 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.table import Table
 
-from sdtm.export.report import write_report
-from sdtm.findings import FindingsTable, Severity
-from sdtm.read.sdtm_package import read_sdtm_package
-from sdtm.standards import load_standards
-from sdtm.validate.package import standards_info, tool_info, validate_package
-from sdtm.validate.registry import build_registry
-from sdtm.validate.waivers import load_waivers
+from sdtm.cli.defaults import SEVERITIES
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from sdtm.findings import FindingsTable, Severity
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
+
+_SHOWN_GROUPS = 500
+"""Most finding groups the text table shows."""
 
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "notice": "cyan"}
 
 
 def render_findings(findings: FindingsTable, console: Console, *, fail_on: Severity) -> None:
     """Print findings grouped by rule, dataset and variable, with counts and one example each."""
+    from rich.table import Table
+
+    from sdtm.findings import Severity
+
     frame = findings.frame
     if frame.empty:
         console.print("No findings.")
@@ -40,7 +45,7 @@ def render_findings(findings: FindingsTable, console: Console, *, fail_on: Sever
     table = Table(title="Findings (grouped; --format json for every record)", title_justify="left")
     for column in ("severity", "rule", "dataset", "variable", "count", "example"):
         table.add_column(column, justify="right" if column == "count" else "left")
-    for row in grouped.itertuples(index=False):
+    for row in grouped.head(_SHOWN_GROUPS).itertuples(index=False):
         table.add_row(
             f"[{_SEVERITY_STYLE[row.severity]}]{row.severity}[/]",
             row.rule_id,
@@ -50,6 +55,12 @@ def render_findings(findings: FindingsTable, console: Console, *, fail_on: Sever
             row.example,
         )
     console.print(table)
+    if len(grouped) > _SHOWN_GROUPS:
+        # A table of tens of thousands of rows takes minutes to lay out and nobody reads it.
+        console.print(
+            f"... {len(grouped) - _SHOWN_GROUPS} more groups not shown (--format json or csv "
+            "--output FILE lists every finding)"
+        )
     counts = findings.count_by_severity()
     console.print(
         "Findings: "
@@ -94,8 +105,8 @@ def register(app: click.Group) -> None:
     )
     @click.option(
         "--fail-on",
-        type=click.Choice([level.value for level in Severity]),
-        default=Severity.ERROR.value,
+        type=click.Choice(SEVERITIES),
+        default="error",
         show_default=True,
         help="Exit 1 when findings at or above this severity exist.",
     )
@@ -132,6 +143,16 @@ def register(app: click.Group) -> None:
         """
         if output_format in ("csv", "xlsx", "junit") and output is None:
             raise click.UsageError(f"--format {output_format} needs --output FILE")
+        from rich.console import Console
+
+        from sdtm.export.report import write_report
+        from sdtm.findings import Severity
+        from sdtm.read.sdtm_package import read_sdtm_package
+        from sdtm.standards import load_standards
+        from sdtm.validate.package import standards_info, tool_info, validate_package
+        from sdtm.validate.registry import build_registry
+        from sdtm.validate.waivers import load_waivers
+
         standards = load_standards(specs_dir, ct_version)
         registry = build_registry(specs_dir / "rules" if specs_dir else None)
         waivers = load_waivers(waivers_file) if waivers_file is not None else ()

@@ -26,6 +26,7 @@ from sdtm.derive.base import (
 )
 from sdtm.findings import FindingsTable, Severity
 from sdtm.mapping.design import ResultStandards, StandardUnit
+from sdtm.read.text import stripped, stripped_or_missing
 
 UNIT_WITHOUT_CONVERSION = DeriveRule("MP0540", "unit-without-conversion", Severity.WARNING)
 STANDARD_UNIT_NOT_DECLARED = DeriveRule("MP0541", "standard-unit-not-declared", Severity.WARNING)
@@ -33,6 +34,7 @@ RESULT_UNIT_MISSING = DeriveRule("MP0542", "result-unit-missing", Severity.WARNI
 BLQ_WITHOUT_LLOQ = DeriveRule("MP0543", "blq-result-without-lloq", Severity.WARNING)
 RANGE_NOT_NUMERIC = DeriveRule("MP0544", "reference-range-not-numeric", Severity.NOTICE)
 LLOQ_NOT_NUMERIC = DeriveRule("MP0545", "lloq-not-numeric", Severity.WARNING)
+RESULT_DECIMAL_COMMA = DeriveRule("MP0546", "result-decimal-comma", Severity.ERROR)
 RULE_IDS: tuple[str, ...] = (
     UNIT_WITHOUT_CONVERSION.id,
     STANDARD_UNIT_NOT_DECLARED.id,
@@ -40,9 +42,12 @@ RULE_IDS: tuple[str, ...] = (
     BLQ_WITHOUT_LLOQ.id,
     RANGE_NOT_NUMERIC.id,
     LLOQ_NOT_NUMERIC.id,
+    RESULT_DECIMAL_COMMA.id,
 )
 
 _NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+_DECIMAL_COMMA = r"(?:<=|>=|<|>)?\s*[+-]?\d+,\d+"
+"""A number written with a decimal comma (``1,5``, ``<0,05``): not a number for SDTM."""
 
 def compute_parsed_result(result: pd.Series) -> pd.DataFrame:
     """Split result text into comparator and number.
@@ -51,7 +56,19 @@ def compute_parsed_result(result: pd.Series) -> pd.DataFrame:
         Frame aligned with ``result`` with ``op`` (``<``, ``<=``, ``>``, ``>=`` or null) and
         ``number`` (float, NaN when the text is not a possibly-censored number).
     """
-    text = result.astype("string").str.strip()
+    # Each distinct result text is parsed once (results repeat: "NEGATIVE", "<0.5", "12.3").
+    codes, uniques = pd.factorize(result.astype("string"), use_na_sentinel=True)
+    parsed = _parse_results(stripped(pd.Series(np.asarray(uniques, dtype=object), dtype="string")))
+    op = pd.api.extensions.take(parsed["op"].array, codes, allow_fill=True, fill_value=pd.NA)
+    number = np.append(parsed["number"].to_numpy(dtype="float64"), np.nan)[codes]
+    return pd.DataFrame(
+        {"op": pd.Series(op, index=result.index, dtype="string"), "number": number},
+        index=result.index,
+    )
+
+
+def _parse_results(text: pd.Series) -> pd.DataFrame:
+    """``compute_parsed_result`` of stripped texts (the distinct values of a column)."""
     op = pd.Series(
         np.select(
             [
@@ -61,14 +78,14 @@ def compute_parsed_result(result: pd.Series) -> pd.DataFrame:
             ["<=", ">=", "<", ">"],
             default="",
         ),
-        index=result.index,
+        index=text.index,
         dtype="string",
     )
     rest = text.where(op == "", text.str.lstrip("<>=").str.strip())
     # fullmatch first: to_numeric alone would accept "inf" and "nan"
     is_number = rest.str.fullmatch(_NUMBER).fillna(False)
     number = pd.to_numeric(rest.where(is_number), errors="coerce").astype("float64")
-    return pd.DataFrame({"op": op.where(op != ""), "number": number}, index=result.index)
+    return pd.DataFrame({"op": op.where(op != ""), "number": number}, index=text.index)
 
 
 def derive_standard_results(
@@ -101,7 +118,8 @@ def derive_standard_results(
     MP0541; a numeric result without ``--ORRESU`` (for a test with a unit) MP0542; a BLQ text
     without an LLOQ MP0543; a non-numeric range bound MP0544; an LLOQ that was sent but is
     not a number (``fifty``, ``6,0``) MP0545, with ``--LLOQ`` left null (never silently
-    dropped, and not reported as a missing LLOQ).
+    dropped, and not reported as a missing LLOQ); a result written with a decimal comma
+    (``1,5``) MP0546, with the standardized values left null (not copied as text).
 
     Args:
         df: Findings frame; needs ``USUBJID``, ``--TESTCD``, ``--ORRES``, ``--ORRESU``.
@@ -115,14 +133,18 @@ def derive_standard_results(
     """
     testcd_var, orres_var, orresu_var = f"{domain}TESTCD", f"{domain}ORRES", f"{domain}ORRESU"
     require_columns(df, ("USUBJID", testcd_var, orres_var, orresu_var), "derive_standard_results")
-    orres = df[orres_var].astype("string").str.strip()
-    orresu = df[orresu_var].astype("string").str.strip().replace("", pd.NA)
+    orres = stripped(df[orres_var])
+    orresu = stripped_or_missing(df[orresu_var])
     lookup = result_standards.factors(df[testcd_var], orresu)
     parsed = compute_parsed_result(orres)
     upper = orres.str.upper()
     is_blq = upper.isin([v.upper() for v in result_standards.blq_values]).fillna(False)
     is_number = parsed["number"].notna()
     is_text = orres.notna() & (orres != "") & ~is_number & ~is_blq
+    # "1,5" is most likely 1.5 written with a decimal comma: it is reported as not a number
+    # (not copied to --STRESC as text, where it would pass as a character result), issue 12.
+    decimal_comma = is_text & orres.str.fullmatch(_DECIMAL_COMMA).fillna(False)
+    is_text = is_text & ~decimal_comma
     factor = lookup["factor"]
     decimals = lookup["decimals"].fillna(0).astype("int64")
     declared = lookup["declared"]
@@ -167,7 +189,7 @@ def derive_standard_results(
         source = f"{domain}ORNR{side}"
         if source not in df.columns:
             continue
-        bound_text = df[source].astype("string").str.strip().replace("", pd.NA)
+        bound_text = stripped_or_missing(df[source])
         bound = pd.to_numeric(bound_text, errors="coerce")
         value = pd.to_numeric(
             compute_canonical_number(bound * factor, decimals), errors="coerce"
@@ -197,7 +219,7 @@ def derive_standard_results(
     # An LLOQ that was sent but cannot be read is reported by MP0545 (the cause), not as absent.
     blq_no_lloq = is_blq & lloq_orig.isna() & declared & ~lloq_unreadable
     lloq_text_raw = (
-        df[lloq_var].astype("string").str.strip()
+        stripped(df[lloq_var])
         if has_lloq_column
         else pd.Series(pd.NA, index=df.index, dtype="string")
     )
@@ -282,6 +304,21 @@ def derive_standard_results(
             dataset=domain,
             variable=f"{domain}LLOQ",
             value=lloq_text_raw,
+        ),
+        row_findings(
+            df,
+            decimal_comma,
+            RESULT_DECIMAL_COMMA,
+            where
+            + f": {testcd_var} "
+            + test_text
+            + f" {orres_var} "
+            + orres.fillna("")
+            + f" is not a number (decimal comma?); {domain}STRESC and {domain}STRESN left "
+            + "null; correct the value at the source (a decimal point)",
+            dataset=domain,
+            variable=orres_var,
+            value=orres,
         ),
         *range_findings,
     ]

@@ -17,6 +17,7 @@ import pandas as pd
 from sdtm.findings import Stage
 from sdtm.mapping.dates import DATE_FORMATS, compute_iso_datetime
 from sdtm.mapping.spec import Condition, Operator, Step, When
+from sdtm.read.text import stripped_or_missing
 from sdtm.standards.model import Codelist, Standards
 
 DATA_RULES = MappingProxyType(
@@ -86,8 +87,7 @@ def resolve_codelist(standards: Standards | None, name: str | None) -> Codelist 
 
 def _text(frame: pd.DataFrame, column: str) -> pd.Series:
     """Raw column as stripped text; blank becomes missing."""
-    values = frame[column].astype("string").str.strip()
-    return values.where(values != "", pd.NA)
+    return stripped_or_missing(frame[column])
 
 
 def _empty(frame: pd.DataFrame) -> pd.Series:
