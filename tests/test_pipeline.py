@@ -279,7 +279,9 @@ def test_subject_with_three_races_keeps_all_three_in_suppdm(edited_bundled):
     assert dm.loc[dm["USUBJID"] == subject, "RACE"].tolist() == ["MULTIPLE"]
     supp = edited_bundled.frames["SUPPDM"]
     rows = supp.loc[supp["USUBJID"] == subject, ["QNAM", "QLABEL", "QVAL"]]
+    # the subject's other qualifier: the escalation cohort (issue 11)
     assert rows.values.tolist() == [
+        ["COHORT", "Dose Escalation Cohort", "1"],
         ["RACE1", "Race 1", "AMERICAN INDIAN OR ALASKA NATIVE"],
         ["RACE2", "Race 2", "BLACK OR AFRICAN AMERICAN"],
         ["RACE3", "Race 3", "WHITE"],

@@ -90,6 +90,15 @@ def register(app: click.Group) -> None:
     )
     @click.option("--study-oid", default=None, help="Study OID (default: STUDYID of the data).")
     @click.option(
+        "--mapping",
+        "mapping_dir",
+        type=click.Path(path_type=Path, file_okay=False),
+        default=None,
+        help="The study's mapping folder: define.xml takes origins, methods, comments, "
+        "dictionaries and value-level metadata from it and the derivation plan, as `sdtm run` "
+        "does (without it, origins are generic).",
+    )
+    @click.option(
         "--encoding",
         default="utf-8",
         show_default=True,
@@ -117,6 +126,7 @@ def register(app: click.Group) -> None:
         creation_datetime: str | None,
         define_schema: Path | None,
         study_oid: str | None,
+        mapping_dir: Path | None,
         encoding: str,
         fail_on: str,
         findings_file: Path | None,
@@ -132,6 +142,7 @@ def register(app: click.Group) -> None:
 
         from sdtm.config import default_specs_dir
         from sdtm.export.define_metadata import DefineMetadata, StudyInfo
+        from sdtm.export.define_origins import define_metadata_for_package
         from sdtm.export.output_folder import (
             PackageWriter,
             check_output_location,
@@ -139,6 +150,7 @@ def register(app: click.Group) -> None:
             left_findings,
         )
         from sdtm.export.submission import ExportSettings, export_submission
+        from sdtm.mapping.stage import load_mapping
         from sdtm.read.sdtm_package import read_sdtm_package
         from sdtm.standards import load_standards
 
@@ -171,6 +183,11 @@ def register(app: click.Group) -> None:
         metadata = DefineMetadata(
             study=StudyInfo(study_oid=study_oid, name=study_oid, protocol=study_oid)
         )
+        if mapping_dir is not None:
+            if not mapping_dir.is_dir():
+                raise InputError(f"mapping folder not found: {mapping_dir}")
+            spec = load_mapping(mapping_dir, standards)
+            metadata = define_metadata_for_package(frames, spec, standards)
         schema_dir = specs / "dataset-json-1.1"
         inventory = inventory_output_folder(out_dir)
         status = stderr.status(f"exporting {len(frames)} dataset(s)")

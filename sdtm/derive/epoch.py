@@ -24,6 +24,8 @@ def derive_epoch(
     source_var: str,
     new_var: str = "EPOCH",
     dataset: str | None = None,
+    tpt_var: str | None = None,
+    predose_pattern: str = "PRE",
 ) -> DeriveResult:
     """Add EPOCH: the epoch of the subject's SE element the date falls in.
 
@@ -35,7 +37,10 @@ def derive_epoch(
     the date a new element starts belongs to the new element. A record less precise than a
     boundary it equals at the common precision (a date-only sample on the day the first
     lymphodepletion dose started at 09:00) could belong to either element, so it stays null
-    with finding MP0520 unless all candidate elements have the same epoch. A date before the
+    with finding MP0520 unless all candidate elements have the same epoch, or unless its
+    planned time point (``tpt_var``) says it was taken before the dose that starts the element
+    (``predose_pattern``, as for the baseline flag): then it belongs to the element before.
+    A date before the
     first or after the last element gives MP0521 (e.g. medications started before the
     study, whose EPOCH SDTMIG says is null). Rows of a subject without SE records get null
     without a finding here: the cause is reported once elsewhere (MP0632 for a DM subject
@@ -48,18 +53,31 @@ def derive_epoch(
         source_var: Date used: ``--DTC`` (Findings) or ``--STDTC`` (Events, Interventions).
         new_var: Variable to add.
         dataset: Dataset name for findings.
+        tpt_var: Planned time point variable (``VSTPT``), if the dataset has one.
+        predose_pattern: Case-insensitive regular expression marking a pre-dose time point.
 
     Returns:
         ``DeriveResult``: ``df`` plus ``new_var``.
     """
     require_columns(df, ("USUBJID", source_var), "derive_epoch")
+    predose = (
+        df[tpt_var].astype("string").str.contains(predose_pattern, case=False, regex=True)
+        if tpt_var is not None and tpt_var in df.columns
+        else pd.Series(False, index=df.index)
+    ).fillna(False)
     require_columns(se, ("USUBJID", "SESTDTC", "SEENDTC", "EPOCH"), "derive_epoch SE")
     # Each distinct (subject, date) is placed once against that subject's elements: records
     # of one draw share their date, so this joins a few dates per element, not every record.
     keys = pd.DataFrame(
-        {"USUBJID": df["USUBJID"].to_numpy(), "dtc": df[source_var].to_numpy()}
+        {
+            "USUBJID": df["USUBJID"].to_numpy(),
+            "dtc": df[source_var].to_numpy(),
+            "predose": predose.to_numpy(),
+        }
     ).astype({"USUBJID": "object", "dtc": "object"})
-    key_of_row = keys.groupby(["USUBJID", "dtc"], dropna=False, sort=False).ngroup().to_numpy()
+    key_of_row = (
+        keys.groupby(["USUBJID", "dtc", "predose"], dropna=False, sort=False).ngroup().to_numpy()
+    )
     rows = keys.assign(_row=key_of_row).drop_duplicates("_row")
     elements = se[["USUBJID", "SESTDTC", "SEENDTC", "EPOCH"]].astype({"USUBJID": "object"})
     last_start = elements.groupby("USUBJID")["SESTDTC"].transform("max")
@@ -73,6 +91,9 @@ def derive_epoch(
     # A date equal to a boundary at the common precision but less precise than the boundary
     # could lie on either side of it; the last element includes its end date.
     start_maybe = cmp_start <= 0
+    # A pre-dose record on the day an element starts (with its first dose) precedes it.
+    start_precision = compute_dtc_precision(pairs["SESTDTC"])
+    start_maybe &= ~(pairs["predose"] & (cmp_start == 0) & (dtc_precision < start_precision))
     end_maybe = (
         no_end
         | (cmp_end < 0)

@@ -131,6 +131,10 @@ DERIVATION_PLAN: tuple[Derivation, ...] = (
                "Latest date of any contact: last contact, death, disposition, dated "
                "assessments, exposure, adverse events and medications.",
                steps.run_participation_end, _present("DM")),
+    Derivation(("DM",), "derive_study_day", ("DM.DMDTC", "DM.RFSTDTC"), ("DMDY",),
+               "Days from RFSTDTC to the collection date of DM, day 1 being RFSTDTC; there is "
+               "no day 0.",
+               steps.run_study_day, _present("DM")),
     Derivation(("TE",), "build_te", ("design.yaml elements",), ("TE",),
                "One record per trial element of the design.",
                steps.run_build_te, _design_has("elements", "arms")),
@@ -143,15 +147,30 @@ DERIVATION_PLAN: tuple[Derivation, ...] = (
     Derivation(("TS",), "build_ts", ("design.yaml ts",), ("TS",),
                "One record per trial summary parameter value.",
                steps.run_build_ts, _design_has("ts_parameters")),
-    Derivation(("SE",), "build_se", ("design.yaml anchors", "DM", "EX"), ("SE",),
+    Derivation(("TS",), "derive_ts_actual_subjects", ("DM.RFXSTDTC",),
+               ("TSVAL where TSPARMCD = ACTSUB",),
+               "Number of DM subjects exposed to any study treatment (RFXSTDTC populated); "
+               "the other parameters' values are the protocol's (design.yaml ts).",
+               steps.run_ts_actual_subjects, _present("TS", "DM")),
+    Derivation(("SE",), "build_se", ("design.yaml anchors", "DM", "EX"), ("SE", "SESEQ"),
                "Each subject's elements start on their anchor dates; each ends where the "
-               "next starts, the last on RFPENDTC.",
+               "next starts, the last on RFPENDTC; SESEQ follows the element order.",
                steps.run_build_se, _design_has("elements", "arms", datasets=("DM", "EX"))),
+    Derivation(("SE",), "derive_study_day", ("SE.SESTDTC", "SE.SEENDTC", "DM.RFSTDTC"),
+               ("SESTDY", "SEENDY"),
+               "Days from RFSTDTC to the element's start and end, day 1 being RFSTDTC; there "
+               "is no day 0.",
+               steps.run_study_day, _present("SE", "DM")),
+    Derivation(("FA",), "derive_findings_about_object",
+               ("FA link to its parent", "AE.AEDECOD", "AE.AETERM"), ("FAOBJ",),
+               "The parent record's dictionary or CT term (--DECOD), else its --TERM/--TRT "
+               "(SDTMIG 3.4 section 6.4.3).",
+               steps.run_findings_about_object, steps.applies_findings_about_object),
     Derivation(("AE",), "derive_worst_grade", ("AE.AETOXGR", "FA.FAORRES (TOXGR)"),
                ("AETOXGR",),
                "The worst of the collected grade and the daily grades recorded in FA.",
                steps.run_worst_grade, steps.applies_worst_grade),
-    _subject_row("derive_study_day", ("--DTC", "DM.RFSTDTC"), ("--DY",),
+    _subject_row("derive_study_day", ("--DTC", "DM.RFSTDTC"), ("--DY", "--STDY", "--ENDY"),
                  "Days from RFSTDTC, day 1 being RFSTDTC; there is no day 0.",
                  steps.run_study_day, steps.applies_study_day),
     _subject_row("derive_end_reference", ("--ENRTPT", "DM.DTHDTC", "DM.RFPENDTC"),
@@ -183,7 +202,7 @@ DERIVATION_PLAN: tuple[Derivation, ...] = (
     _subject_row("derive_last_obs_before_exposure_flag", ("--DTC", "DM.RFXSTDTC"),
                  ("--LOBXFL",),
                  "Y on the last non-missing result per test before the first exposure.",
-                 steps.run_last_obs_before_exposure_flag, datasets=("LB",)),
+                 steps.run_last_obs_before_exposure_flag, datasets=("LB", "VS")),
     _subject_row("derive_treatment_emergent_flag", ("AESTDTC", "DM.RFXSTDTC"),
                  ("SUPPAE.AETRTEM",),
                  "Y when the AE starts on or after the first dose of any study treatment "
@@ -193,8 +212,14 @@ DERIVATION_PLAN: tuple[Derivation, ...] = (
     Derivation((EACH,), "derive_epoch", ("primary --DTC", "SE"), ("EPOCH",),
                "EPOCH of the subject's element in SE that holds the record's date.",
                steps.run_epoch, steps.applies_epoch, pass_over="epoch"),
+    Derivation(("PC",), "derive_pk_profile_group", ("PC", "study.yaml pp settings"),
+               ("PCGRPID",),
+               "The profile's group id (<PCTESTCD>-<n>) on the timed post-reference samples "
+               "each PP profile is computed from.",
+               steps.run_pk_profile_group, _present("PC")),
     Derivation(("PP",), "derive_pp", ("PC",), ("PP",),
-               "Non-compartmental parameters of each concentration-time profile.",
+               "Non-compartmental parameters of each concentration-time profile; PPGRPID is "
+               "the profile's group id, as PCGRPID on its PC records.",
                steps.run_pp, _present("PC"), keep_empty=False),
     Derivation(("PP",), "derive_epoch", ("PP.PPRFTDTC", "SE"), ("EPOCH",),
                "EPOCH of the profile's reference time point.",
@@ -203,8 +228,10 @@ DERIVATION_PLAN: tuple[Derivation, ...] = (
                "Sequence per subject in time order for events and interventions, then by "
                "the natural key.",
                steps.run_seq, steps.applies_seq, pass_over="sequence numbers"),
-    Derivation(("RELREC",), "build_relrec", ("relrec steps", "--SEQ"), ("RELREC",),
-               "One RELREC group per link value declared by the mapping.",
+    Derivation(("RELREC",), "build_relrec", ("relrec steps", "--SEQ", "PCGRPID", "PPGRPID"),
+               ("RELREC",),
+               "One RELREC group per link value declared by the mapping (records by --SEQ), "
+               "and one per PP profile relating its PPGRPID and PCGRPID groups.",
                steps.run_relrec, steps.applies_relrec),
     Derivation(("SUPP--",), "build_supp", ("split_to_supp steps", "AETRTEM"), ("SUPP--",),
                "One SUPP-- record per non-null qualifier value, keyed by the parent --SEQ.",

@@ -51,6 +51,7 @@ PP_COLUMNS: tuple[str, ...] = (
     "STUDYID",
     "DOMAIN",
     "USUBJID",
+    "PPGRPID",
     "PPTESTCD",
     "PPTEST",
     "PPCAT",
@@ -194,16 +195,7 @@ def derive_pp(pc: pd.DataFrame, *, settings: PpSettings) -> DeriveResult:
         "derive_pp",
     )
     stresc = _text(pc["PCSTRESC"])
-    stresn = pd.to_numeric(pc["PCSTRESN"], errors="coerce").astype("float64")
-    not_done = (_column(pc, "PCSTAT").str.upper() == "NOT DONE").fillna(False)
-    sample = stresc.notna() & ~not_done
-    measurable = sample & stresn.notna()
-    blq_text = stresc.str.startswith("<") | stresc.str.upper().isin(
-        [value.upper() for value in settings.blq_values]
-    )
-    blq = sample & ~measurable & blq_text.fillna(False)
-    odd = sample & ~measurable & ~blq
-    hours = compute_elapsed_hours(_column(pc, "PCDTC"), _column(pc, "PCRFTDTC"))
+    stresn, measurable, blq, odd, hours = _samples(pc, settings)
     untimed = (measurable | blq) & hours.isna()
     where = where_label(pc)
     findings = [
@@ -261,6 +253,7 @@ def derive_pp(pc: pd.DataFrame, *, settings: PpSettings) -> DeriveResult:
     by_pid = work.groupby("pid", sort=True)
 
     profiles = by_pid[["USUBJID", "PCTESTCD", "PCSPEC", "PCRFTDTC"]].first()
+    profiles["grpid"] = compute_profile_labels(profiles)
     # Text attributes: the first non-null value of the profile (they are constant in PC).
     for name in ("STUDYID", "PCTEST", "PCTPTREF"):
         profiles[name] = by_pid[name].first()
@@ -323,6 +316,81 @@ def derive_pp(pc: pd.DataFrame, *, settings: PpSettings) -> DeriveResult:
     return DeriveResult(frame, FindingsTable.concat(findings))
 
 
+def _samples(
+    pc: pd.DataFrame, settings: PpSettings
+) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series, pd.Series]:
+    """PCSTRESN, and which records are measurable, BLQ, neither; hours after the reference."""
+    stresc = _text(pc["PCSTRESC"])
+    stresn = pd.to_numeric(pc["PCSTRESN"], errors="coerce").astype("float64")
+    not_done = (_column(pc, "PCSTAT").str.upper() == "NOT DONE").fillna(False)
+    sample = stresc.notna() & ~not_done
+    measurable = sample & stresn.notna()
+    blq_text = stresc.str.startswith("<") | stresc.str.upper().isin(
+        [value.upper() for value in settings.blq_values]
+    )
+    blq = sample & ~measurable & blq_text.fillna(False)
+    odd = sample & ~measurable & ~blq
+    hours = compute_elapsed_hours(_column(pc, "PCDTC"), _column(pc, "PCRFTDTC"))
+    return stresn, measurable, blq, odd, hours
+
+
+def compute_profile_labels(keys: pd.DataFrame) -> pd.Series:
+    """Group id of each profile: ``<PCTESTCD>-<n>`` (``PSCACART-1``).
+
+    ``n`` numbers the subject's profiles of the test by reference time; the same text is
+    PCGRPID and PPGRPID.
+
+    Args:
+        keys: One row per profile with ``USUBJID``, ``PCTESTCD``, ``PCSPEC``, ``PCRFTDTC``.
+
+    Returns:
+        Text Series aligned with ``keys``.
+    """
+    order = keys.sort_values(["USUBJID", "PCTESTCD", "PCRFTDTC", "PCSPEC"], kind="mergesort")
+    number = order.groupby(["USUBJID", "PCTESTCD"], sort=False, dropna=False).cumcount() + 1
+    labels = order["PCTESTCD"].astype("string") + "-" + number.astype("string")
+    return labels.reindex(keys.index)
+
+
+def derive_pk_profile_group(
+    df: pd.DataFrame, *, settings: PpSettings, new_var: str = "PCGRPID"
+) -> DeriveResult:
+    """Mark the PC records each PP profile is computed from with the profile's group id.
+
+    Implements the SDTMIG 3.4 PP assumption on relating PP to PC records (section 6.3.5.9,
+    relationship by group identifiers): the concentrations ``derive_pp`` uses (timed,
+    post-reference, measurable or BLQ samples) get PCGRPID = the profile's PPGRPID, so that
+    RELREC can relate the two groups. Other records (pre-infusion, not done, untimed) keep a
+    null; ``derive_pp`` reports the untimed ones.
+
+    Args:
+        df: PC frame (columns as ``derive_pp`` needs).
+        settings: The PP settings (BLQ texts).
+        new_var: Variable to fill.
+
+    Returns:
+        ``DeriveResult``: ``df`` with ``new_var``; no findings.
+    """
+    require_columns(
+        df,
+        ("USUBJID", "PCTESTCD", "PCSTRESC", "PCSTRESN", "PCDTC", "PCRFTDTC"),
+        "derive_pk_profile_group",
+    )
+    _, measurable, blq, _, hours = _samples(df, settings)
+    used = (measurable | blq) & (hours > 0)
+    keys = pd.DataFrame(
+        {name: _column(df, name) for name in ("USUBJID", "PCTESTCD", "PCSPEC", "PCRFTDTC")}
+    ).loc[used]
+    profiles = keys.drop_duplicates().reset_index(drop=True)
+    profiles["_label"] = compute_profile_labels(profiles)
+    labelled = keys.reset_index().merge(
+        profiles, on=["USUBJID", "PCTESTCD", "PCSPEC", "PCRFTDTC"], how="left"
+    )
+    out = df.copy()
+    out[new_var] = labelled.set_index("index")["_label"].reindex(df.index).astype("string")
+    return DeriveResult(out, FindingsTable())
+
+
 def _pp_rows(
     pc: pd.DataFrame, profiles: pd.DataFrame, covered: pd.Series, settings: PpSettings
 ) -> pd.DataFrame:
@@ -361,6 +429,7 @@ def _pp_rows(
                 "STUDYID": profiles["STUDYID"],
                 "DOMAIN": "PP",
                 "USUBJID": profiles["USUBJID"],
+                "PPGRPID": profiles["grpid"],
                 "PPTESTCD": code,
                 "PPTEST": PP_PARAMETERS[code],
                 "PPCAT": profiles["PCTEST"],
@@ -390,7 +459,9 @@ def _pp_rows(
             out[name] = pc[name].iloc[positions].reset_index(drop=True)
         else:
             out[name] = pd.NA
-    for name in ("STUDYID", "DOMAIN", "USUBJID", "PPTESTCD", "PPTEST", "PPCAT", "PPSTINT"):
+    for name in (
+        "STUDYID", "DOMAIN", "USUBJID", "PPGRPID", "PPTESTCD", "PPTEST", "PPCAT", "PPSTINT",
+    ):  # fmt: skip
         out[name] = out[name].astype("string")
     out["PPENINT"] = out["PPENINT"].astype("string")
     return out[list(PP_COLUMNS)].reset_index(drop=True)

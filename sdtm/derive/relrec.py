@@ -226,3 +226,67 @@ def _with_source_variable(findings: FindingsTable, links: pd.DataFrame) -> Findi
     frame = findings.frame
     frame["variable"] = links[SOURCE_NAME].astype(object).to_numpy()
     return FindingsTable.from_frame(frame)
+
+
+def build_group_relrec(
+    frames: Mapping[str, pd.DataFrame],
+    *,
+    groups: tuple[tuple[str, str], ...],
+    relid_prefix: str,
+) -> DeriveResult:
+    """Relate groups of records of two or more datasets that share a group id (``--GRPID``).
+
+    Implements SDTMIG 3.4 section 8.2 with the group identifier as IDVAR, the way the PP
+    assumptions (section 6.3.5.9) relate each PP profile's parameters to the PC
+    concentrations they were computed from: for every subject and group value present in
+    all the named datasets, one RELREC row per dataset with IDVAR the group variable,
+    IDVARVAL the value, RELTYPE null and RELID ``<relid_prefix><value>``.
+
+    Args:
+        frames: Datasets by name.
+        groups: (dataset, group variable) pairs, e.g. ``(("PC", "PCGRPID"), ("PP", "PPGRPID"))``.
+        relid_prefix: Text put before the group value to form RELID.
+
+    Returns:
+        ``DeriveResult``: RELREC rows (``RELREC_COLUMNS``); no findings (a group present in
+        only one dataset is simply not related).
+    """
+    keys = []
+    for name, variable in groups:
+        frame = frames.get(name)
+        if frame is None or variable not in frame.columns:
+            return DeriveResult(
+                pd.DataFrame({c: pd.Series(dtype="string") for c in RELREC_COLUMNS}),
+                FindingsTable(),
+            )
+        values = frame[variable].astype("string").str.strip()
+        present = pd.DataFrame(
+            {
+                "STUDYID": frame["STUDYID"].astype("string"),
+                "USUBJID": frame["USUBJID"].astype("string"),
+                "IDVARVAL": values,
+            }
+        ).loc[values.notna() & (values != "")]
+        keys.append((name, variable, present.drop_duplicates()))
+    common = keys[0][2][["USUBJID", "IDVARVAL"]]
+    for _, _, present in keys[1:]:
+        common = common.merge(present[["USUBJID", "IDVARVAL"]], on=["USUBJID", "IDVARVAL"])
+    parts = [
+        present.merge(common, on=["USUBJID", "IDVARVAL"]).assign(RDOMAIN=name, IDVAR=variable)
+        for name, variable, present in keys
+    ]
+    rel = pd.concat(parts, ignore_index=True)
+    out = pd.DataFrame(
+        {
+            "STUDYID": rel["STUDYID"],
+            "RDOMAIN": rel["RDOMAIN"],
+            "USUBJID": rel["USUBJID"],
+            "IDVAR": rel["IDVAR"],
+            "IDVARVAL": rel["IDVARVAL"],
+            "RELTYPE": pd.NA,
+            "RELID": relid_prefix + rel["IDVARVAL"],
+        }
+    ).astype(dict.fromkeys(RELREC_COLUMNS, "string"))
+    out = out.sort_values(["USUBJID", "RELID", "RDOMAIN"], kind="mergesort")
+    return DeriveResult(out.reset_index(drop=True), FindingsTable())
+

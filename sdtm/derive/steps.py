@@ -22,9 +22,15 @@ from sdtm.derive.dm import derive_age, derive_arms, derive_death
 from sdtm.derive.end_reference import derive_end_reference
 from sdtm.derive.epoch import derive_epoch
 from sdtm.derive.ex import derive_dose_per_bsa, derive_weight_based_dose
-from sdtm.derive.pp import derive_pp
+from sdtm.derive.fa import derive_findings_about_object
+from sdtm.derive.pp import derive_pk_profile_group, derive_pp
 from sdtm.derive.reference_dates import derive_participation_end, derive_reference_dates
-from sdtm.derive.relrec import RELREC_COLUMNS, build_relrec, derive_relrec_links
+from sdtm.derive.relrec import (
+    RELREC_COLUMNS,
+    build_group_relrec,
+    build_relrec,
+    derive_relrec_links,
+)
 from sdtm.derive.seq import derive_seq
 from sdtm.derive.standard_results import (
     derive_reference_range_indicator,
@@ -81,6 +87,10 @@ PRIMARY_DATE = MappingProxyType(
         "FA": "FADTC",
         "DS": "DSSTDTC",
         "MH": "MHSTDTC",
+        "VS": "VSDTC",
+        "IE": "IEDTC",
+        "PR": "PRSTDTC",
+        "DD": "DDDTC",
     }
 )
 """Date that places a record in time (EPOCH, visit windows, --SEQ order), per dataset."""
@@ -179,6 +189,11 @@ def run_build_ts(frames: Frames, inputs: DeriveInputs, dataset: str) -> DeriveRe
     return ts.build_ts(inputs.config.design)
 
 
+def run_ts_actual_subjects(frames: Frames, inputs: DeriveInputs, dataset: str) -> DeriveResult:
+    """TS ACTSUB counted from DM (``derive_ts_actual_subjects``)."""
+    return ts.derive_ts_actual_subjects(frames["TS"], frames["DM"])
+
+
 def run_build_se(frames: Frames, inputs: DeriveInputs, dataset: str) -> DeriveResult:
     """SE from each subject's element anchor dates (``build_se``)."""
     design = inputs.config.design
@@ -203,6 +218,32 @@ def compute_grade_log(fa: pd.DataFrame, links: tuple[LinkTarget, ...]) -> pd.Dat
             SRC_FILE: grades[SRC_FILE],
             SRC_ROW: grades[SRC_ROW],
         }
+    )
+
+
+def _parent_link(inputs: DeriveInputs, dataset: str) -> LinkTarget | None:
+    """The first RELREC link the mapping declared from ``dataset`` to another dataset."""
+    return next((t for t in inputs.links.get(dataset, ()) if t.rdomain), None)
+
+
+def applies_findings_about_object(frames: Frames, inputs: DeriveInputs, dataset: str) -> bool:
+    """FA is linked by its mapping to a parent dataset of the run."""
+    link = _parent_link(inputs, "FA")
+    return "FA" in frames and link is not None and link.rdomain in frames
+
+
+def run_findings_about_object(frames: Frames, inputs: DeriveInputs, dataset: str) -> DeriveResult:
+    """FAOBJ from the parent's --DECOD, else --TERM/--TRT (``derive_findings_about_object``)."""
+    link = _parent_link(inputs, "FA")
+    assert link is not None  # applies_findings_about_object checked it
+    prefix = link.rdomain[:2]
+    return derive_findings_about_object(
+        frames["FA"],
+        frames[link.rdomain],
+        link_var=link.column,
+        parent_key=link.rvariable,
+        parent_domain=link.rdomain,
+        source_vars=(f"{prefix}DECOD", f"{prefix}TERM", f"{prefix}TRT"),
     )
 
 
@@ -324,7 +365,10 @@ def run_last_obs_before_exposure_flag(
     frames: Frames, inputs: DeriveInputs, dataset: str
 ) -> DeriveResult:
     """--LOBXFL: last non-missing result before RFXSTDTC per test."""
-    return derive_last_obs_before_exposure_flag(frames[dataset], frames["DM"], domain=dataset)
+    tpt_var = f"{dataset}TPT" if f"{dataset}TPT" in frames[dataset] else None
+    return derive_last_obs_before_exposure_flag(
+        frames[dataset], frames["DM"], domain=dataset, tpt_var=tpt_var
+    )
 
 
 def run_treatment_emergent_flag(
@@ -366,8 +410,22 @@ def applies_epoch(frames: Frames, inputs: DeriveInputs, dataset: str) -> bool:
 def run_epoch(frames: Frames, inputs: DeriveInputs, dataset: str) -> DeriveResult:
     """EPOCH from the subject's elements in SE at the primary date (``derive_epoch``)."""
     return derive_epoch(
-        frames[dataset], frames["SE"], source_var=PRIMARY_DATE[dataset], dataset=dataset
+        frames[dataset],
+        frames["SE"],
+        source_var=PRIMARY_DATE[dataset],
+        dataset=dataset,
+        tpt_var=f"{dataset}TPT",
     )
+
+
+def run_pk_profile_group(frames: Frames, inputs: DeriveInputs, dataset: str) -> DeriveResult:
+    """PCGRPID of the PC records each PP profile uses (``derive_pk_profile_group``)."""
+    return derive_pk_profile_group(frames["PC"], settings=inputs.config.pp)
+
+
+PK_GROUPS = (("PC", "PCGRPID"), ("PP", "PPGRPID"))
+"""Group variables relating each PP profile to its PC records (SDTMIG 3.4 section 6.3.5.9)."""
+PK_RELID_PREFIX = "PP-PC-"
 
 
 def run_pp(frames: Frames, inputs: DeriveInputs, dataset: str) -> DeriveResult:
@@ -412,8 +470,8 @@ def run_seq(frames: Frames, inputs: DeriveInputs, dataset: str) -> DeriveResult:
 
 
 def applies_relrec(frames: Frames, inputs: DeriveInputs, dataset: str) -> bool:
-    """The mapping declared at least one RELREC link."""
-    return any(inputs.links.values())
+    """The mapping declared at least one RELREC link, or PP was derived from PC."""
+    return any(inputs.links.values()) or has(frames, "PC", "PP")
 
 
 def run_relrec(frames: Frames, inputs: DeriveInputs, dataset: str) -> DeriveResult:
@@ -436,11 +494,23 @@ def run_relrec(frames: Frames, inputs: DeriveInputs, dataset: str) -> DeriveResu
             )
             parts.append(links.frame)
             found.append(links.findings)
+    groups = build_group_relrec(frames, groups=PK_GROUPS, relid_prefix=PK_RELID_PREFIX)
     if not parts:
         empty = pd.DataFrame({c: pd.Series(dtype="string") for c in RELREC_COLUMNS})
-        return DeriveResult(empty, FindingsTable.concat(found))
+        return DeriveResult(
+            pd.concat([empty, groups.frame], ignore_index=True), FindingsTable.concat(found)
+        )
     built = build_relrec(pd.concat(parts, ignore_index=True), frames)
-    return DeriveResult(built.frame, FindingsTable.concat([*found, built.findings]))
+    frame = pd.concat([built.frame, groups.frame], ignore_index=True)
+    # One order for both kinds of rows, so reruns are identical: subject, RELID, dataset,
+    # then --SEQ as a number (group ids, which are not numbers, by their text).
+    frame = (
+        frame.assign(_n=pd.to_numeric(frame["IDVARVAL"], errors="coerce"))
+        .sort_values(["USUBJID", "RELID", "RDOMAIN", "_n", "IDVARVAL"], kind="mergesort")
+        .drop(columns="_n")
+        .reset_index(drop=True)
+    )
+    return DeriveResult(frame, FindingsTable.concat([*found, built.findings]))
 
 
 def run_supp(frames: Frames, inputs: DeriveInputs, dataset: str) -> BuiltDatasets:

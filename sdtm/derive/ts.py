@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from sdtm.derive.base import DeriveResult
+from sdtm.derive.base import DeriveResult, require_columns
 from sdtm.findings import FindingsTable
 from sdtm.mapping.design import StudyDesign
 
@@ -74,3 +74,33 @@ def build_ts(design: StudyDesign) -> DeriveResult:
             piece = full.str.slice(i * _TSVAL_LIMIT, (i + 1) * _TSVAL_LIMIT)
             frame[f"TSVAL{i}"] = piece.where(piece != "")
     return DeriveResult(frame, FindingsTable())
+
+
+def derive_ts_actual_subjects(
+    df: pd.DataFrame, dm: pd.DataFrame, *, parmcd: str = "ACTSUB"
+) -> DeriveResult:
+    """Set TSVAL of ACTSUB to the number of subjects exposed to study treatment.
+
+    ACTSUB (Actual Number of Subjects) is a fact of the data, not of the protocol: it is
+    counted from DM, as the subjects with a first exposure to any study treatment (RFXSTDTC
+    populated; SDTMIG 3.4 DM), so a study of any size reports its own number. Only a null TSVAL
+    without a null flavor is filled: a value given in ``design.yaml`` is kept.
+
+    Args:
+        df: TS frame (``build_ts``) with ``TSPARMCD``, ``TSVAL`` and ``TSVALNF``.
+        dm: DM with ``USUBJID`` and ``RFXSTDTC``.
+        parmcd: The parameter to fill.
+
+    Returns:
+        ``DeriveResult``: TS with the count in TSVAL of the ``parmcd`` rows; no findings.
+    """
+    require_columns(df, ("TSPARMCD", "TSVAL"), "derive_ts_actual_subjects")
+    require_columns(dm, ("USUBJID", "RFXSTDTC"), "derive_ts_actual_subjects DM")
+    exposed = dm["RFXSTDTC"].astype("string").str.strip()
+    count = dm.loc[exposed.notna() & (exposed != ""), "USUBJID"].nunique()
+    out = df.copy()
+    no_flavor = out["TSVALNF"].isna() if "TSVALNF" in out.columns else True
+    empty = (out["TSPARMCD"] == parmcd) & out["TSVAL"].isna() & no_flavor
+    out.loc[empty, "TSVAL"] = str(count)
+    return DeriveResult(out, FindingsTable())
+

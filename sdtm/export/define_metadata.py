@@ -44,6 +44,8 @@ class VariableOrigin:
     """What the method does, in words (``MethodDef/Description``)."""
     comment: str = ""
     """Free text written as a ``def:CommentDef``, e.g. the raw source field."""
+    description: str = ""
+    """Text of ``def:Origin/Description``: what a ``Predecessor`` copies (e.g. ``PC.USUBJID``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +65,54 @@ class StudyInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class ExternalDictionary:
+    """A dictionary (MedDRA, WHODrug) written as a CodeList holding an ExternalCodeList."""
+
+    oid: str
+    """CodeList OID, e.g. ``CL.MEDDRA``."""
+    name: str
+    """CodeList name."""
+    dictionary: str
+    """``ExternalCodeList/@Dictionary``, e.g. ``MedDRA``."""
+    version: str
+    """``ExternalCodeList/@Version``, e.g. ``27.0`` (from the study settings)."""
+    data_type: str
+    """``text`` or ``integer`` (the items that refer to it have this type)."""
+    variables: tuple[tuple[str, str], ...]
+    """(dataset, variable) of the items coded with it."""
+
+
+@dataclass(frozen=True, slots=True)
+class ValueLevelEntry:
+    """One value-level ItemDef: the variable's meaning where the key takes some values."""
+
+    values: tuple[str, ...]
+    """Key values the entry applies to (``EQ`` for one, ``IN`` for several)."""
+    name: str
+    """Suffix of the value-level OIDs (``IT.AE.AETOXGR.<name>``, ``WC.AE.AETOXGR.<name>``)."""
+    label: str
+    """Description of the value-level item."""
+    origin: VariableOrigin
+    """Origin, method and comment of the entry."""
+    comparator: str = ""
+    """``NOTIN`` for an entry covering every value but ``values``; empty: ``EQ``/``IN``."""
+
+
+@dataclass(frozen=True, slots=True)
+class ValueLevel:
+    """Value-level metadata of one variable keyed by another variable of its dataset."""
+
+    dataset: str
+    """Dataset, e.g. ``AE``."""
+    variable: str
+    """Variable described, e.g. ``AETOXGR``."""
+    key: str
+    """Variable of the where clauses, e.g. ``AEDECOD``."""
+    entries: tuple[ValueLevelEntry, ...]
+    """The entries, in order."""
+
+
+@dataclass(frozen=True, slots=True)
 class DefineMetadata:
     """All study-specific metadata the exporter takes from the mapping stage."""
 
@@ -72,6 +122,10 @@ class DefineMetadata:
     """Known origins; variables not listed get ``default_origin``."""
     dataset_comments: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     """Dataset name -> comment written as a ``def:CommentDef`` of the ItemGroupDef."""
+    external_codelists: tuple[ExternalDictionary, ...] = ()
+    """Dictionaries the data are coded with (MedDRA ...), with their versions."""
+    value_levels: tuple[ValueLevel, ...] = ()
+    """Value-level metadata besides the results by --TESTCD and SUPP-- QVAL by QNAM."""
 
     def origin(self, dataset: str, variable: str) -> VariableOrigin:
         """Return the origin of ``dataset.variable``: the given one, else the default."""
@@ -79,6 +133,13 @@ class DefineMetadata:
             if candidate.dataset == dataset and candidate.variable == variable:
                 return candidate
         return default_origin(dataset, variable)
+
+    def given_origin(self, dataset: str, variable: str) -> VariableOrigin | None:
+        """Return the origin given for ``dataset.variable``, or ``None`` (no default)."""
+        for candidate in self.origins:
+            if candidate.dataset == dataset and candidate.variable == variable:
+                return candidate
+        return None
 
 
 _GENERIC_METHODS: Mapping[str, str] = MappingProxyType(

@@ -1,4 +1,4 @@
-"""Define-XML 2.1 writer, schema validation and structural checks.
+"""Define-XML 2.1 writer (its checks are in ``sdtm.export.define_checks``).
 
 The document is built from three sources: the standards (dataset class, structure, keys,
 variable labels, codelists with NCI C-codes), the mapping metadata (``DefineMetadata``: origins,
@@ -26,7 +26,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from types import MappingProxyType
 
 import numpy as np
@@ -34,15 +33,14 @@ import pandas as pd
 from lxml import etree
 
 from sdtm.export.dataset_json import iso_datetime, item_group_oid, item_oid
-from sdtm.export.define_metadata import DefineMetadata, VariableOrigin
+from sdtm.export.define_metadata import DefineMetadata, ValueLevel, VariableOrigin
 from sdtm.export.metadata import ColumnMeta, PreparedDataset, text_values, utf8_byte_lengths
-from sdtm.export.rules import make_finding
 from sdtm.export.xpt import xpt_file_name
 from sdtm.findings import FindingsTable
-from sdtm.safe_parse import xml_parser
 from sdtm.standards.model import Standards
 
-RULE_IDS: tuple[str, ...] = ("XP0021", "XP0022", "XP0023", "XP0025")
+RULE_IDS: tuple[str, ...] = ()
+"""The document's checks (XP0021-XP0025) live in ``sdtm.export.define_checks``."""
 
 ODM_NS = "http://www.cdisc.org/ns/odm/v1.3"
 DEF_NS = "http://www.cdisc.org/ns/def/v2.1"
@@ -56,6 +54,7 @@ VALUE_LEVEL: Mapping[str, tuple[str, tuple[str, ...]]] = MappingProxyType(
     {
         "LB": ("LBTESTCD", ("LBORRES", "LBSTRESC", "LBSTRESN")),
         "PC": ("PCTESTCD", ("PCORRES", "PCSTRESC", "PCSTRESN")),
+        "FA": ("FATESTCD", ("FAORRES", "FASTRESC", "FASTRESN")),
     }
 )
 """Domain -> (variable the value level is keyed by, result variables described per value)."""
@@ -217,17 +216,50 @@ def _value_level_items(
             test_name = _first_text(frame, mask, f"{meta.domain}TEST") or value
             label = f"{column.label} for {test_name}"
             value_origin = origin
+        oid = f"{item_oid(meta.name, column.name)}.{value}"
         item = _item_for(
             column,
             frame.loc[mask, column.name],
-            oid=f"{item_oid(meta.name, column.name)}.{value}",
+            oid=oid,
             label=label,
             origin=value_origin,
             codelist_oid=None,
             value_list_oid=None,
-            comment_oid=None,
+            comment_oid=f"COM.{oid[3:]}" if key == "QNAM" and value_origin.comment else None,
         )
         found.append((item, f"WC.{meta.name}.{key}.{value}", value))
+    return found
+
+
+def _custom_value_level_items(
+    prepared: PreparedDataset, column: ColumnMeta, level: ValueLevel
+) -> list[tuple[_Item, str, tuple[str, ...], str]]:
+    """One value-level ItemDef per entry of a declared ``ValueLevel`` (e.g. AETOXGR by scale).
+
+    Returns:
+        (item, WhereClauseDef OID, key values, comparator) per entry, in the entry order.
+    """
+    frame = prepared.frame
+    meta = prepared.meta
+    found = []
+    for entry in level.entries:
+        inside = frame[level.key].astype("string").isin(list(entry.values)).fillna(False)
+        mask = ~inside & frame[level.key].notna() if entry.comparator == "NOTIN" else inside
+        item = _item_for(
+            column,
+            frame.loc[mask.to_numpy(), column.name],
+            oid=f"{item_oid(meta.name, column.name)}.{entry.name}",
+            label=entry.label,
+            origin=entry.origin,
+            codelist_oid=None,
+            value_list_oid=None,
+            comment_oid=f"COM.{meta.name}.{column.name}.{entry.name}"
+            if entry.origin.comment
+            else None,
+        )
+        found.append(
+            (item, f"WC.{meta.name}.{column.name}.{entry.name}", entry.values, entry.comparator)
+        )
     return found
 
 
@@ -295,7 +327,13 @@ def build_define(
     )
 
     value_lists: list[tuple[str, list[tuple[str, str, str | None]]]] = []
-    where_clauses: dict[str, tuple[str, str]] = {}
+    where_clauses: dict[str, tuple[str, tuple[str, ...], str]] = {}
+    custom_levels = {(v.dataset, v.variable): v for v in metadata.value_levels}
+    dictionary_of = {
+        variable: dictionary
+        for dictionary in metadata.external_codelists
+        for variable in dictionary.variables
+    }
     item_groups: list[tuple[PreparedDataset, list[tuple[ColumnMeta, _Item]]]] = []
     items: dict[str, _Item] = {}
     used_terms: dict[str, set[str]] = {}
@@ -319,7 +357,10 @@ def build_define(
                 comment_oid = f"COM.{meta.name}.{column.name}"
                 comments[comment_oid] = origin.comment
             codelist_oid = None
-            for code in column.codelists:
+            dictionary = dictionary_of.get((meta.name, column.name))
+            if dictionary is not None and frame[column.name].notna().any():
+                codelist_oid = dictionary.oid
+            for code in () if dictionary is not None else column.codelists:
                 codelist = standards.codelists.get(code)
                 values = frame[column.name].dropna().astype(str).unique()
                 # A codelist needs at least one item (ODM schema); an all-null variable
@@ -329,16 +370,40 @@ def build_define(
                     used_terms.setdefault(code, set()).update(values)
                     break
             value_list_oid = None
-            if column.name in vlm_targets and vlm_key in frame.columns:
+            level = custom_levels.get((meta.name, column.name))
+            if level is not None and level.key in frame.columns:
+                value_list_oid = f"VL.{meta.name}.{column.name}"
+                custom_entries: list[tuple[str, str, str | None]] = []
+                for value_item, where_oid, values, comparator in _custom_value_level_items(
+                    prepared, column, level
+                ):
+                    where_clauses.setdefault(
+                        where_oid, (item_oid(meta.name, level.key), values, comparator)
+                    )
+                    method_id = value_item.origin.method_id
+                    if method_id:
+                        methods.setdefault(method_id, value_item.origin.method_text or method_id)
+                    if value_item.comment_oid:
+                        comments[value_item.comment_oid] = value_item.origin.comment
+                    items[value_item.oid] = value_item
+                    custom_entries.append(
+                        (value_item.oid, where_oid, f"MT.{method_id}" if method_id else None)
+                    )
+                value_lists.append((value_list_oid, custom_entries))
+            elif column.name in vlm_targets and vlm_key in frame.columns:
                 value_list_oid = f"VL.{meta.name}.{column.name}"
                 entries: list[tuple[str, str, str | None]] = []
                 for value_item, where_oid, key_value in _value_level_items(
                     prepared, column, vlm_key, origin, metadata
                 ):
-                    where_clauses.setdefault(where_oid, (item_oid(meta.name, vlm_key), key_value))
+                    where_clauses.setdefault(
+                        where_oid, (item_oid(meta.name, vlm_key), (key_value,), "")
+                    )
                     method_id = value_item.origin.method_id
                     if method_id:
                         methods.setdefault(method_id, value_item.origin.method_text or method_id)
+                    if value_item.comment_oid:
+                        comments[value_item.comment_oid] = value_item.origin.comment
                     items[value_item.oid] = value_item
                     entries.append(
                         (value_item.oid, where_oid, f"MT.{method_id}" if method_id else None)
@@ -369,11 +434,17 @@ def build_define(
             if method_oid:
                 ref.set("MethodOID", method_oid)
             etree.SubElement(ref, _def("WhereClauseRef"), WhereClauseOID=where_oid)
-    for where_oid, (key_item, value) in where_clauses.items():
+    for where_oid, (key_item, values, comparator) in where_clauses.items():
         element = etree.SubElement(mdv, _def("WhereClauseDef"), OID=where_oid)
-        check = etree.SubElement(element, _odm("RangeCheck"), Comparator="EQ", SoftHard="Soft")
+        check = etree.SubElement(
+            element,
+            _odm("RangeCheck"),
+            Comparator=comparator or ("EQ" if len(values) == 1 else "IN"),
+            SoftHard="Soft",
+        )
         check.set(_def("ItemOID"), key_item)
-        etree.SubElement(check, _odm("CheckValue")).text = value
+        for value in values:
+            etree.SubElement(check, _odm("CheckValue")).text = value
 
     for prepared, refs in item_groups:
         meta = prepared.meta
@@ -417,6 +488,9 @@ def build_define(
                 ref.set("KeySequence", str(column.key_sequence))
             if item.origin.method_id:
                 ref.set("MethodOID", f"MT.{item.origin.method_id}")
+            if column.role:
+                # SDTMIG 3.4 role of the variable (CORE-001081 / CG0010 compares them).
+                ref.set("Role", column.role)
         if meta.domain != meta.name and not is_supp:
             domain_spec = standards.domain(meta.domain)
             if domain_spec is not None:
@@ -449,6 +523,8 @@ def build_define(
         origin = etree.SubElement(element, _def("Origin"), Type=item.origin.origin_type)
         if item.origin.origin_type in ("Collected", "Derived", "Assigned", "Protocol"):
             origin.set("Source", item.origin.source)
+        if item.origin.description:
+            _description(origin, item.origin.description)
         if item.value_list_oid:
             etree.SubElement(element, _def("ValueListRef"), ValueListOID=item.value_list_oid)
 
@@ -472,13 +548,30 @@ def build_define(
             elif codelist.extensible:
                 entry.set(_def("ExtendedValue"), "Yes")
         etree.SubElement(element, _odm("Alias"), Context="nci:ExtCodeID", Name=codelist.code)
+    used_dictionaries = {item.codelist_oid for item in items.values() if item.codelist_oid}
+    for dictionary in metadata.external_codelists:
+        if dictionary.oid not in used_dictionaries:
+            continue
+        element = etree.SubElement(
+            mdv,
+            _odm("CodeList"),
+            OID=dictionary.oid,
+            Name=dictionary.name,
+            DataType=dictionary.data_type,
+        )
+        etree.SubElement(
+            element,
+            _odm("ExternalCodeList"),
+            Dictionary=dictionary.dictionary,
+            Version=dictionary.version,
+        )
 
     for method_id in sorted(methods):
         element = etree.SubElement(
             mdv,
             _odm("MethodDef"),
             OID=f"MT.{method_id}",
-            Name=f"Algorithm for {method_id}",
+            Name=method_id,
             Type="Computation",
         )
         _description(element, methods[method_id])
@@ -503,109 +596,3 @@ def define_bytes(tree: etree._ElementTree) -> bytes:
     """Serialise the document (UTF-8, declaration, stylesheet instruction, indented)."""
     etree.indent(tree, space="  ")
     return etree.tostring(tree, xml_declaration=True, encoding="UTF-8", pretty_print=True)
-
-
-def validate_define(document: bytes, schema_dir: Path) -> FindingsTable:
-    """Validate a Define-XML document against the Define-XML 2.1 XSD.
-
-    Args:
-        document: The serialised document.
-        schema_dir: Folder holding ``cdisc-define-2.1/define2-1-0.xsd`` and the schemas it
-            imports (CDISC's release package layout).
-
-    Returns:
-        One XP0021 finding per schema error (line and message).
-    """
-    # Entity expansion, DTDs and network access stay off for the schema and the document.
-    schema = etree.XMLSchema(etree.parse(str(schema_dir / SCHEMA_FILE), parser=xml_parser()))
-    parsed = etree.fromstring(document, parser=xml_parser())
-    if schema.validate(parsed):
-        return FindingsTable()
-    return FindingsTable.from_findings(
-        make_finding("XP0021", f"define.xml line {error.line}: {error.message}")
-        for error in schema.error_log
-    )
-
-
-def check_define_structure(document: bytes) -> FindingsTable:
-    """Check the cross-references and item completeness the XSD cannot check.
-
-    Rules: every ItemDef has a label (Description), DataType, Length and ``def:Origin``
-    (XP0023); every ItemRef, CodeListRef, WhereClauseRef (and the item its RangeCheck names),
-    ValueListRef, MethodOID, CommentOID and ArchiveLocationID resolves (XP0022); every ItemRef
-    whose item is Derived names a method (XP0025, a warning: the schema allows it, reviewers
-    expect the method).
-    """
-    root = etree.fromstring(document, parser=xml_parser())
-    ns = {"odm": ODM_NS, "def": DEF_NS}
-    item_defs = {e.get("OID"): e for e in root.iterfind(".//odm:ItemDef", ns)}
-    found = []
-    for oid, element in item_defs.items():
-        text = element.findtext("odm:Description/odm:TranslatedText", namespaces=ns)
-        missing = [
-            what
-            for what, present in (
-                ("label", bool(text and text.strip())),
-                ("DataType", bool(element.get("DataType"))),
-                ("Length", bool(element.get("Length"))),
-                ("def:Origin", element.find("def:Origin", ns) is not None),
-            )
-            if not present
-        ]
-        if missing:
-            found.append(
-                make_finding(
-                    "XP0023",
-                    f"ItemDef {oid} has no {', '.join(missing)}",
-                    variable=element.get("Name"),
-                    value=oid,
-                )
-            )
-    targets = {
-        "CodeList": {e.get("OID") for e in root.iterfind(".//odm:CodeList", ns)},
-        "WhereClauseDef": {e.get("OID") for e in root.iterfind(".//def:WhereClauseDef", ns)},
-        "ValueListDef": {e.get("OID") for e in root.iterfind(".//def:ValueListDef", ns)},
-        "MethodDef": {e.get("OID") for e in root.iterfind(".//odm:MethodDef", ns)},
-        "CommentDef": {e.get("OID") for e in root.iterfind(".//def:CommentDef", ns)},
-        "leaf": {e.get("ID") for e in root.iterfind(".//def:leaf", ns)},
-        "ItemDef": set(item_defs),
-    }
-    references = (
-        (".//odm:ItemRef", "ItemOID", "ItemDef"),
-        (".//odm:CodeListRef", "CodeListOID", "CodeList"),
-        (".//def:WhereClauseRef", "WhereClauseOID", "WhereClauseDef"),
-        (".//def:ValueListRef", "ValueListOID", "ValueListDef"),
-        (".//odm:ItemRef[@MethodOID]", "MethodOID", "MethodDef"),
-        (".//*[@def:CommentOID]", f"{{{DEF_NS}}}CommentOID", "CommentDef"),
-        (".//odm:ItemGroupDef", f"{{{DEF_NS}}}ArchiveLocationID", "leaf"),
-        (".//odm:RangeCheck", f"{{{DEF_NS}}}ItemOID", "ItemDef"),
-    )
-    for path, attribute, kind in references:
-        for element in root.iterfind(path, ns):
-            value = element.get(attribute)
-            if value is None or value not in targets[kind]:
-                found.append(
-                    make_finding(
-                        "XP0022",
-                        f"{etree.QName(element).localname} {attribute.split('}')[-1]}="
-                        f"{value!r} names no {kind}",
-                        value=value,
-                    )
-                )
-    for ref in root.iterfind(".//odm:ItemRef", ns):
-        item = item_defs.get(ref.get("ItemOID"))
-        origin = item.find("def:Origin", ns) if item is not None else None
-        if origin is not None and origin.get("Type") == "Derived" and not ref.get("MethodOID"):
-            oid = str(ref.get("ItemOID"))
-            parts = oid.split(".")
-            found.append(
-                make_finding(
-                    "XP0025",
-                    f"ItemRef {oid} is Derived but names no MethodOID; give the method in the "
-                    "mapping metadata (VariableOrigin.method_id/method_text)",
-                    dataset=parts[1] if len(parts) > 2 else None,
-                    variable=parts[2] if len(parts) > 2 else None,
-                    value=oid,
-                )
-            )
-    return FindingsTable.from_findings(found)

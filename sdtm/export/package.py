@@ -16,7 +16,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
@@ -103,56 +102,6 @@ def write_run_files(
 
 
 
-def define_metadata_from_spec(spec: MappingSpec) -> Any:
-    """Origins of mapped variables for define.xml: collected, assigned, or derived."""
-    from sdtm.export.define_metadata import DefineMetadata, StudyInfo, VariableOrigin
-
-    origins = {}
-    for name, mapping in spec.domains.items():
-        for block in mapping.blocks:
-            for step in block.steps:
-                if step.target.startswith("_") or step.algorithm in (
-                    "split_to_supp",
-                    "relrec",
-                    "not_submitted",
-                ):
-                    continue
-                if step.algorithm.startswith("hardcode"):
-                    origin = VariableOrigin(name, step.target, "Assigned")
-                elif step.algorithm == "assign_concat":
-                    continue
-                else:
-                    columns = ", ".join(c for c in (step.source, step.date, step.time) if c)
-                    origin = VariableOrigin(
-                        name,
-                        step.target,
-                        "Collected",
-                        source="Investigator" if block.file.startswith("edc/") else "Vendor",
-                        comment=f"{block.file}: {columns}",
-                    )
-                origins.setdefault((name, step.target), origin)
-    # SUPPAE.AETRTEM is derived by the pipeline, not mapped: its method is stated here.
-    origins.setdefault(
-        ("SUPPAE", "AETRTEM"),
-        VariableOrigin(
-            "SUPPAE",
-            "AETRTEM",
-            "Derived",
-            method_id="AETRTEM",
-            method_text="Y when AESTDTC is on or after DM.RFXSTDTC (first dose of any study "
-            "treatment, here the first lymphodepletion dose), compared at their common "
-            "precision; N when it starts before, and for subjects never dosed.",
-        ),
-    )
-    study = StudyInfo(
-        study_oid=spec.studyid or spec.study,
-        name=spec.studyid or spec.study,
-        description=f"SDTM datasets of {spec.studyid or spec.study}",
-        protocol=spec.studyid or spec.study,
-    )
-    return DefineMetadata(study=study, origins=tuple(origins.values()))
-
-
 def export_datasets(
     frames: Mapping[str, pd.DataFrame],
     standards: Standards,
@@ -180,11 +129,13 @@ def export_datasets(
                 dataset_json_schema_dir=json_dir if json_dir.is_dir() else None,
                 define_schema_dir=define_dir if (define_dir / SCHEMA_FILE).is_file() else None,
             )
+        from sdtm.export.define_origins import define_metadata_for_package
+
         return export_submission(
             frames,
             standards,
             out_dir,
-            define_metadata=define_metadata_from_spec(spec),
+            define_metadata=define_metadata_for_package(frames, spec, standards),
             creation_datetime=creation_datetime,
             settings=settings,
             inputs=inputs,

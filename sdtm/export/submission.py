@@ -27,14 +27,13 @@ import pandas as pd
 from sdtm.config import default_specs_dir
 from sdtm.errors import ExportError, StandardsError
 from sdtm.export.dataset_json import write_dataset_json
+from sdtm.export.define_checks import check_define_structure, validate_define
 from sdtm.export.define_metadata import DefineMetadata
 from sdtm.export.define_xml import (
     SCHEMA_FILE,
     build_define,
-    check_define_structure,
     define_bytes,
     metadata_version_oid,
-    validate_define,
 )
 from sdtm.export.metadata import PreparedDataset, prepare_dataset
 from sdtm.export.rules import make_finding

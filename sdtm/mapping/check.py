@@ -22,6 +22,11 @@ SCRATCH_PREFIX = "_"
 """Targets starting with ``_`` are working columns for derivations, never submitted."""
 """Variables the pipeline fills for every dataset (``--SEQ`` is added per dataset)."""
 
+DERIVED_FROM_PARENT = {"FA": "FAOBJ"}
+"""Required variables the derive stage fills from the parent record when the dataset's mapping
+links it to one with a ``relrec`` step (FAOBJ: the parent's --DECOD or --TERM, SDTMIG 3.4
+section 6.4.3; ``sdtm.derive.fa``)."""
+
 BUILT_DATASETS = ("RELREC", "TA", "TE", "TV", "TI", "TS", "SE", "SV")
 """Datasets the pipeline builds from relations and study design rather than from a dataset spec."""
 
@@ -118,6 +123,11 @@ def check_spec(
                             )
                         )
         assigned = set(mapping.targets) | set(DERIVED_VARIABLES) | {f"{name}SEQ"}
+        linked = any(
+            step.algorithm == "relrec" for block in mapping.blocks for step in block.steps
+        )
+        if linked and name in DERIVED_FROM_PARENT:
+            assigned.add(DERIVED_FROM_PARENT[name])
         for variable in domain.variables:
             if variable.core == "Req" and variable.name not in assigned:
                 problems.append(

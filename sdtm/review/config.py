@@ -31,7 +31,9 @@ SCALES = ("auto", "log", "linear")
 """Values of a panel's ``scale``: ``auto`` takes log when positive values span 2 decades."""
 
 _PANEL_KEYS = frozenset(("title", "domain", "category", "tests", "scale"))
-_TOP_KEYS = frozenset(("highlight_terms", "treatments", "panels", "other_panels", "focus_days"))
+_TOP_KEYS = frozenset(
+    ("highlight_terms", "treatments", "panels", "other_panels", "focus_days", "step_tests")
+)
 _TREATMENT_KEYS = frozenset(("categories", "indications"))
 
 
@@ -68,6 +70,10 @@ class ReviewConfig:
     """Also draw the automatic panels for the tests no configured panel takes."""
     focus_days: tuple[int, int] | None = None
     """First and last study day of the focus window; ``None`` derives it per subject."""
+    step_tests: tuple[str, ...] = ()
+    """``FATESTCD`` values drawn as an event's steps, in order of preference, when several
+    numeric tests were collected about one object (a grade beside its components); without
+    them the first test code in sort order is drawn."""
     source: str = ""
     """File the configuration came from (empty for the default)."""
 
@@ -171,6 +177,9 @@ def parse_review_config(data: Any, source: str = "") -> ReviewConfig:
         panels=tuple(p for p in panels if p is not None),
         other_panels=other if isinstance(other, bool) else True,
         focus_days=_focus(body.get("focus_days"), problems),
+        step_tests=tuple(
+            t.upper() for t in _strings(body.get("step_tests"), "step_tests", problems)
+        ),
         source=source,
     )
     if problems:

@@ -254,11 +254,13 @@ def _grade(values: Record) -> tuple[int | None, str]:
     return (severity, "AESEV") if severity is not None else (None, "")
 
 
-def _fa_steps(records: Sequence[Record]) -> dict[str, tuple[str, list[tuple[float, float]]]]:
+def _fa_steps(
+    records: Sequence[Record], preferred: Sequence[str] = ()
+) -> dict[str, tuple[str, list[tuple[float, float]]]]:
     """Numeric FA results per FAOBJ (upper case): the test code and (position, value) points.
 
     One step line per object: when several tests were collected about one object, the first
-    test code in sort order is drawn.
+    of ``preferred`` that has values is drawn, else the first test code in sort order.
     """
     found: dict[tuple[str, str], list[tuple[float, float]]] = {}
     for values in records:
@@ -271,8 +273,11 @@ def _fa_steps(records: Sequence[Record]) -> dict[str, tuple[str, list[tuple[floa
         if math.isnan(t) or math.isnan(value) or not obj:
             continue
         found.setdefault((obj, _text(values.get("FATESTCD"))), []).append((t, value))
+    rank = {test: number for number, test in enumerate(preferred)}
     out: dict[str, tuple[str, list[tuple[float, float]]]] = {}
-    for (obj, test), points in sorted(found.items()):
+    for (obj, test), points in sorted(
+        found.items(), key=lambda item: (item[0][0], rank.get(item[0][1], len(rank)), item[0][1])
+    ):
         out.setdefault(obj, (test, sorted(points)))
     return out
 
@@ -281,7 +286,7 @@ def _adverse_events(
     records: Sequence[Record], fa: Sequence[Record], config: ReviewConfig, end_t: float
 ) -> tuple[tuple[EventRow, ...], int]:
     """AE rows, highlighted first then by start, and the number of records not drawn."""
-    steps_by_object = _fa_steps(fa)
+    steps_by_object = _fa_steps(fa, config.step_tests)
     configured = {t.strip().upper() for t in config.highlight_terms}
     rows: list[tuple[int, float, EventRow]] = []
     used: set[str] = set()

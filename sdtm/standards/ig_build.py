@@ -31,9 +31,9 @@ MODEL_SOURCE = (
 
 DOMAINS: tuple[str, ...] = (
     "DM", "SE", "SV",
-    "CM", "EX",
+    "CM", "EX", "PR",
     "AE", "DS", "MH",
-    "FA", "LB", "PC", "PP", "SC", "VS",
+    "DD", "FA", "IE", "LB", "PC", "PP", "SC", "VS",
     "TA", "TE", "TI", "TS", "TV",
     "RELREC", "SUPPQUAL",
 )  # fmt: skip
@@ -60,6 +60,9 @@ NATURAL_KEYS: Mapping[str, tuple[str, str]] = MappingProxyType(
         "AE": ("STUDYID USUBJID AETERM AESTDTC", _DEFINE_NO_SEQ),
         "DS": ("STUDYID USUBJID DSDECOD DSSTDTC", _DEFINE),
         "MH": ("STUDYID USUBJID MHTERM MHSTDTC", _DEFINE),
+        "PR": ("STUDYID USUBJID PRTRT PRSTDTC", _PROJECT),
+        "DD": ("STUDYID USUBJID DDTESTCD", _PROJECT),
+        "IE": ("STUDYID USUBJID IETESTCD", _PROJECT),
         "FA": ("STUDYID USUBJID FATESTCD FAOBJ VISITNUM FATPTREF FATPTNUM FADTC", _PROJECT),
         "LB": (
             "STUDYID USUBJID LBTESTCD LBSPEC LBMETHOD VISITNUM LBTPTREF LBTPTNUM LBDTC",

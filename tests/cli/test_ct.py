@@ -21,7 +21,7 @@ def test_ct_import_writes_the_committed_package(
     export = reference_dir.joinpath(*CT_TXT)
     args = ["ct", "import", str(export), "--date", "2025-03-28", "--specs", str(tmp_path)]
     assert run_cli(args) == 0
-    assert "wrote 76 codelists" in capsys.readouterr().err
+    assert "wrote 78 codelists" in capsys.readouterr().err
     committed = repo_dir / "specs" / "ct" / "2025-03-28"
     for path in sorted(committed.rglob("*.*")):
         relative = path.relative_to(committed)

@@ -62,7 +62,7 @@ def test_bundled_output_compared_with_itself_is_identical(bundled_out: Path, cap
     code = run_cli(["compare", str(bundled_out), str(bundled_out)])
     out = capsys.readouterr().out
     assert code == 0
-    assert "IDENTICAL: 21 dataset(s)" in out
+    assert "IDENTICAL: 25 dataset(s)" in out
 
 
 def test_bundled_xpt_and_dataset_json_outputs_are_identical(bundled_out: Path) -> None:
@@ -70,7 +70,7 @@ def test_bundled_xpt_and_dataset_json_outputs_are_identical(bundled_out: Path) -
     # readers, they must agree on every value and attribute both formats record.
     result = sdtm.compare(bundled_out, bundled_out / "json")
     assert result.identical, result.verdict
-    assert len(result.datasets) == 21
+    assert len(result.datasets) == 25  # issue 11: DD, IE, PR, SUPPPR, VS added; SUPPFA gone
     assert int(result.datasets["matched"].sum()) == int(result.datasets["base_records"].sum())
 
 
@@ -147,7 +147,7 @@ def test_each_seeded_difference_is_reported_exactly_once(
     assert code == 1
     assert reported(document) == _expected(kind, lb, length)
     assert document["identical"] is False
-    assert document["verdict"].startswith("DIFFERENT: 1 of 21 dataset(s) differ: LB (")
+    assert document["verdict"].startswith("DIFFERENT: 1 of 25 dataset(s) differ: LB (")
 
 
 def test_value_difference_example_names_the_record_and_both_values(

@@ -72,3 +72,26 @@ def test_derive_epoch_messages_name_file_row_and_date():
         "cm.csv:4 (USUBJID S1): EPOCH null: CMSTDTC 2023 is before the first or after the last "
         "SE element of the subject [MP0521 date-outside-subject-elements]"
     ]
+
+
+def test_pre_dose_record_on_the_first_dose_day_belongs_to_the_element_before():
+    # issue 11: height and weight used for the lymphodepletion dose are dated on the first LD
+    # day without a time; VSTPT PRE-DOSE says they were taken before that dose (screening).
+    vs = pd.DataFrame(
+        {
+            "USUBJID": ["S1", "S1", "S1"],
+            "VSDTC": ["2024-03-07", "2024-03-07", "2024-03-07T10:00"],
+            "VSTPT": ["PRE-DOSE", None, "PRE-DOSE"],
+            "_src_file": ["ld.xlsx"] * 3,
+            "_src_row": [2, 3, 4],
+        }
+    )
+    result = derive_epoch(vs, SE, source_var="VSDTC", tpt_var="VSTPT")
+    assert result.frame["EPOCH"].astype(object).where(
+        result.frame["EPOCH"].notna(), None
+    ).tolist() == [
+        "SCREENING",
+        None,  # no time point: either element, MP0520
+        "TREATMENT",  # timed after the 09:00 dose: the time wins over the label
+    ]
+    assert result.findings.rows(["rule_id", "source_row"]) == [["MP0520", 3]]

@@ -7,6 +7,7 @@ from sdtm.derive.pp import (
     PP_COLUMNS,
     compute_elapsed_hours,
     compute_interval_area,
+    derive_pk_profile_group,
     derive_pp,
 )
 from sdtm.errors import MappingError, SpecError
@@ -299,3 +300,18 @@ def test_parameter_codes_and_names_are_ct_submission_values():
         assert codes.term(code).code == names.term(name).code, code
     units = standards.codelists["C85494"].submission_values
     assert {"DNA copies/ug", "h*DNA copies/ug", "h", "day"} <= units
+
+
+def test_pk_profile_group_marks_the_samples_the_profile_uses():
+    # issue 11: the PC records a PP profile is computed from carry its group id (PCGRPID), the
+    # PP records the same id (PPGRPID), so RELREC can relate the groups (SDTMIG 6.3.5.9).
+    rows = [*SUBJECT_1, ("S1-001", None, "2024-01-09T00:00", UNIT, "NOT DONE")]
+    pc = _pc(rows)
+    groups = derive_pk_profile_group(pc, settings=P5D).frame["PCGRPID"]
+    assert groups.astype(object).where(groups.notna(), None).tolist() == [
+        None,  # -1 h: the pre-infusion sample is not in the profile
+        *["PSCACART-1"] * 7,  # every post-reference sample, measurable or BLQ
+        None,  # not done: not a sample
+    ]
+    pp = derive_pp(pc, settings=P5D).frame
+    assert set(pp["PPGRPID"]) == {"PSCACART-1"}

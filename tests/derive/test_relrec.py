@@ -1,6 +1,11 @@
 import pandas as pd
 
-from sdtm.derive.relrec import RELREC_COLUMNS, build_relrec, derive_relrec_links
+from sdtm.derive.relrec import (
+    RELREC_COLUMNS,
+    build_group_relrec,
+    build_relrec,
+    derive_relrec_links,
+)
 
 AE = pd.DataFrame(
     {"STUDYID": "S", "USUBJID": ["SEED", "SEED"], "AESPID": ["3", "4"], "AESEQ": [1, 2]}
@@ -118,3 +123,27 @@ def test_links_keyed_by_seq_with_prefix_name_the_raw_column():
     ]
     message = result.findings.frame["message"].iloc[0]
     assert message.startswith("cm.csv:4 (USUBJID SEED) (CMAENO): RELID AELINE9: no AE record")
+
+
+def test_group_relrec_relates_pp_profiles_to_their_pc_records():
+    # issue 11: one RELREC row per dataset and group (IDVAR --GRPID), for groups present in
+    # both; S2's PP group has no PC records and is not related.
+    pc = pd.DataFrame(
+        {
+            "STUDYID": "S",
+            "USUBJID": ["S1", "S1", "S1"],
+            "PCGRPID": ["PSCACART-1", "PSCACART-1", None],
+        }
+    )
+    pp = pd.DataFrame(
+        {"STUDYID": "S", "USUBJID": ["S1", "S1", "S2"], "PPGRPID": ["PSCACART-1"] * 2 + ["X-1"]}
+    )
+    out = build_group_relrec(
+        {"PC": pc, "PP": pp}, groups=(("PC", "PCGRPID"), ("PP", "PPGRPID")), relid_prefix="PK-"
+    ).frame
+    assert list(out.columns) == list(RELREC_COLUMNS)
+    assert out[["RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "RELID"]].values.tolist() == [
+        ["PC", "S1", "PCGRPID", "PSCACART-1", "PK-PSCACART-1"],
+        ["PP", "S1", "PPGRPID", "PSCACART-1", "PK-PSCACART-1"],
+    ]
+    assert out["RELTYPE"].isna().all()

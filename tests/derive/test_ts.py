@@ -1,4 +1,6 @@
-from sdtm.derive.ts import RULE_IDS, build_ts
+import pandas as pd
+
+from sdtm.derive.ts import RULE_IDS, build_ts, derive_ts_actual_subjects
 from sdtm.mapping.design import StudyDesign, TsParameter
 
 
@@ -56,3 +58,29 @@ def test_built_ts_gaps_are_found_once_by_validation():
     # 32 listed parameters besides ADDON and SSTDTC (own rule), less CURTRT (asked for only
     # when ADDON is Y, P21 SD2216) and TDIGRP (only when HLTSUBJI is N, SD2211): issue 17.
     assert len([r for r in rows if r[0] == "ST0107"]) == 30
+
+
+def test_actsub_is_counted_from_the_subjects_exposed():
+    # issue 11: ACTSUB is a fact of the data. S1 and S2 have a first exposure (RFXSTDTC); S3 is
+    # a screen failure, S4 was assigned but never dosed: 2 subjects.
+    ts = pd.DataFrame(
+        {
+            "TSPARMCD": ["ACTSUB", "PLANSUB"],
+            "TSVAL": [None, "26"],
+            "TSVALNF": [None, None],
+        }
+    )
+    dm = pd.DataFrame(
+        {
+            "USUBJID": ["S1", "S2", "S3", "S4"],
+            "RFXSTDTC": ["2024-03-07T09:00", "2024-03-10", None, ""],
+        }
+    )
+    out = derive_ts_actual_subjects(ts, dm).frame
+    assert out["TSVAL"].tolist() == ["2", "26"]
+
+
+def test_actsub_given_in_the_design_is_kept():
+    ts = pd.DataFrame({"TSPARMCD": ["ACTSUB"], "TSVAL": ["30"], "TSVALNF": [None]})
+    dm = pd.DataFrame({"USUBJID": ["S1"], "RFXSTDTC": ["2024-03-07"]})
+    assert derive_ts_actual_subjects(ts, dm).frame["TSVAL"].tolist() == ["30"]

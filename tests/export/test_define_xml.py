@@ -4,12 +4,11 @@ import pandas as pd
 import pytest
 from lxml import etree
 
+from sdtm.export.define_checks import check_define_structure, validate_define
 from sdtm.export.define_metadata import DefineMetadata, StudyInfo, VariableOrigin
 from sdtm.export.define_xml import (
     build_define,
-    check_define_structure,
     define_bytes,
-    validate_define,
 )
 from sdtm.export.metadata import prepare_dataset
 from sdtm.read.xpt_v5 import read_xpt_v5

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import yaml
 
-from sdtm.export import dataset_json, define_xml, metadata, submission, xpt
+from sdtm.export import dataset_json, define_checks, define_xml, metadata, submission, xpt
 from sdtm.export.rules import RULES, make_finding
 from sdtm.read import xpt_v5
 
@@ -20,7 +20,7 @@ def test_rule_table_matches_yaml():
 
 
 def test_every_rule_is_emitted_by_exactly_one_module():
-    modules = (metadata, xpt, dataset_json, define_xml, submission, xpt_v5)
+    modules = (metadata, xpt, dataset_json, define_xml, define_checks, submission, xpt_v5)
     listed = [rule_id for module in modules for rule_id in module.RULE_IDS]
     assert sorted(listed) == sorted([*RULES, "XP0017"])
     assert all(isinstance(module.RULE_IDS, tuple) for module in modules)

@@ -12,7 +12,7 @@ import pytest
 from openpyxl import load_workbook
 
 from sdtm.errors import InputError, SpecError
-from sdtm.export.define_xml import check_define_structure
+from sdtm.export.define_checks import check_define_structure
 from sdtm.mapping.load_excel import read_excel_spec, write_excel_spec
 from sdtm.mapping.load_yaml import read_yaml_spec
 from sdtm.read.dataset_json import read_dataset_json

@@ -65,9 +65,9 @@ def test_count_check_rows_in_equal_rows_mapped_plus_rows_reported(bundled):
         # rows in counted independently of the pipeline's reader
         assert row.rows_in == _data_rows(STUDY / file), file
         assert row.rows_in == row.rows_mapped + row.rows_reported, file
-    # the leukapheresis form is out of scope: every row reported, none mapped
-    assert counts.loc["edc/aph.csv", "rows_mapped"] == 0
-    assert counts.loc["edc/aph.csv", "rows_reported"] == counts.loc["edc/aph.csv", "rows_in"]
+    # the leukapheresis form is mapped to PR (issue 11): every row mapped, none left out
+    assert counts.loc["edc/aph.csv", "rows_mapped"] == counts.loc["edc/aph.csv", "rows_in"]
+    assert counts.loc["edc/aph.csv", "rows_reported"] == 0
 
 
 def test_no_raw_row_is_unaccounted_and_every_stage_ran(bundled):
@@ -246,7 +246,7 @@ def test_trace_of_the_seed_car_t_infusion_gives_both_bags(bundled):
 
 def test_define_xml_is_validated_against_the_bundled_define_xml_21_schema(bundled):
     from sdtm.export import submission
-    from sdtm.export.define_xml import validate_define
+    from sdtm.export.define_checks import validate_define
 
     settings = submission.default_export_settings()
     assert settings.define_schema_dir == REPO / "specs" / "define-xml-2.1" / "schema"
@@ -263,3 +263,96 @@ def test_define_xml_is_validated_against_the_bundled_define_xml_21_schema(bundle
     frame = bundled.findings.frame
     # no export finding about define.xml, and every derived item has a method (no XP0025)
     assert not frame["rule_id"].isin(["XP0021", "XP0022", "XP0023", "XP0025"]).any()
+
+
+def test_dm_reference_period_conflicts_are_waived_with_their_reason(bundled):
+    # issue 11: CORE-000191/000192 fire on the assigned-not-treated and the LD-only subject;
+    # our ST0130/ST0131 report the same records and waivers.yaml says why (reviewed text).
+    frame = bundled.findings.frame
+    found = frame.loc[frame["rule_id"].isin(["ST0130", "ST0131"])]
+    assert sorted(found[["rule_id", "usubjid", "waived"]].values.tolist()) == [
+        ["ST0130", "CART-PSCA-001-102-004", True],
+        ["ST0131", "CART-PSCA-001-102-009", True],
+    ]
+
+
+def test_disposition_keeps_the_verbatim_and_codes_the_ct_term(frames):
+    # issue 11: DSTERM as collected, DSDECOD from NCOMPLT (no sponsor extension)
+    ds = frames["DS"]
+    events = ds.loc[ds["DSCAT"] == "DISPOSITION EVENT"].set_index("USUBJID")
+    assert events.loc["CART-PSCA-001-102-004", ["DSTERM", "DSDECOD"]].tolist() == [
+        "MANUFACTURING FAILURE",
+        "NEVER DOSED",  # NCOMPLT C172572
+    ]
+    # the screen-failure reason written on the enrollment form (enr.csv SFREASON)
+    assert events.loc["CART-PSCA-001-102-002", ["DSTERM", "DSDECOD"]].tolist() == [
+        "CREATININE CLEARANCE BELOW 50 ML/MIN",
+        "SCREEN FAILURE",
+    ]
+
+
+def test_trial_summary_codes_and_counts(frames):
+    ts = frames["TS"]
+    rows = {
+        (p, v): (cd, ref, ver)
+        for p, v, cd, ref, ver in ts[
+            ["TSPARMCD", "TSVAL", "TSVALCD", "TSVCDREF", "TSVCDVER"]
+        ].itertuples(index=False)
+    }
+    # C-codes from CDISC CT 2025-03-28 (TTYPE C66739), checked by hand
+    assert rows[("TTYPE", "SAFETY")] == ("C49667", "CDISC CT", "2025-03-28")
+    assert rows[("TTYPE", "DOSE FINDING")] == ("C158289", "CDISC CT", "2025-03-28")
+    assert rows[("TTYPE", "PHARMACOKINETIC")] == ("C49663", "CDISC CT", "2025-03-28")
+    # ACTSUB: 26 subjects in DM - 2 screen failures (102-002, 102-007) - 1 never dosed
+    # (102-004, manufacturing failure) = 23 exposed (102-009 had lymphodepletion)
+    assert ts.loc[ts["TSPARMCD"] == "ACTSUB", "TSVAL"].tolist() == ["23"]
+    # CURTRT does not apply to a trial that is not add-on (ADDON N)
+    curtrt = ts.loc[ts["TSPARMCD"] == "CURTRT"]
+    assert curtrt["TSVAL"].isna().all() and curtrt["TSVALNF"].tolist() == ["NA"]
+
+
+def test_day_28_visit_closes_the_dlt_window(frames):
+    # issue 11 / design.yaml: the Day 28 visit (infusion 12 MAR 2024 + 28 days = 09 APR 2024)
+    # of the seed subject is in the DLT window, EPOCH TREATMENT; follow-up starts on Day 29.
+    lb = frames["LB"]
+    day28 = lb.loc[(lb["USUBJID"] == SEED) & (lb["VISIT"] == "DAY 28")]
+    assert len(day28) > 0
+    assert set(day28["LBDTC"].str[:10]) == {"2024-04-09"}
+    assert set(day28["EPOCH"]) == {"TREATMENT"}
+    se = frames["SE"]
+    follow_up = se.loc[(se["USUBJID"] == SEED) & (se["ETCD"] == "FU"), "SESTDTC"]
+    assert follow_up.tolist() == ["2024-04-10"]
+
+
+def test_what_was_collected_is_submitted(frames):
+    # issue 11: the death form, unmet criteria, leukapheresis/manufacturing and height/weight,
+    # checked against the raw files by hand (dd.csv, enr.csv, aph.csv, ld.xlsx).
+    dd = frames["DD"]
+    assert sorted(dd[["USUBJID", "DDTESTCD", "DDSTRESC"]].values.tolist()) == [
+        ["CART-PSCA-001-101-012", "AUTOPIND", "N"],  # AUTOPSY No
+        ["CART-PSCA-001-101-012", "PRCDTH", "IMMUNE EFFECTOR CELL-ASSOCIATED HLH-LIKE SYNDROME"],
+    ]
+    ie = frames["IE"]
+    assert sorted(ie[["USUBJID", "IETESTCD", "IECAT", "IEORRES"]].values.tolist()) == [
+        ["CART-PSCA-001-102-002", "EX07", "EXCLUSION", "Y"],
+        ["CART-PSCA-001-102-007", "EX07", "EXCLUSION", "Y"],
+    ]
+    pr, supp = frames["PR"], frames["SUPPPR"]
+    assert len(pr) == 24 and set(pr["PRTRT"]) == {"LEUKAPHERESIS"}  # one per aph.csv row
+    failed = pr.loc[pr["USUBJID"] == "CART-PSCA-001-102-004"]
+    assert failed["PRSTDTC"].tolist() == ["2023-08-15"]
+    qualifiers = supp.loc[supp["USUBJID"] == "CART-PSCA-001-102-004"]
+    assert dict(zip(qualifiers["QNAM"], qualifiers["QVAL"], strict=True)) == {
+        "APHVOL": "14.8",
+        "MFGSTAT": "Failed",
+        "MFGFRSN": "INSUFFICIENT T-CELL EXPANSION",
+    }
+    vs = frames["VS"]
+    seed = vs.loc[vs["USUBJID"] == SEED]
+    # ld.xlsx: 101-011 is 82 kg; BSA 2.05 (README seed case)
+    assert dict(zip(seed["VSTESTCD"], seed["VSSTRESU"], strict=True)) == {
+        "HEIGHT": "cm",
+        "WEIGHT": "kg",
+    }
+    assert seed.loc[seed["VSTESTCD"] == "WEIGHT", "VSSTRESN"].tolist() == [82.0]
+    assert set(seed["EPOCH"]) == {"SCREENING"} and set(seed["VSLOBXFL"]) == {"Y"}

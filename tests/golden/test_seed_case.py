@@ -117,6 +117,11 @@ def test_suppex_car_t_totals(frames):
         "TOTCELL": "492",
         "NBAGS": "2",
         "DOSWT": "82",
+        # bag-level data (issue 11), cart.csv lines 1 and 2 of the subject
+        "BAGID1": "PSCA-24-0121-B1",
+        "BAGID2": "PSCA-24-0121-B2",
+        "INFVOL1": "69.4",
+        "INFVOL2": "63.5",
     }
 
 
@@ -176,7 +181,8 @@ def test_suppae_crs_second_grade_and_scale(frames):
 
 def test_fa_daily_crs_grades(frames):
     columns = ("FATESTCD", "FAOBJ", "FAORRES", "FADTC", "FADY")
-    crs = "CYTOKINE RELEASE SYNDROME"
+    # FAOBJ is the linked AE's AEDECOD, the MedDRA PT as coded (SDTMIG 3.4 section 6.4.3)
+    crs = "Cytokine release syndrome"
     expected = [
         ("TOXGR", crs, "1", "2024-03-13T22:00", 2),
         ("TOXGR", crs, "2", "2024-03-14T14:00", 3),
@@ -187,7 +193,76 @@ def test_fa_daily_crs_grades(frames):
         ("TOXGR", crs, "1", "2024-03-18T10:00", 7),
         ("TOXGR", crs, "1", "2024-03-19T10:00", 8),
     ]
-    _compare(_seed(frames, "FA", columns), expected, columns, ("FADTC",))
+    actual = _seed(frames, "FA", columns, lambda f: f["FATESTCD"] == "TOXGR")
+    _compare(actual, expected, columns, ("FADTC",))
+
+
+# ASTCT 2019 CRS grading (Lee et al., Biol Blood Marrow Transplant 2019;25:625-638; domain
+# brief 1.3), written out by hand: the grade is the worse of hypotension and hypoxia; fever
+# alone (>= 38.0 C) is grade 1. Hypotension: not needing vasopressors 2, one vasopressor (with
+# or without vasopressin) 3, multiple vasopressors (vasopressin not counted) 4. Hypoxia:
+# low-flow nasal cannula 2, high-flow cannula or face mask 3, positive pressure 4.
+HYPOXIA_GRADE = {
+    "None": 0,
+    "Low-flow nasal cannula": 2,
+    "High-flow / mask": 3,
+    "Positive pressure": 4,
+}
+
+
+def _astct_2019_crs_grade(components: dict) -> int:
+    vasopressors = int(components["NVASOP"])
+    if vasopressors >= 2:
+        hypotension = 4
+    elif vasopressors == 1 or components["HYPOSUP"] == "One vasopressor":
+        hypotension = 3
+    elif components["HYPOSUP"] == "Fluids only":
+        hypotension = 2
+    else:
+        hypotension = 0
+    worst = max(hypotension, HYPOXIA_GRADE[components["O2SUP"]])
+    if worst == 0 and float(components["MAXTEMP"]) >= 38.0:
+        return 1
+    return worst
+
+
+def test_grade_4_crs_assessment_is_re_derived_from_fa_records_alone(frames):
+    # issue 11: the components of each daily assessment are FA findings of their own, so the
+    # investigator's grade 4 (crs.csv row of 16 MAR 2024 08:00) can be checked from FA alone.
+    fa = frames["FA"]
+    seed = fa.loc[fa["USUBJID"] == SEED]
+    worst = seed.loc[(seed["FATESTCD"] == "TOXGR") & (seed["FASTRESN"] == 4)]
+    assert worst["FADTC"].tolist() == ["2024-03-16T08:00"]
+    assessment = seed.loc[seed["FADTC"] == "2024-03-16T08:00"]
+    assert set(assessment["FAOBJ"]) == {"Cytokine release syndrome"}
+    components = dict(zip(assessment["FATESTCD"], assessment["FASTRESC"], strict=True))
+    assert components == {
+        "TOXGR": "4",
+        "MAXTEMP": "39.9",
+        "HYPOSUP": "Multiple vasopressors",
+        "NVASOP": "3",
+        "VASOPIND": "Y",
+        "O2SUP": "High-flow / mask",
+    }
+    units = dict(zip(assessment["FATESTCD"], assessment["FASTRESU"], strict=True))
+    assert units["MAXTEMP"] == "C"
+    assert _astct_2019_crs_grade(components) == 4 == int(components["TOXGR"])
+
+
+def test_icans_assessment_components_are_findings_of_their_own(frames):
+    fa = frames["FA"]
+    icans = fa.loc[
+        (fa["USUBJID"] == "CART-PSCA-001-102-011")
+        & (fa["FAOBJ"] == "Immune effector cell-associated neurotoxicity syndrome")
+        & (fa["FADTC"].str.startswith("2024-04-03"))
+    ]
+    # crs.csv: 03 APR 2024 09:00, ICE 0, awakens only to tactile stimulus, no seizure, grade 3
+    assert dict(zip(icans["FATESTCD"], icans["FASTRESC"], strict=True)) == {
+        "TOXGR": "3",
+        "ICESCORE": "0",
+        "LOC": "Awakens only to tactile stimulus",
+        "SEIZIND": "N",
+    }
 
 
 CM_COLUMNS = ("CMTRT", "CMCAT", "CMDOSE", "CMDOSU", "CMROUTE", "CMDOSFRQ", "CMSTDTC", "CMENDTC")
@@ -276,7 +351,15 @@ def test_cm_vasopressors_off_within_12_hours_of_emapalumab(frames):
 def test_relrec_links_crs_to_its_treatments_and_daily_grades(frames):
     relrec = frames["RELREC"]
     rows = relrec.loc[relrec["USUBJID"] == SEED]
-    assert set(rows["RELID"]) == {"AE2"}
+    # one group per relationship (issue 11): the treatments given for the CRS, and the daily
+    # assessments of it, each with the AE; each PP profile with its PC samples
+    assert set(rows["RELID"]) == {"CM-AE2", "FA-AE2", "PP-PC-PSCACART-1", "PP-PC-CARTCELL-1"}
+    pk = rows.loc[rows["RELID"] == "PP-PC-PSCACART-1"]
+    assert pk[["RDOMAIN", "IDVAR", "IDVARVAL"]].values.tolist() == [
+        ["PC", "PCGRPID", "PSCACART-1"],
+        ["PP", "PPGRPID", "PSCACART-1"],
+    ]
+    rows = rows.loc[rows["RELID"].isin(["CM-AE2", "FA-AE2"])]
     assert rows["RELTYPE"].isna().all()  # record-level links (CORE-000202)
 
     def records(domain, columns):
@@ -292,7 +375,9 @@ def test_relrec_links_crs_to_its_treatments_and_daily_grades(frames):
         + [("EMAPALUMAB",)] * 2
         + [("NOREPINEPHRINE",), ("VASOPRESSIN",), ("EPINEPHRINE",), ("PHENYLEPHRINE",)]
     )
-    assert len(records("FA", ["FADTC"])) == 8
+    # 8 daily CRS assessments, each a grade and 5 components
+    assert len(records("FA", ["FADTC"])) == 48
+    assert records("AE", ["AETERM"]) == [("CYTOKINE RELEASE SYNDROME",)]
 
 
 LB_COLUMNS = (
@@ -405,3 +490,18 @@ def test_pc_transgene_copies(frames):
         ),
     )
     _compare(actual, expected, PC_COLUMNS, ("PCTPTNUM",))
+
+
+def test_pp_parameters_relate_to_the_pc_samples_they_come_from(frames):
+    # issue 11: the seed subject's transgene profile: 13 post-infusion qPCR samples
+    # (ck.csv D0 1H ... M6; D0 PRE is before the infusion) carry PCGRPID PSCACART-1, as do
+    # its 6 PP parameters (CMAX TMAX AUCINT CLST TLST AUCLST).
+    pc, pp = frames["PC"], frames["PP"]
+    seed_pc = pc.loc[(pc["USUBJID"] == SEED) & (pc["PCTESTCD"] == "PSCACART")]
+    grouped = seed_pc.loc[seed_pc["PCGRPID"] == "PSCACART-1"]
+    assert len(seed_pc) == 14 and len(grouped) == 13
+    assert seed_pc.loc[seed_pc["PCGRPID"].isna(), "PCTPT"].tolist() == ["PRE-INFUSION"]
+    seed_pp = pp.loc[(pp["USUBJID"] == SEED) & (pp["PPGRPID"] == "PSCACART-1")]
+    assert sorted(seed_pp["PPTESTCD"]) == sorted(
+        ["CMAX", "TMAX", "AUCINT", "CLST", "TLST", "AUCLST"]
+    )

@@ -27,8 +27,9 @@ def test_the_bundled_design_declares_its_element_anchors_and_follow_up_offset():
         ElementAnchor("CARTSTDTC", "EX", "EXSTDTC", "first", "anchor"),
     )
     follow_up = design.element("FU")
-    # design.yaml: follow-up starts 28 days after the CAR-T infusion (brief 2.1)
-    assert (follow_up.start_anchor, follow_up.start_offset_days) == ("CARTSTDTC", 28)
+    # design.yaml: follow-up starts on Day 29 after the CAR-T infusion, so the Day 28 visit
+    # closes the DLT window in the treatment epoch (issue 11; brief 2.1)
+    assert (follow_up.start_anchor, follow_up.start_offset_days) == ("CARTSTDTC", 29)
     assert design.arm_rules.unplanned_description == "LYMPHODEPLETION ONLY; CAR-T NOT INFUSED"
 
 

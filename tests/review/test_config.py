@@ -27,6 +27,7 @@ review:
     - {domain: LB, tests: [psa]}
   other_panels: false
   focus_days: [-7, 29]
+  step_tests: [toxgr]
 """
     config = parse_review_config(yaml.safe_load(text), "review.yaml")
     assert config.highlight_terms == ("Cytokine release syndrome",)
@@ -39,6 +40,7 @@ review:
     )
     assert config.other_panels is False
     assert config.focus_days == (-7, 29)
+    assert config.step_tests == ("TOXGR",)  # issue 11: the grade among the FA components
 
 
 def test_parse_review_config_lists_every_problem():

@@ -138,3 +138,17 @@ def test_join_domains_merges_split_datasets_by_domain(package):
     assert len(joined["LB"]) == 5
     assert "LBCH" not in joined
     assert "SUPPAE" not in joined
+
+
+def test_configured_step_test_is_drawn_among_several_fa_tests(package):
+    # issue 11: FA holds each daily grade beside its components (MAXTEMP sorts before TOXGR)
+    fa = package["FA"]
+    temperatures = fa.loc[fa["FATESTCD"] == "TOXGR"].assign(
+        FATESTCD="MAXTEMP", FASTRESC="39.9", FASTRESN=39.9
+    )
+    with_components = {**package, "FA": pd.concat([fa, temperatures], ignore_index=True)}
+    plain = _timeline(with_components).events[0]
+    assert plain.step_test == "MAXTEMP"  # without a setting: the first test code in sort order
+    chosen = _timeline(with_components, config=ReviewConfig(step_tests=("TOXGR",))).events[0]
+    assert chosen.step_test == "TOXGR"
+    assert [grade for _, grade in chosen.steps] == [1.0, 4.0, 1.0]

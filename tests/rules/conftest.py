@@ -527,6 +527,9 @@ RULE_CASES = (
     case("ST0060", put("DM", 2, "ACTARM", "OTHER ARM"), [["DM", 1, "ACTARM"], ["DM", 2, "ACTARM"]]),
     case("ST0061", put("DM", 3, "ARMNRS", None), [["DM", 3, "ARMNRS"]]),
     case("ST0062", put("DM", 1, "ARMNRS", "UNPLANNED TREATMENT"), [["DM", 1, "ARMNRS"]]),
+    # issue 11: an assigned subject without RFENDTC; a screen failure with one
+    case("ST0130", put("DM", 1, "RFENDTC", None), [["DM", 1, "RFENDTC"]]),
+    case("ST0131", put("DM", 3, "RFENDTC", "2024-03-01"), [["DM", 3, "RFENDTC"]]),
     case("ST0063", put("DM", 1, "ARMCD", "D" * 21), [["DM", 1, "ARMCD"]]),
     # Hour precision against minute precision: compared on the common "2024-03-13T22" part.
     case("ST0064", put("AE", 1, "AEENDTC", "2024-03-13T08"), [["AE", 1, "AESTDTC"]]),

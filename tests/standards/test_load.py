@@ -28,6 +28,10 @@ STUDY_DOMAINS = [
     "SV",
     "VS",
     "TI",
+    # issue 11: death details, criteria not met, procedures (leukapheresis)
+    "DD",
+    "IE",
+    "PR",
 ]
 
 

@@ -42,6 +42,8 @@ CHECKS: Mapping[str, Callable[[Mapping[str, pd.DataFrame], Standards], FindingsT
             "ST0060": subjects.check_actarm_actarmcd_not_one_to_one,
             "ST0061": subjects.check_armnrs_missing_for_null_arm,
             "ST0062": subjects.check_armnrs_with_both_arms,
+            "ST0130": subjects.check_arm_without_reference_end,
+            "ST0131": subjects.check_arm_null_reason_with_reference_end,
             "ST0063": subjects.check_armcd_too_long,
             "ST0064": timing.check_start_after_end,
             "ST0065": timing.check_collection_after_end,

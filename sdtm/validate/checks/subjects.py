@@ -261,6 +261,29 @@ def check_armnrs_with_both_arms(frames: Frames, standards: Standards) -> Finding
     )
 
 
+def check_arm_without_reference_end(frames: Frames, standards: Standards) -> FindingsTable:
+    """RFENDTC is populated when ARM is (CORE-000191 / CG0529: required for assigned subjects)."""
+    return _dm_rule(
+        frames,
+        lambda dm: text(dm, "ARM").notna() & text(dm, "RFENDTC").isna(),
+        "RFENDTC",
+        lambda dm: "ARM is " + text(dm, "ARM").fillna("") + " (ARMNRS "
+        + text(dm, "ARMNRS").fillna("null") + ")",
+    )
+
+
+def check_arm_null_reason_with_reference_end(
+    frames: Frames, standards: Standards
+) -> FindingsTable:
+    """RFENDTC is null when ARMNRS is populated (CORE-000192 / CG0530)."""
+    return _dm_rule(
+        frames,
+        lambda dm: text(dm, "ARMNRS").notna() & text(dm, "RFENDTC").notna(),
+        "RFENDTC",
+        lambda dm: "ARMNRS is " + text(dm, "ARMNRS").fillna(""),
+    )
+
+
 def check_armcd_too_long(frames: Frames, standards: Standards) -> FindingsTable:
     """ARMCD and ACTARMCD are at most 20 characters (CORE-000010, CORE-000185)."""
     found = _dm(frames)
