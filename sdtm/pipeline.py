@@ -34,7 +34,7 @@ from sdtm.findings import FindingsTable, Severity
 from sdtm.mapping.accounting import COUNTS_COLUMNS, find_values_not_numbers, raw_sources
 from sdtm.mapping.stage import account_study, load_mapping, map_study
 from sdtm.mapping.study import load_study_config, resolve_creation_datetime
-from sdtm.read.raw import read_study_files
+from sdtm.read.tables import read_study_tables
 from sdtm.standards import load_standards
 from sdtm.validate.stage import (
     apply_study_waivers,
@@ -150,7 +150,7 @@ def run_study(
     config = load_study_config(spec)
 
     _say(progress, f"reading raw files in {study_dir}")
-    raw = read_study_files(study_dir, also=spec.raw_files)
+    raw = read_study_tables(study_dir, spec.read_plan)
     findings = FindingsTable.concat(f.findings for f in raw.values())
 
     _say(progress, "mapping")

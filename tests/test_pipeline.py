@@ -87,7 +87,9 @@ def test_spec_problems_stop_the_run_with_every_location(tiny_copy):
     assert "tiny/ae.yaml:9: AE.AEOUT: codelist 'OUTCOME' is not in CT package" in message
 
 
-def test_a_column_missing_from_a_transfer_is_a_finding_and_the_run_goes_on(tiny_copy):
+def test_a_column_missing_from_a_transfer_refuses_the_block_and_reports_its_rows(tiny_copy):
+    # Issue 10: a block whose file lacks a column it reads is refused, not mapped with
+    # empty values: no AE record, every AE row reported (RD0020), the column named (RD0007).
     study, mapping = tiny_copy
     ae = study / "edc" / "ae.csv"
     lines = ae.read_text(encoding="utf-8").splitlines()
@@ -101,8 +103,13 @@ def test_a_column_missing_from_a_transfer_is_a_finding_and_the_run_goes_on(tiny_
     assert ["RD0007", "edc/ae.csv", 1, "AEPT"] in found
     message = result.findings.frame.query("rule_id == 'RD0007'")["message"].iloc[0]
     assert "tiny/ae.yaml:8" in message
-    assert result.frames["AE"]["AEDECOD"].isna().all()
-    assert len(result.frames["AE"]) == 4
+    assert "AE" not in result.frames or len(result.frames["AE"]) == 0
+    refused = result.findings.frame.query("rule_id == 'RD0020'")
+    assert sorted(refused["source_row"].astype(int)) == [2, 3, 4, 5]
+    assert "row not mapped to AE" in refused["message"].iloc[0]
+    assert "MP0001" not in set(result.findings.frame["rule_id"])
+    counts = result.counts.set_index("file")
+    assert counts.loc["edc/ae.csv"].tolist() == [4, 0, 4]
 
 
 def _drop_column(path, column):
@@ -120,18 +127,20 @@ def _drop_column(path, column):
     [("edc/ae.csv", "AETERM", "AE"), ("edc/dm.csv", "SEX", "DM"), ("edc/dm.csv", "SUBJID", "DM")],
     ids=["AETERM", "SEX", "SUBJID"],
 )
-def test_a_missing_column_named_like_its_target_is_a_finding_not_a_crash(
+def test_a_missing_column_named_like_its_target_is_reported_not_a_crash(
     tiny_copy, file, column, dataset
 ):
-    # The step `{target: AETERM, source: AETERM}` reads the raw column, not its own target.
+    # The step `{target: AETERM, source: AETERM}` reads the raw column, not its own target;
+    # the block lacking it is refused and each of its rows reported (issue 10).
     study, mapping = tiny_copy
     _drop_column(study / file, column)
     result = _run(study, mapping)
     found = result.findings.rows(["rule_id", "source_file", "source_row", "variable"])
     assert ["RD0007", file, 1, column] in found
-    assert result.frames[dataset][column].isna().all()
+    assert dataset not in result.frames or len(result.frames[dataset]) == 0
     counts = result.counts.set_index("file")
-    assert counts.loc[file, "rows_in"] == counts.loc[file, "rows_mapped"] > 0
+    assert counts.loc[file, "rows_mapped"] == 0
+    assert counts.loc[file, "rows_in"] == counts.loc[file, "rows_reported"] > 0
 
 
 @pytest.fixture(scope="module")

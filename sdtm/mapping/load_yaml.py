@@ -11,6 +11,8 @@ Files in the study folder:
 - ``units.yaml``: ``conversions:`` unit conversions to standard units.
 - ``synonyms.yaml``: ``synonyms:`` study CT synonym maps by codelist.
 - ``design.yaml``: trial design tables (each key a list of flat rows).
+- ``lookups.yaml``: ``lookups:`` study lookup tables by name (raw value -> value), read by the
+  ``assign_lookup`` algorithm (e.g. LOINC code -> LBTESTCD).
 - any other ``*.yaml`` with a ``domain:`` key: one target dataset. ``waivers.yaml`` is read by
   the validation stage, not here.
 """
@@ -26,8 +28,9 @@ import yaml
 
 from sdtm.errors import SpecError
 from sdtm.mapping.algorithms import ALGORITHMS
-from sdtm.mapping.dates import DATE_FORMATS
+from sdtm.mapping.dates import date_format_problem, time_format_problem
 from sdtm.mapping.problems import SpecProblem
+from sdtm.mapping.read_spec import conflicting_options, read_options
 from sdtm.mapping.spec import (
     Block,
     Condition,
@@ -42,8 +45,16 @@ from sdtm.mapping.spec import (
     Visit,
     When,
 )
+from sdtm.mapping.text_algorithms import extract_group
 
-STUDY_FILES = ("study.yaml", "visits.yaml", "units.yaml", "synonyms.yaml", "design.yaml")
+STUDY_FILES = (
+    "study.yaml",
+    "visits.yaml",
+    "units.yaml",
+    "synonyms.yaml",
+    "design.yaml",
+    "lookups.yaml",
+)
 IGNORED_FILES = ("waivers.yaml",)
 
 STEP_KEYS = (
@@ -57,6 +68,10 @@ STEP_KEYS = (
     "date",
     "time",
     "format",
+    "time_format",
+    "pattern",
+    "lookup",
+    "source_codelist",
     "when",
     "qlabel",
     "qorig",
@@ -268,12 +283,18 @@ def _step(reader: _Reader, node: Node, domain: str) -> Step | None:
             if not given:
                 reader.problem(node.line, f"{domain}.{target}: algorithm {algorithm} needs '{key}'")
     date_format = fields.get("date_format")
-    if date_format is not None and date_format not in DATE_FORMATS:
-        reader.problem(
-            data["format"].line,
-            f"{domain}.{target}: unknown date format {date_format!r} "
-            f"(known: {', '.join(DATE_FORMATS)})",
-        )
+    if algorithm == "assign_datetime" or date_format is not None:
+        problem = date_format_problem(date_format)
+        if problem is not None:
+            line = data["format"].line if "format" in data else node.line
+            reader.problem(line, f"{domain}.{target}: {problem}")
+    problem = time_format_problem(fields.get("time_format"))
+    if problem is not None:
+        reader.problem(data["time_format"].line, f"{domain}.{target}: {problem}")
+    if fields.get("pattern") is not None:
+        problem = extract_group(fields["pattern"])
+        if problem is not None:
+            reader.problem(data["pattern"].line, f"{domain}.{target}: {problem}")
     flag = reader.text(data, "to_ascii", "step", required=False)
     to_ascii = (flag or "false").lower() in TRUE_WORDS
     if flag is not None and flag.lower() not in (*TRUE_WORDS, *FALSE_WORDS):
@@ -293,7 +314,7 @@ def _step(reader: _Reader, node: Node, domain: str) -> Step | None:
 
 
 def _join(reader: _Reader, node: Node) -> Join | None:
-    data = reader.mapping(node, "join", ("file", "on", "prefix", "where"))
+    data = reader.mapping(node, "join", ("file", "on", "prefix", "where", "read"))
     file = reader.text(data, "file", "join", required=True)
     prefix = reader.text(data, "prefix", "join", required=True)
     pairs: list[tuple[str, str]] = []
@@ -309,7 +330,8 @@ def _join(reader: _Reader, node: Node) -> Join | None:
     if file is None or prefix is None or not pairs:
         return None
     where = reader.when(data.get("where"), f"where of join {file}")
-    return Join(file, tuple(pairs), prefix, where, reader.at(node.line))
+    options = read_options(reader, data.get("read"), file)
+    return Join(file, tuple(pairs), prefix, where, options, reader.at(node.line))
 
 
 def _block(reader: _Reader, data: dict[str, Node], line: int, domain: str) -> Block | None:
@@ -335,11 +357,12 @@ def _block(reader: _Reader, data: dict[str, Node], line: int, domain: str) -> Bl
         steps=steps,
         where=reader.when(data.get("where"), f"where of {domain} block"),
         joins=joins,
+        read=read_options(reader, data.get("read"), file),
         location=reader.at(line),
     )
 
 
-_BLOCK_KEYS = ("file", "where", "join", "steps")
+_BLOCK_KEYS = ("file", "read", "where", "join", "steps")
 
 
 def _domain(reader: _Reader, root: Node) -> DomainMapping | None:
@@ -379,12 +402,13 @@ def _study(reader: _Reader, root: Node, out: dict[str, Any]) -> None:
         }
     skips = []
     for item in reader.sequence(data.get("skip"), "skip"):
-        skip = reader.mapping(item, "skip", ("file", "reason", "where"))
+        skip = reader.mapping(item, "skip", ("file", "reason", "where", "read"))
         file = reader.text(skip, "file", "skip", required=True)
         reason = reader.text(skip, "reason", "skip", required=True)
         if file and reason:
             where = reader.when(skip.get("where"), "where of skip")
-            skips.append(Skip(file, reason, where, reader.at(item.line)))
+            options = read_options(reader, skip.get("read"), file)
+            skips.append(Skip(file, reason, where, options, reader.at(item.line)))
     out["skips"] = tuple(skips)
 
 
@@ -476,8 +500,26 @@ def _design(reader: _Reader, root: Node, out: dict[str, Any]) -> None:
     out["design"] = tables
 
 
+def _lookups(reader: _Reader, root: Node, out: dict[str, Any]) -> None:
+    data = reader.mapping(root, "lookups.yaml", ("lookups",))
+    tables: dict[str, dict[str, str]] = {}
+    if "lookups" in data:
+        by_name = reader.mapping(data["lookups"], "lookups", None)
+        for name, node in by_name.items():
+            entries = reader.mapping(node, f"lookup table {name}", None)
+            tables[name] = {
+                key: value
+                for key in entries
+                if (value := reader.text(entries, key, f"lookup table {name}", required=True))
+            }
+            if not tables[name]:
+                reader.problem(node.line, f"lookup table {name} is empty")
+    out["lookups"] = tables
+
+
 _STUDY_READERS = MappingProxyType(
     {
+        "lookups.yaml": _lookups,
         "study.yaml": _study,
         "visits.yaml": _visits,
         "units.yaml": _units,
@@ -554,4 +596,22 @@ def read_yaml_spec(mapping_dir: Path) -> LoadedSpec:
         for codelist, line in out.pop("synonym_lines", {}).items()
     }
     spec = MappingSpec(study=study, domains=domains, sources=tuple(sources), **out)
+    problems.extend(conflicting_options(spec))
+    problems.extend(_unknown_lookups(spec))
     return LoadedSpec(spec, tuple(problems), synonym_lines)
+
+
+def _unknown_lookups(spec: MappingSpec) -> list[SpecProblem]:
+    """Steps naming a lookup table that ``lookups.yaml`` does not define."""
+    return [
+        SpecProblem(
+            "MP0106",
+            step.location,
+            f"{name}.{step.target}: lookup table {step.lookup!r} is not in lookups.yaml "
+            f"(tables: {', '.join(sorted(spec.lookups)) or 'none'})",
+        )
+        for name, mapping in spec.domains.items()
+        for block in mapping.blocks
+        for step in block.steps
+        if step.lookup is not None and step.lookup not in spec.lookups
+    ]

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from sdtm.mapping.spec import Block, Condition, Join, MappingSpec, Operator, Step, When
+from sdtm.read.options import ReadOptions
 
 _STEP_ORDER = (
     ("target", "target"),
@@ -24,6 +25,10 @@ _STEP_ORDER = (
     ("date", "date"),
     ("time", "time"),
     ("format", "date_format"),
+    ("time_format", "time_format"),
+    ("pattern", "pattern"),
+    ("lookup", "lookup"),
+    ("source_codelist", "source_codelist"),
     ("qlabel", "qlabel"),
     ("qorig", "qorig"),
     ("qeval", "qeval"),
@@ -79,15 +84,24 @@ def _step(step: Step) -> dict[str, Any]:
     return out
 
 
+def _read(options: ReadOptions | None) -> dict[str, Any]:
+    """The ``read:`` entry of a block, join or skip (nothing when no option is declared)."""
+    if options is None or not options.given():
+        return {}
+    given = {k: list(v) if isinstance(v, tuple) else v for k, v in options.given().items()}
+    return {"read": given}
+
+
 def _join(join: Join) -> dict[str, Any]:
     out: dict[str, Any] = {"file": join.file, "on": dict(join.on), "prefix": join.prefix}
     if join.where is not None:
         out["where"] = _when(join.where)
+    out |= _read(join.read)
     return out
 
 
 def _block(block: Block) -> dict[str, Any]:
-    out: dict[str, Any] = {"file": block.file}
+    out: dict[str, Any] = {"file": block.file, **_read(block.read)}
     if block.where is not None:
         out["where"] = _when(block.where)
     if block.joins:
@@ -118,7 +132,12 @@ def write_yaml_spec(spec: MappingSpec, folder: Path) -> list[Path]:
         study["study"]["settings"] = dict(spec.settings)
     if spec.skips:
         study["skip"] = [
-            {"file": s.file, "reason": s.reason, **({"where": _when(s.where)} if s.where else {})}
+            {
+                "file": s.file,
+                "reason": s.reason,
+                **({"where": _when(s.where)} if s.where else {}),
+                **_read(s.read),
+            }
             for s in spec.skips
         ]
     files: dict[str, dict[str, Any]] = {"study.yaml": study}
@@ -150,6 +169,8 @@ def write_yaml_spec(spec: MappingSpec, folder: Path) -> list[Path]:
         }
     if spec.synonyms:
         files["synonyms.yaml"] = {"synonyms": {k: dict(v) for k, v in spec.synonyms.items()}}
+    if spec.lookups:
+        files["lookups.yaml"] = {"lookups": {k: dict(v) for k, v in spec.lookups.items()}}
     if spec.design:
         files["design.yaml"] = {k: [dict(r) for r in v] for k, v in spec.design.items()}
     for name, mapping in spec.domains.items():
