@@ -87,7 +87,7 @@ def read_sas(
 def read_parquet(
     path: Path, relative: str, options: ReadOptions
 ) -> tuple[pd.DataFrame, int, list[dict[str, object]]]:
-    """Read a Parquet file (fastparquet engine); every column as text.
+    """Read a Parquet file with fastparquet; every column as text.
 
     Returns:
         The text frame with ``_src_row`` (record number), the record count, no findings.
@@ -96,12 +96,14 @@ def read_parquet(
         ValueError: when no Parquet engine is installed (named in the message).
     """
     try:
-        import fastparquet  # noqa: F401
+        import fastparquet
     except ImportError as error:
         raise ValueError(
             "reading Parquet needs the fastparquet package (pip install fastparquet)"
         ) from error
-    frame = pd.read_parquet(path, engine="fastparquet")
+    # fastparquet directly: pandas' fastparquet engine is deprecated, and pyarrow would change
+    # the storage of every string column of the run.
+    frame = fastparquet.ParquetFile(str(path)).to_pandas()
     text = frame_as_text(frame.reset_index(drop=True))
     text[SRC_ROW] = np.arange(1, len(text) + 1, dtype="int64")
     return text, len(text), []

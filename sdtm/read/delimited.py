@@ -196,6 +196,9 @@ def read_delimited(
             na_filter=False,
             on_bad_lines="warn",
             skip_blank_lines=True,
+            # Never take the first column as the index when every row has one field more
+            # than the header (pandas' default): that would shift every value silently.
+            index_col=False,
             engine="c",
         )
     width = len(frame.columns)
@@ -204,6 +207,11 @@ def read_delimited(
         records = _records(body, lines, delimiter, quotechar)
     except csv.Error:  # pandas read what the csv module cannot: number rows as lines
         records = None
+    if records is not None and len(frame) == len(records.start) and len(frame):
+        # pandas kept every record, a long one cut to the header's width (it does so when the
+        # first data row is long): drop the long ones here, each is reported below.
+        long_rows = records.fields > width
+        frame = frame.loc[~long_rows].reset_index(drop=True)
     if records is None or int((records.fields <= width).sum()) != len(frame):
         # The two tokenizers disagree on the records (unusual quoting): fall back to one
         # record per line after the header, so that every row still has a distinct number.
