@@ -71,7 +71,7 @@ def test_every_named_format_is_covered_by_the_test_above():
 
 def test_time_format_hhmm_next_to_a_basic_date():
     # lab dates 20240312 + 0830 (ISO 8601 basic); 2561 is no time: the date is kept
-    iso, bad_date, bad_time = _iso(
+    iso, _, bad_time = _iso(
         ["20240312", "20240312", "20240312"], "ISO 8601 basic", ["0830", "830", "2561"], "HHMM"
     )
     assert iso == ["2024-03-12T08:30", "2024-03-12T08:30", "2024-03-12"]

@@ -130,14 +130,20 @@ def test_xport_raw_file_reads_like_a_sas_dataset(tmp_path):
     frame = pd.DataFrame({"USUBJ": ["001", "002"], "CONC": [12.5, float("nan")]})
     pyreadstat.write_xport(frame, str(tmp_path / "pk.xpt"), file_format_version=5)
     raw = read_raw_file(tmp_path, "pk.xpt")
-    assert _values(raw.frame, ["USUBJ", "CONC", "_src_row"]) == [["001", "12.5", 1], ["002", None, 2]]
+    assert _values(raw.frame, ["USUBJ", "CONC", "_src_row"]) == [
+        ["001", "12.5", 1],
+        ["002", None, 2],
+    ]
 
 
 def test_parquet_values_as_text(tmp_path):
     frame = pd.DataFrame({"SUBJECT": ["001", None], "VALUE": [3.0, 0.125]})
     fastparquet.write(str(tmp_path / "lb.parquet"), frame)
     raw = read_raw_file(tmp_path, "lb.parquet")
-    assert _values(raw.frame, ["SUBJECT", "VALUE", "_src_row"]) == [["001", "3", 1], [None, "0.125", 2]]
+    assert _values(raw.frame, ["SUBJECT", "VALUE", "_src_row"]) == [
+        ["001", "3", 1],
+        [None, "0.125", 2],
+    ]
 
 
 def test_parquet_that_is_not_one_is_reported(tmp_path):

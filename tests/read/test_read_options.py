@@ -160,7 +160,10 @@ def test_sheet_by_name_with_its_own_header_row(tmp_path):
     options = ReadOptions(sheet="CM", header_row=2)
     raw = read_raw_file(tmp_path, "edc.xlsx", options, key=table_key("edc.xlsx", options))
     assert raw.path == "edc.xlsx[CM]"
-    assert _rows(raw, ["SUBJID", "CMTRT"]) == [["001", "Tocilizumab", 3], ["002", "Dexamethasone", 4]]
+    assert _rows(raw, ["SUBJID", "CMTRT"]) == [
+        ["001", "Tocilizumab", 3],
+        ["002", "Dexamethasone", 4],
+    ]
     assert raw.frame["_src_file"].unique().tolist() == ["edc.xlsx[CM]"]
 
 
