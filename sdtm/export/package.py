@@ -215,8 +215,8 @@ def define_metadata_from_spec(spec: MappingSpec) -> Any:
             "Derived",
             method_id="AETRTEM",
             method_text="Y when AESTDTC is on or after DM.RFXSTDTC (first dose of any study "
-            "treatment, here the first lymphodepletion dose), compared at their common "
-            "precision; N when it starts before, and for subjects never dosed.",
+            "treatment), compared at their common precision; N when it starts before, and for "
+            "subjects never dosed.",
         ),
     )
     study = StudyInfo(

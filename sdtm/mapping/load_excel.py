@@ -74,7 +74,7 @@ SHEETS = MappingProxyType(
         "Value Level": ("Condition Set", "Mode", "Order", "Column", "Operator", "Value"),
         "Codelists": ("Codelist", "Raw Value", "Submission Value"),
         "Methods": ("Algorithm", "Kind", "Required", "Description"),
-        "Visits": ("VISITNUM", "VISIT", "VISITDY", "EPOCH", "Raw Names"),
+        "Visits": ("VISITNUM", "VISIT", "VISITDY", "EPOCH", "Raw Names", "TVSTRL"),
         "Units": ("TESTCD", "From", "To", "Factor", "Decimals"),
         "Design": ("Table", "Row", "Field", "Value"),
         "Skips": ("File", "Reason", "Where", "Read"),
@@ -239,6 +239,7 @@ def write_excel_spec(spec: MappingSpec, path: Path) -> None:
                 None if v.visitdy is None else str(v.visitdy),
                 v.epoch,
                 _join_list(v.raw_names),
+                v.tvstrl,
             )
             for v in spec.visits
         ],
@@ -404,6 +405,7 @@ def read_excel_spec(path: Path) -> MappingSpec:
             visit=row["VISIT"] or "",
             visitdy=None if row["VISITDY"] is None else int(_float(row["VISITDY"], location)),
             raw_names=_split_list(row["Raw Names"]),
+            tvstrl=row.get("TVSTRL"),
             epoch=row["EPOCH"],
             location=location,
         )

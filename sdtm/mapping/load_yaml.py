@@ -416,7 +416,9 @@ def _visits(reader: _Reader, root: Node, out: dict[str, Any]) -> None:
     data = reader.mapping(root, "visits.yaml", ("visits",))
     visits = []
     for item in reader.sequence(data.get("visits"), "visits"):
-        visit = reader.mapping(item, "visit", ("visitnum", "visit", "visitdy", "epoch", "raw"))
+        visit = reader.mapping(
+            item, "visit", ("visitnum", "visit", "visitdy", "epoch", "raw", "tvstrl")
+        )
         number = reader.number(visit, "visitnum", "visit", required=True)
         name = reader.text(visit, "visit", "visit", required=True)
         day = reader.number(visit, "visitdy", "visit", required=False)
@@ -431,6 +433,7 @@ def _visits(reader: _Reader, root: Node, out: dict[str, Any]) -> None:
                 visitdy=None if day is None else int(day),
                 raw_names=reader.texts(visit.get("raw"), "raw"),
                 epoch=reader.text(visit, "epoch", "visit", required=False),
+                tvstrl=reader.text(visit, "tvstrl", "visit", required=False),
                 location=reader.at(item.line),
             )
         )

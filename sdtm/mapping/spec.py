@@ -237,6 +237,9 @@ class Visit:
     """Raw visit labels that mean this visit (EDC folder, vendor visit codes)."""
     epoch: str | None = None
     """Planned epoch of the visit."""
+    tvstrl: str | None = None
+    """Start rule written for TV.TVSTRL; default ``Planned on study day <VISITDY>``, or
+    ``<Visit> visit`` for a visit without a planned day."""
     location: Location = field(default=NOWHERE, compare=False)
     """Where the visit is written."""
 

@@ -150,6 +150,7 @@ def write_yaml_spec(spec: MappingSpec, folder: Path) -> list[Path]:
                     **({"visitdy": v.visitdy} if v.visitdy is not None else {}),
                     **({"epoch": v.epoch} if v.epoch else {}),
                     **({"raw": list(v.raw_names)} if v.raw_names else {}),
+                    **({"tvstrl": v.tvstrl} if v.tvstrl else {}),
                 }
                 for v in spec.visits
             ]
