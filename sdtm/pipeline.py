@@ -37,6 +37,7 @@ from sdtm.mapping.study import load_study_config, resolve_creation_datetime
 from sdtm.read.tables import read_study_tables
 from sdtm.standards import load_standards
 from sdtm.validate.stage import (
+    WAIVERS_FILE,
     apply_study_waivers,
     build_run_registry,
     locate_findings,
@@ -208,6 +209,7 @@ def run_study(
             created=created,
             specs_dir=specs_dir,
             export=export,
+            waivers=mapping_dir / WAIVERS_FILE,
         )
         findings = package.findings
         notes.extend(package.notes)

@@ -38,8 +38,17 @@ LINEAGE_FILE = "lineage.csv"
 COUNTS_FILE = "counts.csv"
 FINDINGS_FILE = "findings.json"
 RUN_FILE = "run.json"
+RUN_WAIVERS_FILE = "waivers.yaml"
+"""Copy of the study's waivers the run applied; ``sdtm validate OUT`` applies it again."""
 
-RUN_FILES = (LINEAGE_FILE, COUNTS_FILE, FINDINGS_FILE, RUN_FILE, "manifest.json")
+RUN_FILES = (
+    LINEAGE_FILE,
+    COUNTS_FILE,
+    FINDINGS_FILE,
+    RUN_FILE,
+    "manifest.json",
+    RUN_WAIVERS_FILE,
+)
 """Files every written run puts in the output folder, besides the datasets."""
 OUTPUT_SUBFOLDERS = ("json", "ndjson")
 """Subfolders of the output folder the exporter writes (Dataset-JSON, NDJSON)."""
@@ -128,8 +137,12 @@ def write_run_files(
     *,
     csv_names: tuple[str, ...],
     created: tuple[datetime, str],
+    waivers: Path | None = None,
 ) -> list[str]:
     """Write the run's own files: CSV datasets, lineage, counts, findings and ``run.json``.
+
+    The study's waivers file, when the run applied one, is copied as ``waivers.yaml`` and
+    named in ``run.json``, so that validating the folder later applies the same waivers.
 
     Returns:
         The files written, relative to ``out_dir``.
@@ -158,6 +171,11 @@ def write_run_files(
         standards={"sdtmig": standards.sdtmig_version, "ct": standards.ct_version},
     )
     written.append(FINDINGS_FILE)
+    recorded: dict[str, str] = {}
+    if waivers is not None and waivers.is_file():
+        (out_dir / RUN_WAIVERS_FILE).write_bytes(waivers.read_bytes())
+        written.append(RUN_WAIVERS_FILE)
+        recorded["waivers"] = RUN_WAIVERS_FILE
     (out_dir / RUN_FILE).write_text(
         json.dumps(
             {
@@ -167,6 +185,7 @@ def write_run_files(
                 "creation_source": created[1],
                 "datasets": {name: len(frame) for name, frame in frames.items()},
                 "severity": findings.count_by_severity(),
+                **recorded,
             },
             indent=2,
         )
@@ -292,6 +311,7 @@ def write_package(
     created: tuple[datetime, str],
     specs_dir: Path | None,
     export: bool = True,
+    waivers: Path | None = None,
 ) -> PackageResult:
     """Clear the earlier run's outputs, export the datasets and write the run's own files.
 
@@ -307,6 +327,7 @@ def write_package(
         created: Time stamp of the files and where it came from.
         specs_dir: Standards folder of the run (schemas); ``None`` for the bundled one.
         export: Export XPT/Define-XML/Dataset-JSON; else the datasets are written as CSV.
+        waivers: The study's waivers file the run applied (copied into the folder).
 
     Returns:
         The findings (with the export's), the files written and notes for the summary.
@@ -351,5 +372,6 @@ def write_package(
         standards,
         csv_names=csv_names,
         created=created,
+        waivers=waivers,
     )
     return PackageResult(findings=table, outputs=tuple(outputs), notes=tuple(notes))
