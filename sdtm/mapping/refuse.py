@@ -35,6 +35,10 @@ def _hint(columns: tuple[str, ...]) -> str:
                     f"; the header is one column holding {delimiter!r}: declare "
                     f"read: {{delimiter: {delimiter!r}}}"
                 )
+        return (
+            f"; the header is one column ({columns[0]!r}): a banner line above the real header "
+            "(declare read: {skip_rows: N}), or another delimiter (read: {delimiter: ...})?"
+        )
     if columns and sum(c.startswith("Unnamed:") for c in columns) > len(columns) // 2:
         return "; most header cells are empty: is the header further down (read: {skip_rows: N})?"
     return ""

@@ -396,8 +396,9 @@ def add_missing_columns(
             _finding(
                 "RD0007",
                 raw_file.path,
-                f"column the mapping spec reads ({where}) is missing from the file; its values "
-                f"are treated as missing (columns: {', '.join(raw_file.columns)})",
+                f"column the mapping spec reads ({where}) is missing from the file; a block "
+                f"reading it is not mapped, each of its rows is reported (RD0020) "
+                f"(columns: {', '.join(raw_file.columns)})",
                 row=1,
                 column=column,
             )
