@@ -5,6 +5,10 @@ This module only re-exports the public API; the work is done in the stage packag
 
 __version__ = "0.1.0"
 
+from sdtm.compare.package import compare
+from sdtm.compare.result import CompareResult
 from sdtm.pipeline import RunResult, load_mapping, run_study
 
-__all__ = ["RunResult", "__version__", "load_mapping", "run_study"]
+# ``sdtm.compare`` is the function; its package is imported by full name
+# (``from sdtm.compare.package import ...``).
+__all__ = ["CompareResult", "RunResult", "__version__", "compare", "load_mapping", "run_study"]

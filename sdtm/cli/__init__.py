@@ -12,14 +12,36 @@ import traceback
 import click
 from rich.console import Console
 
-from sdtm.cli import ct, derivations, export, rules, run, sample, spec, trace, validate
+from sdtm.cli import (
+    compare,
+    ct,
+    derivations,
+    export,
+    rules,
+    run,
+    sample,
+    spec,
+    trace,
+    validate,
+)
 from sdtm.errors import SdtmError
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_ERROR = 2
 
-_COMMAND_MODULES = (run, validate, sample, export, rules, derivations, spec, ct, trace)
+_COMMAND_MODULES = (
+    run,
+    validate,
+    compare,
+    sample,
+    export,
+    rules,
+    derivations,
+    spec,
+    ct,
+    trace,
+)
 
 
 def build_app() -> click.Group:

@@ -50,7 +50,9 @@ def read_dataset_json(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
         The data and the file's metadata (every top-level field but ``rows``). Text columns
         hold str or None; numeric columns (integer, float, double, decimal) are float64, as in
         an XPT file. ``frame.attrs`` holds ``source_file``, ``dataset_label`` and ``labels``
-        (as ``sdtm.read.sdtm_package`` does for XPT).
+        (as ``sdtm.read.sdtm_package`` does for XPT), and per variable ``types`` (``Char`` or
+        ``Num``, from ``dataType``), ``lengths`` (``length``, only for columns that state one)
+        and ``formats`` (``displayFormat``, empty when none).
 
     Raises:
         InputError: When the file is not readable JSON, lacks columns, or a record's number of
@@ -87,4 +89,12 @@ def read_dataset_json(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     frame.attrs["source_file"] = path.name
     frame.attrs["dataset_label"] = metadata.get("label", "")
     frame.attrs["labels"] = {str(c.get("name")): c.get("label", "") for c in columns}
+    frame.attrs["types"] = {
+        str(c.get("name")): "Num" if c.get("dataType") in _NUMERIC_TYPES else "Char"
+        for c in columns
+    }
+    frame.attrs["lengths"] = {
+        str(c.get("name")): int(c["length"]) for c in columns if c.get("length") is not None
+    }
+    frame.attrs["formats"] = {str(c.get("name")): c.get("displayFormat") or "" for c in columns}
     return frame, metadata

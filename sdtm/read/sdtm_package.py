@@ -6,7 +6,9 @@ usual culprit: curly quotes typed on Windows) and reported as ST0016 with file, 
 variable. A file that cannot be read at all is ST0017; the other files are still read.
 
 Each frame carries in ``frame.attrs``: ``source_file`` (file name), ``dataset_label`` and
-``labels`` (variable name -> label), for checks that compare metadata.
+``labels`` (variable name -> label), for checks that compare metadata, and per variable
+``types`` (``Char`` or ``Num``), ``lengths`` (bytes) and ``formats`` (e.g. ``$12.``, empty when
+none), for ``sdtm compare``. The Dataset-JSON reader fills the same keys.
 """
 
 from __future__ import annotations
@@ -117,6 +119,14 @@ def read_sdtm_dataset(
     frame.attrs["source_file"] = path.name
     frame.attrs["dataset_label"] = getattr(meta, "file_label", None) or ""
     frame.attrs["labels"] = dict(getattr(meta, "column_names_to_labels", {}) or {})
+    kinds = dict(getattr(meta, "readstat_variable_types", {}) or {})
+    frame.attrs["types"] = {
+        name: "Char" if kind == "string" else "Num" for name, kind in kinds.items()
+    }
+    frame.attrs["lengths"] = dict(getattr(meta, "variable_storage_width", {}) or {})
+    # pyreadstat reports the NAMESTR format (name, width and decimals) as the "original type".
+    formats = dict(getattr(meta, "original_variable_types", {}) or {})
+    frame.attrs["formats"] = {name: text or "" for name, text in formats.items()}
     size = path.stat().st_size
     truncated = FindingsTable()
     if size % _RECORD_BYTES:

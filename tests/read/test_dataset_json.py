@@ -37,6 +37,10 @@ def test_read_json(tmp_path):
         "source_file": "ds.json",
         "dataset_label": "Test Dataset",
         "labels": {"A": "Text", "N": "Count", "D": "Amount"},
+        # From COLUMNS: dataType (decimal is a number), length only where stated, no formats.
+        "types": {"A": "Char", "N": "Num", "D": "Num"},
+        "lengths": {"A": 3},
+        "formats": {"A": "", "N": "", "D": ""},
     }
 
 

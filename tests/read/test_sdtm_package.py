@@ -7,6 +7,7 @@ import pytest
 
 from sdtm.errors import InputError
 from sdtm.read.sdtm_package import read_sdtm_dataset, read_sdtm_package
+from sdtm.read.xpt_v5 import read_xpt_v5
 
 TS_RIGHT_QUOTE_ROWS = [8, 28]  # TSVAL records of the pilot ts.xpt holding byte 0x92
 
@@ -90,3 +91,16 @@ def test_unusable_path_is_an_input_error(tmp_path: Path, make, message: str) -> 
 def test_unknown_encoding_is_an_input_error(pilot_dir: Path) -> None:
     with pytest.raises(InputError, match="unknown encoding 'klingon'"):
         read_sdtm_package(pilot_dir, encoding="klingon")
+
+
+def test_variable_metadata_agrees_with_the_independent_reader(pilot_dir: Path) -> None:
+    # sdtm compare compares these attributes; xpt_v5 reads the NAMESTR records itself (TS-140).
+    frame, _ = read_sdtm_dataset(pilot_dir / "lbch.xpt")
+    variables = read_xpt_v5(pilot_dir / "lbch.xpt").metadata.variables
+    assert frame.attrs["types"] == {v.name: v.data_type for v in variables}
+    assert frame.attrs["lengths"] == {v.name: v.length for v in variables}
+    assert frame.attrs["formats"]["STUDYID"] == "$12."  # NAMESTR: nform "$", nfl 12
+    assert frame.attrs["formats"]["LBSTRESN"] == ""
+    assert {name for name, text in frame.attrs["formats"].items() if text} == {
+        v.name for v in variables if v.format_name
+    }
