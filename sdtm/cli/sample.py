@@ -10,18 +10,19 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from sdtm.sample import cd19
 from sdtm.sample.generate import DEFAULT_SEED, DEFAULT_SUBJECTS, write_sample
+from sdtm.sample.layout import LAYOUT as FIRST_LAYOUT
 
-LAYOUTS = ("cart-psca-001", cd19.LAYOUT)
+LAYOUTS = (FIRST_LAYOUT, cd19.LAYOUT)
 """Sample layouts: the first study's, and a second sponsor's deliberately different one."""
 
 
 @click.command("sample")
 @click.option("--layout", type=click.Choice(LAYOUTS), default=LAYOUTS[0], show_default=True,
-              help="Which sample study: cart-psca-001 (CSV/XLSX EDC, two central labs, CSV "
-              "kinetics) or cart-cd19-002 (Rave CSV, multi-sheet workbook, ODM XML, "
+              help=f"Which sample study: {FIRST_LAYOUT} (CSV/XLSX EDC, two central labs, CSV "
+              f"kinetics) or {cd19.LAYOUT} (Rave CSV, multi-sheet workbook, ODM XML, "
               "semicolon Latin-1 lab with LOINC codes, SAS XPORT kinetics).")
 @click.option("--subjects", "n_subjects", type=click.IntRange(min=1), default=None,
-              help=f"Number of subjects [default: {DEFAULT_SUBJECTS} for cart-psca-001, "
+              help=f"Number of subjects [default: {DEFAULT_SUBJECTS} for {FIRST_LAYOUT}, "
               f"{cd19.DEFAULT_SUBJECTS} for {cd19.LAYOUT}].")
 @click.option("--seed", type=click.IntRange(min=0), default=None,
               help=f"Random seed; the same seed and size give byte-identical files [default: "
