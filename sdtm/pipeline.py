@@ -30,9 +30,11 @@ from sdtm.derive.plan import run_derivations
 from sdtm.derive.steps import DeriveInputs
 from sdtm.errors import InputError
 from sdtm.export.package import write_package
+from sdtm.export.submission import input_files
 from sdtm.findings import FindingsTable, Severity
 from sdtm.mapping.accounting import COUNTS_COLUMNS, find_values_not_numbers, raw_sources
 from sdtm.mapping.stage import account_study, load_mapping, map_study
+from sdtm.mapping.status import draft_findings
 from sdtm.mapping.study import load_study_config, resolve_creation_datetime
 from sdtm.read.tables import read_study_tables
 from sdtm.standards import load_standards
@@ -152,7 +154,8 @@ def run_study(
 
     _say(progress, f"reading raw files in {study_dir}")
     raw = read_study_tables(study_dir, spec.read_plan)
-    findings = FindingsTable.concat(f.findings for f in raw.values())
+    # A draft spec (sdtm propose) runs, but says so until a reviewer has approved it.
+    findings = FindingsTable.concat([*(f.findings for f in raw.values()), draft_findings(spec)])
 
     _say(progress, "mapping")
     mapped = map_study(raw, spec, standards)
@@ -208,6 +211,12 @@ def run_study(
             spec=spec,
             created=created,
             specs_dir=specs_dir,
+            inputs=input_files(
+                study_dir,
+                raw,
+                mapping_dir,
+                (specs_dir or default_specs_dir()) / "ct" / standards.ct_version,
+            ),
             export=export,
             waivers=mapping_dir / WAIVERS_FILE,
         )

@@ -29,8 +29,6 @@ files is its whole purpose (its layouts are named by ``sdtm sample --layout``)."
 ALLOWED = {
     ("cli/__init__.py", "Raw CAR-T trial data"):
         "the CLI's help describes what the tool is for, not a study",
-    ("cli/spec.py", "cart-psca-001"):
-        "default mapping folder of `sdtm spec` when none is given: the bundled sample study",
     ("pipeline.py", "cart-psca-001"):
         "default study folder of `sdtm run` when none is given: the bundled sample study",
     ("standards/ig_build.py", "Study decision 5 of the CAR-T brief"):

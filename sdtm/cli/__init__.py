@@ -16,10 +16,14 @@ from sdtm.cli import (
     compare,
     ct,
     derivations,
+    explain,
     export,
+    profile,
+    propose,
     rules,
     run,
     sample,
+    sdrg,
     spec,
     trace,
     validate,
@@ -41,6 +45,10 @@ _COMMAND_MODULES = (
     spec,
     ct,
     trace,
+    profile,
+    propose,
+    explain,
+    sdrg,
 )
 
 

@@ -11,7 +11,14 @@ from rich.table import Table
 
 from sdtm.cli.export import creation_datetime_from
 from sdtm.findings import Severity
-from sdtm.pipeline import RunResult, fails, run_study
+from sdtm.mapping.status import DRAFT, spec_status
+from sdtm.pipeline import (
+    DEFAULT_MAPPINGS_DIR,
+    DEFAULT_STUDY_DIR,
+    RunResult,
+    fails,
+    run_study,
+)
 
 
 def render_summary(result: RunResult, console: Console) -> None:
@@ -116,6 +123,15 @@ def register(app: click.Group) -> None:
         # Same policy as `sdtm export`: the option, else SOURCE_DATE_EPOCH; then the study's
         # own setting (run_study), and the clock only when nothing fixes the stamp.
         moment = creation_datetime_from(creation_datetime, os.environ.get("SOURCE_DATE_EPOCH"))
+        study = (study_dir or DEFAULT_STUDY_DIR).resolve().name
+        spec_dir = mapping_dir or DEFAULT_MAPPINGS_DIR / study
+        if spec_status(spec_dir) == DRAFT:
+            stderr.print(
+                f"[bold yellow]warning:[/] {spec_dir} is a DRAFT spec (study.yaml status: draft, "
+                "from sdtm propose): its steps are not reviewed; review them with "
+                f"`sdtm spec review {spec_dir} --out review.xlsx` [MP0030 spec-not-reviewed]",
+                highlight=False,
+            )
         with stderr.status("sdtm run") as status:
             result = run_study(
                 study_dir,

@@ -1,4 +1,4 @@
-"""CLI commands ``sdtm spec export-excel`` and ``sdtm spec import-excel``."""
+"""CLI commands ``sdtm spec export-excel``, ``sdtm spec import-excel`` and ``sdtm spec review``."""
 
 from __future__ import annotations
 
@@ -7,16 +7,19 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from sdtm.authoring.review import DEFAULT_THRESHOLD, apply_review, write_review_workbook
 from sdtm.config import default_specs_dir
+from sdtm.errors import InputError
 from sdtm.mapping.check import check_spec
 from sdtm.mapping.load_excel import read_excel_spec, write_excel_spec
 from sdtm.mapping.load_yaml import read_yaml_spec
 from sdtm.mapping.problems import raise_if_problems
 from sdtm.mapping.write_yaml import write_yaml_spec
-from sdtm.pipeline import DEFAULT_MAPPINGS_DIR
+from sdtm.pipeline import DEFAULT_MAPPINGS_DIR, DEFAULT_STUDY_DIR
 from sdtm.standards import load_standards
 
-DEFAULT_STUDY = "cart-psca-001"
+DEFAULT_STUDY = DEFAULT_STUDY_DIR.name
+"""The bundled sample study's folder name: the default spec folder."""
 
 
 def register(app: click.Group) -> None:
@@ -24,7 +27,7 @@ def register(app: click.Group) -> None:
 
     @app.group("spec")
     def spec_group() -> None:
-        """Mapping specs: export to / import from a reviewer's Excel workbook."""
+        """Mapping specs: reviewer's Excel workbook (export, import) and the review queue."""
 
     @spec_group.command("export-excel")
     @click.argument(
@@ -91,3 +94,66 @@ def register(app: click.Group) -> None:
             written = write_yaml_spec(spec, write_dir)
             click.echo(f"wrote {len(written)} YAML files to {write_dir}")
         return status
+
+    @spec_group.command("review")
+    @click.argument("mapping_dir", type=click.Path(path_type=Path, file_okay=False))
+    @click.option(
+        "--out",
+        "out_file",
+        type=click.Path(path_type=Path, dir_okay=False),
+        help="Write the review workbook (steps below the threshold) here.",
+    )
+    @click.option(
+        "--apply",
+        "apply_file",
+        type=click.Path(path_type=Path, dir_okay=False, exists=True),
+        help="Apply the decisions of this review workbook to the YAML spec.",
+    )
+    @click.option(
+        "--threshold",
+        default=DEFAULT_THRESHOLD,
+        show_default=True,
+        help="Steps with a confidence below this are reviewed.",
+    )
+    @click.option("--reviewer", default=None, help="Name recorded with every decision.")
+    @click.option("--specs", "specs_dir", type=click.Path(path_type=Path), help="Standards folder.")
+    def review_command(
+        mapping_dir: Path,
+        out_file: Path | None,
+        apply_file: Path | None,
+        threshold: float,
+        reviewer: str | None,
+        specs_dir: Path | None,
+    ) -> int:
+        """Review the uncertain steps of the spec in MAPPING_DIR (e.g. a `sdtm propose` draft).
+
+        --out writes a workbook with one row per step whose confidence is below the threshold
+        (file:line, cells, rationale); write approve, change or reject in its Decision column.
+        --apply checks every decision and, when all are sound, rewrites the YAML of the datasets
+        that changed; with nothing left undecided the draft becomes status: reviewed. Problems
+        are listed with workbook:sheet:row or the spec's file:line (exit 2, nothing written).
+        """
+        if (out_file is None) == (apply_file is None):
+            raise InputError("give exactly one of --out (write the queue) or --apply WORKBOOK")
+        if out_file is not None:
+            loaded = read_yaml_spec(mapping_dir)
+            raise_if_problems(loaded.problems)
+            count = write_review_workbook(loaded.spec, out_file, threshold)
+            click.echo(
+                f"wrote {out_file}: {count} step(s) with a confidence below {threshold:g} "
+                f"(spec status: {loaded.spec.status or 'not a draft'})"
+            )
+            return 0
+        assert apply_file is not None
+        standards = load_standards(specs_dir or default_specs_dir())
+        outcome = apply_review(
+            mapping_dir, apply_file, standards, reviewer=reviewer, threshold=threshold
+        )
+        click.echo(
+            f"applied {apply_file.name}: {outcome.approved} approved, {outcome.changed} changed, "
+            f"{outcome.rejected} rejected; {outcome.pending} step(s) below {threshold:g} still "
+            f"undecided; status: {outcome.status or 'not a draft'}"
+        )
+        for path in outcome.written:
+            click.echo(f"wrote {path}")
+        return 0

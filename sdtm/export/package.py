@@ -21,6 +21,7 @@ import pandas as pd
 
 from sdtm import __version__
 from sdtm.errors import SdtmError
+from sdtm.export.submission import InputFile
 from sdtm.findings import FindingsTable, Stage
 from sdtm.mapping.spec import MappingSpec
 from sdtm.stage import guarded
@@ -254,6 +255,7 @@ def export_datasets(
     spec: MappingSpec,
     creation_datetime: datetime,
     specs_dir: Path | None = None,
+    inputs: tuple[InputFile, ...] | None = None,
 ) -> tuple[FindingsTable, bool]:
     """Export XPT / Define-XML / Dataset-JSON when the export package provides it.
 
@@ -280,6 +282,7 @@ def export_datasets(
             define_metadata=define_metadata_from_spec(spec),
             creation_datetime=creation_datetime,
             settings=settings,
+            inputs=inputs,
         )
 
     value, failed = guarded(Stage.EXPORT, "export", call)
@@ -310,6 +313,7 @@ def write_package(
     spec: MappingSpec,
     created: tuple[datetime, str],
     specs_dir: Path | None,
+    inputs: tuple[InputFile, ...] | None = None,
     export: bool = True,
     waivers: Path | None = None,
 ) -> PackageResult:
@@ -326,6 +330,7 @@ def write_package(
         spec: The mapping spec (origins for define.xml).
         created: Time stamp of the files and where it came from.
         specs_dir: Standards folder of the run (schemas); ``None`` for the bundled one.
+        inputs: The run's input files, whose SHA-256 the manifest records.
         export: Export XPT/Define-XML/Dataset-JSON; else the datasets are written as CSV.
         waivers: The study's waivers file the run applied (copied into the folder).
 
@@ -351,7 +356,7 @@ def write_package(
         for suffix in (".xpt", ".csv"):
             (out_dir / f"{name.lower()}{suffix}").unlink(missing_ok=True)
     export_findings, exported = (
-        export_datasets(frames, standards, out_dir, spec, created[0], specs_dir)
+        export_datasets(frames, standards, out_dir, spec, created[0], specs_dir, inputs)
         if export
         else (FindingsTable(), False)
     )

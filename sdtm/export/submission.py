@@ -6,7 +6,8 @@ Layout of ``out_dir``::
     define.xml               Define-XML 2.1 (with the define2-1.xsl stylesheet instruction)
     json/<dataset>.json      Dataset-JSON 1.1
     ndjson/<dataset>.ndjson  Dataset-JSON 1.1, NDJSON variant
-    manifest.json            every file written: path, size, SHA-256, record count (sorted)
+    manifest.json            every file written: path, size, SHA-256, record count (sorted);
+                             optionally the SHA-256 of every input (raw files, spec, CT)
 
 Every byte depends only on the inputs and ``creation_datetime``, so two runs on the same data
 give the same manifest; comparing manifests proves a rerun byte-identical.
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -92,8 +93,63 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class InputFile:
+    """One file a run read, to be fingerprinted in the manifest."""
+
+    group: str
+    """``raw``, ``spec`` or ``ct``."""
+    name: str
+    """Path shown in the manifest, relative to the group's folder (``edc/ae.csv``)."""
+    path: Path
+    """Where the file is."""
+
+
+def input_files(
+    study_dir: Path, raw_files: Iterable[str], mapping_dir: Path, ct_dir: Path
+) -> tuple[InputFile, ...]:
+    """List the inputs of a run for :func:`write_manifest`: raw files, spec files, CT files.
+
+    Args:
+        study_dir: The raw study folder.
+        raw_files: Raw files read, relative to ``study_dir`` (``edc/ae.csv``).
+        mapping_dir: The mapping spec folder (every ``*.yaml`` in it, waivers included).
+        ct_dir: The CT package folder used (``specs/ct/2025-03-28``; every file under it).
+
+    Returns:
+        The inputs, sorted by group and name.
+    """
+    raw = [InputFile("raw", name, study_dir / name) for name in sorted(set(raw_files))]
+    spec = [InputFile("spec", p.name, p) for p in sorted(mapping_dir.glob("*.yaml"))]
+    ct = [
+        InputFile("ct", p.relative_to(ct_dir.parent).as_posix(), p)
+        for p in sorted(ct_dir.rglob("*"))
+        if p.is_file()
+    ]
+    return (*raw, *spec, *ct)
+
+
+def _input_entries(inputs: Iterable[InputFile]) -> dict[str, list[dict[str, object]]]:
+    """Manifest entries of the inputs by group; a file that is missing is listed with nulls."""
+    groups: dict[str, list[dict[str, object]]] = {}
+    for item in sorted(inputs, key=lambda i: (i.group, i.name)):
+        present = item.path.is_file()
+        groups.setdefault(item.group, []).append(
+            {
+                "file": item.name,
+                "size": item.path.stat().st_size if present else None,
+                "sha256": _sha256(item.path) if present else None,
+            }
+        )
+    return groups
+
+
 def write_manifest(
-    out_dir: Path, written: Mapping[Path, int | None], *, creation_datetime: datetime
+    out_dir: Path,
+    written: Mapping[Path, int | None],
+    *,
+    creation_datetime: datetime,
+    inputs: Iterable[InputFile] | None = None,
 ) -> Path:
     """Write ``manifest.json``: one entry per file (path relative to ``out_dir``), sorted.
 
@@ -101,6 +157,10 @@ def write_manifest(
         out_dir: The export folder.
         written: Files written, each with its record count (``None`` for define.xml).
         creation_datetime: The datetime stamped into the files, recorded for the reader.
+        inputs: The run's inputs (:func:`input_files`); when given, the manifest also has an
+            ``inputs`` object with the size and SHA-256 of each, by group (``raw``, ``spec``,
+            ``ct``), so that a package can be traced to the exact bytes it was made from. Kept
+            apart from ``files``: those are the outputs a rerun may replace.
 
     Returns:
         The manifest path.
@@ -117,7 +177,12 @@ def write_manifest(
         ),
         key=lambda entry: entry["file"],
     )
-    document = {"creation_datetime": creation_datetime.isoformat(), "files": entries}
+    document: dict[str, object] = {
+        "creation_datetime": creation_datetime.isoformat(),
+        "files": entries,
+    }
+    if inputs is not None:
+        document["inputs"] = _input_entries(inputs)
     target = out_dir / MANIFEST
     target.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     return target
@@ -160,6 +225,7 @@ def export_submission(
     creation_datetime: datetime,
     formats: tuple[str, ...] = FORMATS,
     settings: ExportSettings | None = None,
+    inputs: Iterable[InputFile] | None = None,
 ) -> FindingsTable:
     """Export SDTM datasets as XPT v5, Define-XML 2.1 and Dataset-JSON 1.1, plus a manifest.
 
@@ -176,6 +242,8 @@ def export_submission(
         formats: Any of ``FORMATS``.
         settings: Schema folders and the XPT size limit; ``None`` takes
             ``default_export_settings()``.
+        inputs: The files the run read (:func:`input_files`), fingerprinted in the manifest;
+            ``None`` writes the manifest without them.
 
     Returns:
         All findings of the export. A dataset with error findings is not written in the
@@ -253,5 +321,5 @@ def export_submission(
         temp.write_bytes(document)
         temp.replace(target)
         written[target] = None
-    write_manifest(out_dir, written, creation_datetime=creation_datetime)
+    write_manifest(out_dir, written, creation_datetime=creation_datetime, inputs=inputs)
     return FindingsTable.concat(tables)

@@ -21,7 +21,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from sdtm.errors import SpecError
 from sdtm.mapping.algorithms import ALGORITHMS
-from sdtm.mapping.load_yaml import FALSE_WORDS, TRUE_WORDS
+from sdtm.mapping.load_yaml import FALSE_WORDS, SPEC_STATUSES, TRUE_WORDS, parse_confidence
 from sdtm.mapping.spec import (
     Block,
     Condition,
@@ -63,7 +63,12 @@ STEP_COLUMNS = (
     ("RVARIABLE", "rvariable"),
     ("Reason", "reason"),
     ("To ASCII", "to_ascii"),
+    ("Confidence", "confidence"),
+    ("Rationale", "rationale"),
 )
+
+OPTIONAL_COLUMNS = MappingProxyType({"Variables": ("Confidence", "Rationale")})
+"""Columns a workbook written before they existed may lack (read as empty)."""
 
 SHEETS = MappingProxyType(
     {
@@ -173,6 +178,8 @@ def write_excel_spec(spec: MappingSpec, path: Path) -> None:
     workbook = Workbook()
     workbook.remove(workbook.active)
     study_rows = [("study", spec.study), ("studyid", spec.studyid)]
+    if spec.status:
+        study_rows.append(("status", spec.status))
     study_rows += [(f"setting:{key}", value) for key, value in spec.settings.items()]
     _sheet(workbook, "Study", study_rows)
     datasets, joins, variables = [], [], []
@@ -196,6 +203,8 @@ def write_excel_spec(spec: MappingSpec, path: Path) -> None:
                         value = _join_list(value)
                     elif attribute == "to_ascii":
                         value = "yes" if value else None
+                    elif attribute == "confidence" and value is not None:
+                        value = _number_text(value)
                     cells.append(value)
                 variables.append(cells)
     skips = []
@@ -288,7 +297,8 @@ def _rows(workbook_name: str, sheet: Worksheet) -> list[tuple[Location, dict[str
         return []
     header = [str(h) if h is not None else "" for h in rows[0]]
     expected = SHEETS[sheet.title]
-    missing = [h for h in expected if h not in header]
+    optional = OPTIONAL_COLUMNS.get(sheet.title, ())
+    missing = [h for h in expected if h not in header and h not in optional]
     if missing:
         raise SpecError(
             f"{workbook_name}:{sheet.title}: missing column(s) {', '.join(missing)} in row 1"
@@ -352,6 +362,10 @@ def read_excel_spec(path: Path) -> MappingSpec:
                 if value and value.lower() not in (*TRUE_WORDS, *FALSE_WORDS):
                     raise SpecError(f"{location}: To ASCII must be yes or no, not {value!r}")
                 value = bool(value) and value.lower() in TRUE_WORDS
+            elif attribute == "confidence":
+                value, problem = parse_confidence(value)
+                if problem is not None:
+                    raise SpecError(f"{location}: {problem}")
             fields[attribute] = value
         if not fields["target"] or not fields["algorithm"]:
             raise SpecError(f"{location}: Variable and Algorithm are required")
@@ -439,8 +453,14 @@ def read_excel_spec(path: Path) -> MappingSpec:
     lookups: dict[str, dict[str, str]] = {}
     for _, row in sheets["Lookups"]:
         lookups.setdefault(row["Lookup"] or "", {})[row["Raw Value"] or ""] = row["Value"] or ""
+    status = study.get("status") or None
+    if status is not None and status not in SPEC_STATUSES:
+        raise SpecError(
+            f"{name}:Study: status must be one of {', '.join(SPEC_STATUSES)}, not {status!r}"
+        )
     return MappingSpec(
         study=study.get("study", path.stem),
+        status=status,
         studyid=study.get("studyid", ""),
         domains=domains,
         settings=settings,

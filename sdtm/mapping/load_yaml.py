@@ -6,7 +6,8 @@ written (``Y`` stays ``Y``, ``1`` stays ``"1"``): specs hold codes, not YAML boo
 
 Files in the study folder:
 
-- ``study.yaml``: ``study: {studyid, settings}`` and ``skip:`` (raw rows not submitted).
+- ``study.yaml``: ``study: {studyid, status, settings}`` and ``skip:`` (raw rows not submitted);
+  ``status: draft`` marks a spec proposed by ``sdtm propose`` and not yet reviewed.
 - ``visits.yaml``: ``visits:`` planned visits with the raw labels that mean them.
 - ``units.yaml``: ``conversions:`` unit conversions to standard units.
 - ``synonyms.yaml``: ``synonyms:`` study CT synonym maps by codelist.
@@ -29,6 +30,7 @@ import yaml
 from sdtm.errors import SpecError
 from sdtm.mapping.algorithms import ALGORITHMS
 from sdtm.mapping.dates import date_format_problem, time_format_problem
+from sdtm.mapping.lookups import read_lookups, unknown_lookups
 from sdtm.mapping.problems import SpecProblem
 from sdtm.mapping.read_spec import conflicting_options, read_options
 from sdtm.mapping.spec import (
@@ -80,11 +82,35 @@ STEP_KEYS = (
     "rvariable",
     "reason",
     "to_ascii",
+    "confidence",
+    "rationale",
 )
 _STEP_FIELD = MappingProxyType({"format": "date_format"})
 TRUE_WORDS = ("true", "yes")
 FALSE_WORDS = ("false", "no")
 """Spellings of a yes/no step option (``to_ascii``) in YAML and the Excel workbook."""
+SPEC_STATUSES = ("draft", "reviewed")
+"""Values of ``study.status``: ``draft`` until a reviewer has decided every proposed step."""
+
+
+def parse_confidence(text: str | None) -> tuple[float | None, str | None]:
+    """Read a step's ``confidence`` (a number from 0 to 1).
+
+    Args:
+        text: The value as written, ``None`` when absent.
+
+    Returns:
+        The number (``None`` when absent) and a problem message (``None`` when it is fine).
+    """
+    if text is None:
+        return None, None
+    try:
+        value = float(text)
+    except ValueError:
+        return None, f"confidence must be a number from 0 to 1, not {text!r}"
+    if not 0.0 <= value <= 1.0:
+        return None, f"confidence must be from 0 to 1, not {text!r}"
+    return value, None
 
 
 class Node:
@@ -265,7 +291,7 @@ def _step(reader: _Reader, node: Node, domain: str) -> Step | None:
         return None
     fields: dict[str, Any] = {}
     for key in STEP_KEYS:
-        if key in ("target", "algorithm", "when", "sources", "to_ascii"):
+        if key in ("target", "algorithm", "when", "sources", "to_ascii", "confidence"):
             continue
         fields[_STEP_FIELD.get(key, key)] = reader.text(data, key, "step", required=False)
     sources = reader.texts(data.get("sources"), "sources")
@@ -302,15 +328,73 @@ def _step(reader: _Reader, node: Node, domain: str) -> Step | None:
             data["to_ascii"].line,
             f"{domain}.{target}: to_ascii must be true or false, not {flag!r}",
         )
+    confidence, problem = parse_confidence(
+        reader.text(data, "confidence", "step", required=False)
+    )
+    if problem is not None:
+        reader.problem(data["confidence"].line, f"{domain}.{target}: {problem}")
     return Step(
         target=target,
         algorithm=algorithm,
         sources=sources,
         to_ascii=to_ascii,
+        confidence=confidence,
         when=reader.when(data.get("when"), f"when of {domain}.{target}"),
         location=reader.at(node.line),
         **fields,
     )
+
+
+def read_step_cells(
+    cells: dict[str, str | tuple[str, ...] | None],
+    when_text: str | None,
+    location: Location,
+    domain: str,
+) -> tuple[Step | None, tuple[SpecProblem, ...]]:
+    """Read one step given as cells (a reviewer's workbook row), with the YAML reader's checks.
+
+    Args:
+        cells: Step key (as in YAML: ``target``, ``format`` ...) -> text, or a tuple of texts for
+            ``sources``; ``None`` for an empty cell.
+        when_text: The condition as YAML flow text (``{column: X, op: eq, value: "1"}``).
+        location: Where the row is (``review.xlsx:Review`` and the row number).
+        domain: The dataset the step belongs to (for messages).
+
+    Returns:
+        The step (``None`` when it cannot be built) and every problem, each at ``location``.
+    """
+    reader = _Reader(location.file)
+    line = location.line
+    data: dict[str, Node] = {}
+    for key, value in cells.items():
+        if value is None or value == ():
+            continue
+        if isinstance(value, tuple):
+            data[key] = Node([Node(item, line) for item in value], line)
+        else:
+            data[key] = Node(value, line)
+    if when_text:
+        try:
+            composed = yaml.compose(when_text, Loader=yaml.SafeLoader)
+        except yaml.YAMLError as error:
+            problem = getattr(error, "problem", None) or str(error)
+            return None, (SpecProblem("MP0106", location, f"invalid When: {problem}"),)
+        if composed is not None:
+            built = reader.build(composed)
+            _relocate(built, line)
+            data["when"] = built
+    step = _step(reader, Node(data, line, dict.fromkeys(data, line)), domain)
+    return step, tuple(reader.problems)
+
+
+def _relocate(node: Node, line: int) -> None:
+    """Give a node built from a cell's text the cell's row as its line, recursively."""
+    node.line = line
+    node.key_lines = dict.fromkeys(node.key_lines, line)
+    children = node.data.values() if isinstance(node.data, dict) else node.data
+    if isinstance(children, list) or isinstance(node.data, dict):
+        for child in children:
+            _relocate(child, line)
 
 
 def _join(reader: _Reader, node: Node) -> Join | None:
@@ -390,9 +474,19 @@ def _domain(reader: _Reader, root: Node) -> DomainMapping | None:
 def _study(reader: _Reader, root: Node, out: dict[str, Any]) -> None:
     data = reader.mapping(root, "study.yaml", ("study", "skip"))
     study = (
-        reader.mapping(data["study"], "study", ("studyid", "settings")) if "study" in data else {}
+        reader.mapping(data["study"], "study", ("studyid", "status", "settings"))
+        if "study" in data
+        else {}
     )
     out["studyid"] = reader.text(study, "studyid", "study", required=True) if study else None
+    status = reader.text(study, "status", "study", required=False) if study else None
+    if status is not None and status not in SPEC_STATUSES:
+        reader.problem(
+            study["status"].line,
+            f"study status must be one of {', '.join(SPEC_STATUSES)}, not {status!r}",
+        )
+        status = None
+    out["status"] = status
     if study and "settings" in study:
         settings = reader.mapping(study["settings"], "settings", None)
         out["settings"] = {
@@ -503,26 +597,9 @@ def _design(reader: _Reader, root: Node, out: dict[str, Any]) -> None:
     out["design"] = tables
 
 
-def _lookups(reader: _Reader, root: Node, out: dict[str, Any]) -> None:
-    data = reader.mapping(root, "lookups.yaml", ("lookups",))
-    tables: dict[str, dict[str, str]] = {}
-    if "lookups" in data:
-        by_name = reader.mapping(data["lookups"], "lookups", None)
-        for name, node in by_name.items():
-            entries = reader.mapping(node, f"lookup table {name}", None)
-            tables[name] = {
-                key: value
-                for key in entries
-                if (value := reader.text(entries, key, f"lookup table {name}", required=True))
-            }
-            if not tables[name]:
-                reader.problem(node.line, f"lookup table {name} is empty")
-    out["lookups"] = tables
-
-
 _STUDY_READERS = MappingProxyType(
     {
-        "lookups.yaml": _lookups,
+        "lookups.yaml": read_lookups,
         "study.yaml": _study,
         "visits.yaml": _visits,
         "units.yaml": _units,
@@ -600,21 +677,5 @@ def read_yaml_spec(mapping_dir: Path) -> LoadedSpec:
     }
     spec = MappingSpec(study=study, domains=domains, sources=tuple(sources), **out)
     problems.extend(conflicting_options(spec))
-    problems.extend(_unknown_lookups(spec))
+    problems.extend(unknown_lookups(spec))
     return LoadedSpec(spec, tuple(problems), synonym_lines)
-
-
-def _unknown_lookups(spec: MappingSpec) -> list[SpecProblem]:
-    """Steps naming a lookup table that ``lookups.yaml`` does not define."""
-    return [
-        SpecProblem(
-            "MP0106",
-            step.location,
-            f"{name}.{step.target}: lookup table {step.lookup!r} is not in lookups.yaml "
-            f"(tables: {', '.join(sorted(spec.lookups)) or 'none'})",
-        )
-        for name, mapping in spec.domains.items()
-        for block in mapping.blocks
-        for step in block.steps
-        if step.lookup is not None and step.lookup not in spec.lookups
-    ]

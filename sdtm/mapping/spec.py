@@ -130,6 +130,11 @@ class Step:
     to_ascii: bool = False
     """Transliterate non-ASCII characters of the value to ASCII (declared, each changed value
     reported as MP0015); characters with no ASCII form are kept. Off unless written."""
+    confidence: float | None = None
+    """How sure the author is of the step, 0 to 1 (``sdtm propose`` writes it; a reviewer's
+    approval sets 1); ``None`` for a hand-written step. The engine does not read it."""
+    rationale: str | None = None
+    """Why the step was proposed (evidence: column name, CT match, value shape) or reviewed."""
     location: Location = field(default=NOWHERE, compare=False)
     """Where the step is written."""
 
@@ -288,6 +293,9 @@ class MappingSpec:
     """Spec files read, relative paths."""
     lookups: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """Study lookup tables (``lookups.yaml``): table name -> raw value -> value assigned."""
+    status: str | None = None
+    """Review status from ``study.yaml`` (``study: {status: draft}``): ``draft`` for a spec
+    proposed by ``sdtm propose`` and not yet reviewed; ``None`` for a reviewed spec."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "domains", MappingProxyType(dict(self.domains)))
@@ -367,4 +375,5 @@ def _comparable(spec: MappingSpec) -> tuple:
         tuple(sorted((k, v) for k, v in spec.design.items() if v)),
         spec.skips,
         tuple(sorted((k, tuple(sorted(v.items()))) for k, v in spec.lookups.items())),
+        spec.status,
     )

@@ -6,12 +6,22 @@ back into the YAML the project keeps under version control.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from sdtm.mapping.spec import Block, Condition, Join, MappingSpec, Operator, Step, When
+from sdtm.mapping.spec import (
+    Block,
+    Condition,
+    DomainMapping,
+    Join,
+    MappingSpec,
+    Operator,
+    Step,
+    When,
+)
 from sdtm.read.options import ReadOptions
 
 _STEP_ORDER = (
@@ -37,18 +47,53 @@ _STEP_ORDER = (
     ("reason", "reason"),
     ("to_ascii", "to_ascii"),
     ("when", "when"),
+    ("confidence", "confidence"),
+    ("rationale", "rationale"),
 )
 
 
 class _Dumper(yaml.SafeDumper):
-    """Quotes every string so that codes such as ``Y`` or ``1`` stay text when read back."""
+    """Quotes every string value so that codes such as ``Y`` or ``1`` stay text when read back.
+
+    Keys that are plain names (``target``, ``SUBJID``) are written bare, and each step is one
+    flow mapping (``- {target: AETERM, algorithm: assign_no_ct, source: AETERM}``), as specs are
+    written by hand.
+    """
+
+
+class _Flow(dict):
+    """A mapping written in flow style (one step per item)."""
+
+
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def _quoted(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="'")
 
+
+def _mapping(dumper: yaml.SafeDumper, data: dict[str, Any], flow: bool) -> yaml.MappingNode:
+    pairs = []
+    for key, value in data.items():
+        text = str(key)
+        style = None if _PLAIN_KEY.match(text) and text.lower() not in _YAML_WORDS else '"'
+        pairs.append(
+            (
+                dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style),
+                dumper.represent_data(value),
+            )
+        )
+    return yaml.MappingNode("tag:yaml.org,2002:map", pairs, flow_style=flow)
+
+
+_YAML_WORDS = frozenset(
+    {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}
+)
+"""Bare words YAML 1.1 readers would take for booleans or null: always quoted as keys."""
 
 _Dumper.add_representer(str, _quoted)
+_Dumper.add_representer(dict, lambda dumper, data: _mapping(dumper, data, False))
+_Dumper.add_representer(_Flow, lambda dumper, data: _mapping(dumper, data, True))
 
 
 def _number(value: float) -> int | float:
@@ -62,6 +107,12 @@ def _condition(condition: Condition) -> dict[str, Any]:
             list(condition.value) if isinstance(condition.value, tuple) else condition.value
         )
     return out
+
+
+def when_text(when: When) -> str:
+    """Return a condition as one line of YAML flow text (``read_step_cells`` reads it back)."""
+    text = yaml.dump(_when(when), Dumper=_Dumper, default_flow_style=True, width=10_000)
+    return text.strip()
 
 
 def _when(when: When) -> dict[str, Any]:
@@ -80,6 +131,8 @@ def _step(step: Step) -> dict[str, Any]:
             value = _when(value)
         elif attribute == "sources":
             value = list(value)
+        elif attribute == "confidence":
+            value = _number(value)
         out[key] = value
     return out
 
@@ -106,13 +159,49 @@ def _block(block: Block) -> dict[str, Any]:
         out["where"] = _when(block.where)
     if block.joins:
         out["join"] = [_join(j) for j in block.joins]
-    out["steps"] = [_step(s) for s in block.steps]
+    out["steps"] = [_Flow(_step(s)) for s in block.steps]
     return out
 
 
 def _dump(path: Path, data: dict[str, Any]) -> None:
     text = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
     path.write_text(text, encoding="utf-8")
+
+
+def study_document(spec: MappingSpec) -> dict[str, Any]:
+    """Return the content of ``study.yaml`` for ``spec``."""
+    study: dict[str, Any] = {"study": {"studyid": spec.studyid}}
+    if spec.status:
+        study["study"]["status"] = spec.status
+    if spec.settings:
+        study["study"]["settings"] = dict(spec.settings)
+    if spec.skips:
+        study["skip"] = [
+            {
+                "file": s.file,
+                "reason": s.reason,
+                **({"where": _when(s.where)} if s.where else {}),
+                **_read(s.read),
+            }
+            for s in spec.skips
+        ]
+    return study
+
+
+def domain_document(mapping: DomainMapping) -> dict[str, Any]:
+    """Return the content of a dataset spec file (``ae.yaml``) for ``mapping``."""
+    blocks = [_block(b) for b in mapping.blocks]
+    data: dict[str, Any] = {"domain": mapping.domain}
+    if len(blocks) == 1:
+        data |= blocks[0]
+    else:
+        data["blocks"] = blocks
+    return data
+
+
+def write_document(path: Path, data: dict[str, Any]) -> None:
+    """Write one spec file (every string quoted, so that codes stay text)."""
+    _dump(path, data)
 
 
 def write_yaml_spec(spec: MappingSpec, folder: Path) -> list[Path]:
@@ -127,20 +216,7 @@ def write_yaml_spec(spec: MappingSpec, folder: Path) -> list[Path]:
     """
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    study: dict[str, Any] = {"study": {"studyid": spec.studyid}}
-    if spec.settings:
-        study["study"]["settings"] = dict(spec.settings)
-    if spec.skips:
-        study["skip"] = [
-            {
-                "file": s.file,
-                "reason": s.reason,
-                **({"where": _when(s.where)} if s.where else {}),
-                **_read(s.read),
-            }
-            for s in spec.skips
-        ]
-    files: dict[str, dict[str, Any]] = {"study.yaml": study}
+    files: dict[str, dict[str, Any]] = {"study.yaml": study_document(spec)}
     if spec.visits:
         files["visits.yaml"] = {
             "visits": [
@@ -175,13 +251,7 @@ def write_yaml_spec(spec: MappingSpec, folder: Path) -> list[Path]:
     if spec.design:
         files["design.yaml"] = {k: [dict(r) for r in v] for k, v in spec.design.items()}
     for name, mapping in spec.domains.items():
-        blocks = [_block(b) for b in mapping.blocks]
-        data: dict[str, Any] = {"domain": name}
-        if len(blocks) == 1:
-            data |= blocks[0]
-        else:
-            data["blocks"] = blocks
-        files[f"{name.lower()}.yaml"] = data
+        files[f"{name.lower()}.yaml"] = domain_document(mapping)
     for file_name, data in files.items():
         path = folder / file_name
         _dump(path, data)

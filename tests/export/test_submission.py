@@ -152,3 +152,52 @@ def test_rerun_removes_outdated_file_of_a_dataset_no_longer_written(
     assert not (tmp_path / "ae.xpt").exists()
     message = findings.frame.set_index("rule_id").loc["XP0024", "message"]
     assert "the older ae.xpt of an earlier run was removed" in message
+
+
+def test_manifest_fingerprints_the_inputs_when_given(tmp_path, frames, tiny_standards, creation):
+    from sdtm.export.submission import input_files
+
+    study = tmp_path / "study"
+    (study / "edc").mkdir(parents=True)
+    (study / "edc" / "ae.csv").write_bytes(b"SUBJID,AETERM\n001,RASH\n")
+    spec = tmp_path / "mappings" / "study"
+    spec.mkdir(parents=True)
+    (spec / "study.yaml").write_bytes(b"study:\n  studyid: S1\n")
+    ct = tmp_path / "specs" / "ct" / "2025-03-28"
+    (ct / "codelists").mkdir(parents=True)
+    (ct / "package.yaml").write_bytes(b"codelists: []\n")
+    (ct / "codelists" / "C66742.json").write_bytes(b"{}")
+    inputs = input_files(study, ["edc/ae.csv", "edc/gone.csv"], spec, ct)
+    out = tmp_path / "out"
+    export_submission(
+        frames, tiny_standards, out, creation_datetime=creation, formats=("xpt",), inputs=inputs
+    )
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+
+    def sha(data: bytes) -> str:
+        return hashlib.sha256(data).hexdigest()
+
+    assert manifest["inputs"] == {
+        "ct": [
+            {"file": "2025-03-28/codelists/C66742.json", "size": 2, "sha256": sha(b"{}")},
+            {"file": "2025-03-28/package.yaml", "size": 14, "sha256": sha(b"codelists: []\n")},
+        ],
+        "raw": [
+            {"file": "edc/ae.csv", "size": 23, "sha256": sha(b"SUBJID,AETERM\n001,RASH\n")},
+            # A raw file the run could not find is listed, with no size and no hash.
+            {"file": "edc/gone.csv", "size": None, "sha256": None},
+        ],
+        "spec": [
+            {"file": "study.yaml", "size": 21, "sha256": sha(b"study:\n  studyid: S1\n")},
+        ],
+    }
+    # Inputs are kept apart from the outputs a rerun may delete.
+    assert [e["file"] for e in manifest["files"]] == ["ae.xpt", "dm.xpt"]
+
+
+def test_manifest_without_inputs_has_no_inputs_key(tmp_path, frames, tiny_standards, creation):
+    export_submission(
+        frames, tiny_standards, tmp_path, creation_datetime=creation, formats=("xpt",)
+    )
+    manifest = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
+    assert sorted(manifest) == ["creation_datetime", "files"]
