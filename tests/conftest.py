@@ -23,3 +23,13 @@ def reference_dir() -> Path:
 @pytest.fixture(scope="session")
 def pilot_dir(reference_dir: Path) -> Path:
     return reference_dir / "cdiscpilot-sdtm"
+
+
+@pytest.fixture(scope="session")
+def pilot_review(pilot_dir, tmp_path_factory):
+    """`sdtm report` of the CDISC pilot for one subject (issue 14); no findings.json there."""
+    from sdtm.review import write_review
+
+    return write_review(
+        pilot_dir, tmp_path_factory.mktemp("pilot") / "pilot.html", subjects=["01-701-1015"]
+    )

@@ -9,7 +9,9 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from sdtm import __version__
 from sdtm.cli.export import creation_datetime_from
+from sdtm.cli.report import print_review_summary
 from sdtm.findings import Severity
 from sdtm.mapping.status import DRAFT, spec_status
 from sdtm.pipeline import (
@@ -19,6 +21,7 @@ from sdtm.pipeline import (
     fails,
     run_study,
 )
+from sdtm.review import write_review
 
 
 def render_summary(result: RunResult, console: Console) -> None:
@@ -103,6 +106,14 @@ def register(app: click.Group) -> None:
         help="Exit 1 when findings at or above this severity exist (default: exit 0 whenever "
         "the run completes and writes its outputs).",
     )
+    @click.option(
+        "--report",
+        "write_report",
+        is_flag=True,
+        default=False,
+        help="Also write the HTML review (sdtm report) beside the output folder, as "
+        "<OUT>-report.html.",
+    )
     def run_command(
         study_dir: Path | None,
         mapping_dir: Path | None,
@@ -112,6 +123,7 @@ def register(app: click.Group) -> None:
         ct_version_alias: str | None,
         creation_datetime: str | None,
         fail_on: str | None,
+        write_report: bool,
     ) -> int:
         """Map a study's raw files to SDTM and write datasets plus findings.
 
@@ -150,4 +162,13 @@ def register(app: click.Group) -> None:
                 highlight=False,
             )
         render_summary(result, Console(highlight=False))
+        if write_report and result.out_dir is not None:
+            with stderr.status("sdtm report"):
+                review = write_review(
+                    result.out_dir,
+                    mapping_dir=mapping_dir or DEFAULT_MAPPINGS_DIR / result.study,
+                    specs_dir=specs_dir,
+                    tool_version=__version__,
+                )
+            print_review_summary(review, stderr)
         return 1 if fails(result.findings, fail_on) else 0

@@ -15,7 +15,7 @@ Files in the study folder:
 - ``lookups.yaml``: ``lookups:`` study lookup tables by name (raw value -> value), read by the
   ``assign_lookup`` algorithm (e.g. LOINC code -> LBTESTCD).
 - any other ``*.yaml`` with a ``domain:`` key: one target dataset. ``waivers.yaml`` is read by
-  the validation stage, not here.
+  the validation stage and ``review.yaml`` by ``sdtm report`` (``sdtm.review``), not here.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ STUDY_FILES = (
     "design.yaml",
     "lookups.yaml",
 )
-IGNORED_FILES = ("waivers.yaml",)
+IGNORED_FILES = ("waivers.yaml", "review.yaml")
 
 STEP_KEYS = (
     "target",

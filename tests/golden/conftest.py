@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from sdtm import run_study
+from sdtm.review import write_review
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -24,3 +25,13 @@ def bundled(tmp_path_factory):
 @pytest.fixture(scope="session")
 def frames(bundled):
     return bundled.frames
+
+
+@pytest.fixture(scope="session")
+def bundled_review(bundled, tmp_path_factory):
+    """The review page of the bundled run (issue 14), as `sdtm report` writes it."""
+    return write_review(
+        bundled.out_dir,
+        tmp_path_factory.mktemp("review") / "report.html",
+        mapping_dir=REPO / "mappings" / "cart-psca-001",
+    )
