@@ -8,6 +8,7 @@ import click
 from rich.console import Console
 
 from sdtm import __version__
+from sdtm.pipeline import DEFAULT_STUDY_DIR
 from sdtm.review import ReviewResult, write_review
 
 DEFAULT_MAPPINGS_DIR = Path("mappings")
@@ -43,7 +44,8 @@ def register(app: click.Group) -> None:
         type=click.Path(dir_okay=False, path_type=Path),
         default=None,
         help="HTML file to write (default: <OUT_DIR>-report.html beside the folder, e.g. "
-        "out/cart-psca-001-report.html; not inside it, where sdtm run would report it).",
+        f"out/{DEFAULT_STUDY_DIR.name}-report.html; not inside it, where sdtm run would report "
+        "it).",
     )
     @click.option(
         "--subject",
