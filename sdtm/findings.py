@@ -17,6 +17,8 @@ from typing import Any
 
 import pandas as pd
 
+from sdtm.fileio import atomic_write_text
+
 
 class Severity(StrEnum):
     """How serious a finding is; ordered so that ``rank`` compares levels."""
@@ -199,9 +201,16 @@ class FindingsTable:
         }
 
     def write_json(self, path: Path, *, tool: dict[str, Any], standards: dict[str, Any]) -> None:
-        """Write the findings JSON document to ``path`` (UTF-8, sorted rows, stable bytes)."""
+        """Write the findings JSON document to ``path`` (UTF-8, sorted rows, stable bytes).
+
+        The file is written beside ``path`` and renamed into place at the end, so a full disk
+        leaves no partial document.
+
+        Raises:
+            ExportError: When the file cannot be written (the message names the path).
+        """
         document = self.to_json_document(tool=tool, standards=standards)
-        path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        atomic_write_text(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
 
 
 def summarise(table: FindingsTable) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from sdtm.derive.finalize import finalize_dataset, provenance_of
 from sdtm.derive.plan import run_derivations
 from sdtm.derive.steps import DeriveInputs
 from sdtm.errors import InputError
+from sdtm.export.output_folder import check_output_location
 from sdtm.export.package import write_package
 from sdtm.export.submission import input_files
 from sdtm.findings import FindingsTable, Severity
@@ -147,6 +148,10 @@ def run_study(
     _say(progress, "loading standards")
     standards = load_standards(specs_dir or default_specs_dir(), ct_version)
     study_dir, mapping_dir, out_dir = _folders(study_dir, mapping_dir, out_dir)
+    if write:
+        # Refused before anything is read: an output folder that is, holds or lies inside the
+        # raw or spec folder could put the package among the inputs (docs/security.md).
+        check_output_location(out_dir, {"study folder": study_dir, "mapping folder": mapping_dir})
 
     _say(progress, f"loading mapping spec {mapping_dir}")
     spec = load_mapping(mapping_dir, standards)

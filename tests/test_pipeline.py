@@ -1,5 +1,6 @@
 """run_study on a tiny literal study: count check, skips, unaccounted rows, lineage, outputs."""
 
+import hashlib
 import json
 import shutil
 from datetime import datetime
@@ -502,21 +503,28 @@ def test_a_rerun_removes_the_earlier_runs_outputs_and_reports_foreign_files(tiny
     study, mapping = tiny_copy
     out = tmp_path / "out"
     _run(study, mapping, out)
-    # What an earlier run with an exporter and an MH dataset would have left behind.
+    # What an earlier run with an exporter and an MH dataset would have left behind: files
+    # its manifest lists with their SHA-256, and files nobody listed.
     (out / "json").mkdir()
     for name in ("mh.xpt", "json/mh.json", "old.csv", "json/notes.json"):
         (out / name).write_text("x", encoding="utf-8")
-    manifest = {"files": [{"file": "mh.xpt"}, {"file": "json/mh.json"}]}
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    digest = hashlib.sha256(b"x").hexdigest()
+    manifest["files"] += [
+        {"file": name, "size": 1, "sha256": digest, "records": None}
+        for name in ("mh.xpt", "json/mh.json")
+    ]
     (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     result = _run(study, mapping, out)
     assert not (out / "mh.xpt").exists()
     assert not (out / "json" / "mh.json").exists()
-    assert not (out / "manifest.json").exists()  # this run (no export) writes none
+    listed = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["files"]
+    assert "mh.xpt" not in {entry["file"] for entry in listed}  # this run's manifest
     assert (out / "old.csv").read_text(encoding="utf-8") == "x"  # never deleted
     assert (out / "json" / "notes.json").is_file()
     found = result.findings.frame
     foreign = found.loc[found["rule_id"] == "MP0018"]
-    assert foreign[["severity", "stage", "value"]].values.tolist() == [
+    assert sorted(foreign[["severity", "stage", "value"]].values.tolist()) == [
         ["warning", "export", "json/notes.json"],
         ["warning", "export", "old.csv"],
     ]

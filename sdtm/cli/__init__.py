@@ -11,6 +11,7 @@ import traceback
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from sdtm.cli import (
     compare,
@@ -30,6 +31,7 @@ from sdtm.cli import (
     validate,
 )
 from sdtm.errors import SdtmError
+from sdtm.fileio import describe_os_error
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -83,7 +85,15 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         sys.exit(130)
     except SdtmError as error:
-        stderr.print(f"[bold red]error:[/] {error}", highlight=False)
+        # soft_wrap: a long message (paths) is not broken into lines a script cannot grep.
+        stderr.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
+        if debug:
+            traceback.print_exc()
+        sys.exit(EXIT_ERROR)
+    except OSError as error:
+        # A file or folder operation the code did not wrap: still one line naming the path.
+        message = describe_os_error(error, "read or write")
+        stderr.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
         if debug:
             traceback.print_exc()
         sys.exit(EXIT_ERROR)

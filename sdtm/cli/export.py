@@ -12,6 +12,12 @@ from rich.console import Console
 from sdtm.config import default_specs_dir
 from sdtm.errors import InputError
 from sdtm.export.define_metadata import DefineMetadata, StudyInfo
+from sdtm.export.output_folder import (
+    PackageWriter,
+    check_output_location,
+    inventory_output_folder,
+    left_findings,
+)
 from sdtm.export.submission import FORMATS, ExportSettings, export_submission
 from sdtm.findings import FindingsTable, Severity
 from sdtm.read.sdtm_package import read_sdtm_package
@@ -121,7 +127,9 @@ def register(app: click.Group) -> None:
         """Export an SDTM package (folder of .xpt or Dataset-JSON) as WHAT into --out.
 
         WHAT is xpt, define, dataset-json or all. A manifest.json with the SHA-256 of every
-        file written is always written.
+        file written is always written, last: the package is written into a staging folder and
+        switched into --out at the end. Files in --out that an earlier export did not write are
+        left in place and reported; the export is refused when it would overwrite one.
         """
         stderr = Console(stderr=True)
         moment = creation_datetime_from(creation_datetime, os.environ.get("SOURCE_DATE_EPOCH"))
@@ -133,8 +141,17 @@ def register(app: click.Group) -> None:
                 highlight=False,
             )
         specs = specs_dir or default_specs_dir()
+        check_output_location(out_dir, {"source package folder": src_dir})
         standards = load_standards(specs, ct_version)
         frames, read_findings = read_sdtm_package(src_dir, encoding=encoding)
+        unreadable = read_findings.frame[read_findings.frame["rule_id"] == "ST0017"]
+        if len(unreadable):
+            # An export without one of its datasets would look like a complete package.
+            listing = "\n  ".join(unreadable["message"].astype(str))
+            raise InputError(
+                f"nothing exported: {len(unreadable)} file(s) of {src_dir} cannot be read:"
+                f"\n  {listing}"
+            )
         if study_oid is None:
             studies = {
                 str(v) for f in frames.values() if "STUDYID" in f for v in f["STUDYID"].dropna()
@@ -144,11 +161,13 @@ def register(app: click.Group) -> None:
             study=StudyInfo(study_oid=study_oid, name=study_oid, protocol=study_oid)
         )
         schema_dir = specs / "dataset-json-1.1"
-        with stderr.status(f"exporting {len(frames)} dataset(s)"):
+        inventory = inventory_output_folder(out_dir)
+        status = stderr.status(f"exporting {len(frames)} dataset(s)")
+        with status, PackageWriter(out_dir) as package:
             findings = export_submission(
                 frames,
                 standards,
-                out_dir,
+                package.staging,
                 define_metadata=metadata,
                 creation_datetime=moment,
                 formats=_WHAT[what],
@@ -157,7 +176,8 @@ def register(app: click.Group) -> None:
                     define_schema_dir=define_schema,
                 ),
             )
-        findings = read_findings + findings
+            package.commit(inventory, creation_datetime=moment)
+        findings = read_findings + left_findings(inventory) + findings
         _render(findings)
         if findings_file is not None:
             findings.write_json(

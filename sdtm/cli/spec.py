@@ -70,11 +70,24 @@ def register(app: click.Group) -> None:
         help="Write the workbook's spec as YAML files into this folder.",
     )
     @click.option("--specs", "specs_dir", type=click.Path(path_type=Path), help="Standards folder.")
+    @click.option(
+        "--formula-values",
+        is_flag=True,
+        help="Use the values Excel saved for formula cells instead of refusing those cells.",
+    )
     def import_excel(
-        workbook: Path, compare_dir: Path | None, write_dir: Path | None, specs_dir: Path | None
+        workbook: Path,
+        compare_dir: Path | None,
+        write_dir: Path | None,
+        specs_dir: Path | None,
+        formula_values: bool,
     ) -> int:
-        """Read a spec workbook back, check it against the standards, compare or write YAML."""
-        spec = read_excel_spec(workbook)
+        """Read a spec workbook back, check it against the standards, compare or write YAML.
+
+        Cells holding formulas are refused with their references (Sheet!A1) unless
+        --formula-values is given.
+        """
+        spec = read_excel_spec(workbook, formula_values=formula_values)
         standards = load_standards(specs_dir or default_specs_dir())
         raise_if_problems(check_spec(spec, standards))
         click.echo(

@@ -22,6 +22,9 @@ from sdtm.validate.waivers import load_waivers
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 
+_SHOWN_GROUPS = 500
+"""Most finding groups the text table shows."""
+
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "notice": "cyan"}
 
 
@@ -41,7 +44,7 @@ def render_findings(findings: FindingsTable, console: Console, *, fail_on: Sever
     table = Table(title="Findings (grouped; --format json for every record)", title_justify="left")
     for column in ("severity", "rule", "dataset", "variable", "count", "example"):
         table.add_column(column, justify="right" if column == "count" else "left")
-    for row in grouped.itertuples(index=False):
+    for row in grouped.head(_SHOWN_GROUPS).itertuples(index=False):
         table.add_row(
             f"[{_SEVERITY_STYLE[row.severity]}]{row.severity}[/]",
             row.rule_id,
@@ -51,6 +54,12 @@ def render_findings(findings: FindingsTable, console: Console, *, fail_on: Sever
             row.example,
         )
     console.print(table)
+    if len(grouped) > _SHOWN_GROUPS:
+        # A table of tens of thousands of rows takes minutes to lay out and nobody reads it.
+        console.print(
+            f"... {len(grouped) - _SHOWN_GROUPS} more groups not shown (--format json or csv "
+            "--output FILE lists every finding)"
+        )
     counts = findings.count_by_severity()
     console.print(
         "Findings: "

@@ -33,6 +33,7 @@ RESULT_UNIT_MISSING = DeriveRule("MP0542", "result-unit-missing", Severity.WARNI
 BLQ_WITHOUT_LLOQ = DeriveRule("MP0543", "blq-result-without-lloq", Severity.WARNING)
 RANGE_NOT_NUMERIC = DeriveRule("MP0544", "reference-range-not-numeric", Severity.NOTICE)
 LLOQ_NOT_NUMERIC = DeriveRule("MP0545", "lloq-not-numeric", Severity.WARNING)
+RESULT_DECIMAL_COMMA = DeriveRule("MP0546", "result-decimal-comma", Severity.ERROR)
 RULE_IDS: tuple[str, ...] = (
     UNIT_WITHOUT_CONVERSION.id,
     STANDARD_UNIT_NOT_DECLARED.id,
@@ -40,9 +41,12 @@ RULE_IDS: tuple[str, ...] = (
     BLQ_WITHOUT_LLOQ.id,
     RANGE_NOT_NUMERIC.id,
     LLOQ_NOT_NUMERIC.id,
+    RESULT_DECIMAL_COMMA.id,
 )
 
 _NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+_DECIMAL_COMMA = r"(?:<=|>=|<|>)?\s*[+-]?\d+,\d+"
+"""A number written with a decimal comma (``1,5``, ``<0,05``): not a number for SDTM."""
 
 def compute_parsed_result(result: pd.Series) -> pd.DataFrame:
     """Split result text into comparator and number.
@@ -101,7 +105,8 @@ def derive_standard_results(
     MP0541; a numeric result without ``--ORRESU`` (for a test with a unit) MP0542; a BLQ text
     without an LLOQ MP0543; a non-numeric range bound MP0544; an LLOQ that was sent but is
     not a number (``fifty``, ``6,0``) MP0545, with ``--LLOQ`` left null (never silently
-    dropped, and not reported as a missing LLOQ).
+    dropped, and not reported as a missing LLOQ); a result written with a decimal comma
+    (``1,5``) MP0546, with the standardized values left null (not copied as text).
 
     Args:
         df: Findings frame; needs ``USUBJID``, ``--TESTCD``, ``--ORRES``, ``--ORRESU``.
@@ -123,6 +128,10 @@ def derive_standard_results(
     is_blq = upper.isin([v.upper() for v in result_standards.blq_values]).fillna(False)
     is_number = parsed["number"].notna()
     is_text = orres.notna() & (orres != "") & ~is_number & ~is_blq
+    # "1,5" is most likely 1.5 written with a decimal comma: it is reported as not a number
+    # (not copied to --STRESC as text, where it would pass as a character result), issue 12.
+    decimal_comma = is_text & orres.str.fullmatch(_DECIMAL_COMMA).fillna(False)
+    is_text = is_text & ~decimal_comma
     factor = lookup["factor"]
     decimals = lookup["decimals"].fillna(0).astype("int64")
     declared = lookup["declared"]
@@ -282,6 +291,21 @@ def derive_standard_results(
             dataset=domain,
             variable=f"{domain}LLOQ",
             value=lloq_text_raw,
+        ),
+        row_findings(
+            df,
+            decimal_comma,
+            RESULT_DECIMAL_COMMA,
+            where
+            + f": {testcd_var} "
+            + test_text
+            + f" {orres_var} "
+            + orres.fillna("")
+            + f" is not a number (decimal comma?); {domain}STRESC and {domain}STRESN left "
+            + "null; correct the value at the source (a decimal point)",
+            dataset=domain,
+            variable=orres_var,
+            value=orres,
         ),
         *range_findings,
     ]

@@ -34,12 +34,11 @@ from sdtm.export.define_metadata import StudyInfo
 from sdtm.export.metadata import ColumnMeta, PreparedDataset
 from sdtm.export.rules import findings_frame, make_finding
 from sdtm.findings import FindingsTable
+from sdtm.read.dataset_json import NDJSON_SCHEMA_FILE, SCHEMA_FILE, load_schema
 
 RULE_IDS: tuple[str, ...] = ("XP0020",)
 
 DATASET_JSON_VERSION = "1.1.0"
-SCHEMA_FILE = "dataset.schema.json"
-NDJSON_SCHEMA_FILE = "dataset-ndjson-schema.json"
 
 
 def item_group_oid(dataset: str) -> str:
@@ -148,14 +147,6 @@ def _non_finite_findings(prepared: PreparedDataset) -> FindingsTable:
                 )
             )
     return FindingsTable.concat(tables)
-
-
-def load_schema(schema_dir: Path, name: str) -> dict[str, Any]:
-    """Load a JSON schema file, accepting UTF-8 or UTF-16 with a byte order mark."""
-    raw = (schema_dir / name).read_bytes()
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return json.loads(raw.decode("utf-16"))
-    return json.loads(raw.decode("utf-8-sig"))
 
 
 def _schema_findings(errors: Iterable[jsonschema.ValidationError], dataset: str, where: str):

@@ -39,6 +39,7 @@ from sdtm.export.metadata import ColumnMeta, PreparedDataset, utf8_lengths
 from sdtm.export.rules import make_finding
 from sdtm.export.xpt import xpt_file_name
 from sdtm.findings import FindingsTable
+from sdtm.safe_parse import xml_parser
 from sdtm.standards.model import Standards
 
 RULE_IDS: tuple[str, ...] = ("XP0021", "XP0022", "XP0023", "XP0025")
@@ -515,8 +516,9 @@ def validate_define(document: bytes, schema_dir: Path) -> FindingsTable:
     Returns:
         One XP0021 finding per schema error (line and message).
     """
-    schema = etree.XMLSchema(etree.parse(str(schema_dir / SCHEMA_FILE)))
-    parsed = etree.fromstring(document)
+    # Entity expansion, DTDs and network access stay off for the schema and the document.
+    schema = etree.XMLSchema(etree.parse(str(schema_dir / SCHEMA_FILE), parser=xml_parser()))
+    parsed = etree.fromstring(document, parser=xml_parser())
     if schema.validate(parsed):
         return FindingsTable()
     return FindingsTable.from_findings(
@@ -534,7 +536,7 @@ def check_define_structure(document: bytes) -> FindingsTable:
     whose item is Derived names a method (XP0025, a warning: the schema allows it, reviewers
     expect the method).
     """
-    root = etree.fromstring(document)
+    root = etree.fromstring(document, parser=xml_parser())
     ns = {"odm": ODM_NS, "def": DEF_NS}
     item_defs = {e.get("OID"): e for e in root.iterfind(".//odm:ItemDef", ns)}
     found = []

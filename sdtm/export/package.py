@@ -1,7 +1,9 @@
 """Writing a run's package: output folder hygiene, the export, and the run's own files.
 
-An earlier run's outputs are removed before this run writes its own, so that nothing stale
-passes for this run's; files the tool did not write are never deleted but reported (MP0018).
+An earlier run's outputs (the files its manifest lists, unchanged since) are replaced by this
+run's, so that nothing stale passes for this run's; files the tool did not write are never
+deleted or overwritten but reported (MP0018). The package is staged and switched in with
+``manifest.json`` last (``sdtm.export.output_folder``).
 The datasets are exported (XPT v5, Define-XML 2.1 with the origins the mapping spec gives,
 Dataset-JSON 1.1); a dataset that cannot be exported as XPT is delivered as CSV. The run's
 own files (lineage, counts, findings, run summary) complete the package.
@@ -14,13 +16,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 import pandas as pd
 
 from sdtm import __version__
 from sdtm.errors import SdtmError
+from sdtm.export.output_folder import (
+    LEFT_RULE,
+    PackageWriter,
+    inventory_output_folder,
+    left_findings,
+)
 from sdtm.export.submission import InputFile
 from sdtm.findings import FindingsTable, Stage
 from sdtm.mapping.spec import MappingSpec
@@ -28,12 +35,8 @@ from sdtm.stage import guarded
 from sdtm.standards import Standards
 from sdtm.validate.stage import locate_findings
 
-PACKAGE_RULES = MappingProxyType(
-    {
-        "MP0018": ("output-folder-has-foreign-files", "warning"),
-    }
-)
-RULE_IDS: tuple[str, ...] = tuple(PACKAGE_RULES)
+RULE_IDS: tuple[str, ...] = (LEFT_RULE[0],)
+"""MP0018 (a file left in the output folder) is reported here, by ``write_package``."""
 
 LINEAGE_FILE = "lineage.csv"
 COUNTS_FILE = "counts.csv"
@@ -41,92 +44,6 @@ FINDINGS_FILE = "findings.json"
 RUN_FILE = "run.json"
 RUN_WAIVERS_FILE = "waivers.yaml"
 """Copy of the study's waivers the run applied; ``sdtm validate OUT`` applies it again."""
-
-RUN_FILES = (
-    LINEAGE_FILE,
-    COUNTS_FILE,
-    FINDINGS_FILE,
-    RUN_FILE,
-    "manifest.json",
-    RUN_WAIVERS_FILE,
-)
-"""Files every written run puts in the output folder, besides the datasets."""
-OUTPUT_SUBFOLDERS = ("json", "ndjson")
-"""Subfolders of the output folder the exporter writes (Dataset-JSON, NDJSON)."""
-
-
-def previous_outputs(out_dir: Path) -> set[str]:
-    """Files (relative, ``/`` separators) an earlier run of the tool wrote into ``out_dir``.
-
-    They are the files its ``manifest.json`` lists, the datasets its ``run.json`` names (a
-    dataset not exported as XPT is written as CSV) and the run files. An unreadable record
-    gives only the run files: a file is never taken for the tool's without a record of it.
-    """
-    owned = set(RUN_FILES)
-    try:
-        manifest = json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))
-        owned.update(str(entry["file"]) for entry in manifest.get("files", ()))
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
-        pass
-    try:
-        run = json.loads((out_dir / RUN_FILE).read_text(encoding="utf-8"))
-        for name in run.get("datasets", {}):
-            owned.update({f"{str(name).lower()}.csv", f"{str(name).lower()}.xpt"})
-    except (OSError, ValueError, TypeError, AttributeError):
-        pass
-    # Only plain relative paths inside the folder: a tampered manifest must not delete
-    # anything elsewhere.
-    return {
-        path
-        for path in owned
-        if path and not Path(path).is_absolute() and ".." not in Path(path).parts
-    }
-
-
-def clear_output_folder(out_dir: Path) -> FindingsTable:
-    """Remove an earlier run's outputs; report every other file left in the folder (MP0018).
-
-    Outputs of an earlier run must not pass for this run's (a dataset not produced now, e.g.
-    an old ``mh.xpt``, would be validated with the package), so the files the tool wrote
-    before are deleted; this run writes its own afresh. A file the tool did not write is
-    never deleted, but it is reported, since ``sdtm validate`` would read it as part of the
-    package.
-    """
-    if not out_dir.is_dir():
-        return FindingsTable()
-    for relative in sorted(previous_outputs(out_dir)):
-        target = out_dir / relative
-        if target.is_file():
-            target.unlink()
-    found = sorted(
-        path.relative_to(out_dir).as_posix()
-        for folder in (out_dir, *(out_dir / sub for sub in OUTPUT_SUBFOLDERS))
-        if folder.is_dir()
-        for path in folder.iterdir()
-        if path.is_file()
-    )
-    if not found:
-        return FindingsTable()
-    name, severity = PACKAGE_RULES["MP0018"]
-    return FindingsTable.from_frame(
-        pd.DataFrame(
-            {
-                "rule_id": "MP0018",
-                "rule_name": name,
-                "severity": severity,
-                "stage": Stage.EXPORT.value,
-                "value": found,
-                "message": [
-                    f"{out_dir.as_posix()}/{path}: file in the output folder that the tool did "
-                    "not write (not listed by the previous run's manifest.json); it is left in "
-                    "place but is not part of this run's outputs, and `sdtm validate` on the "
-                    f"folder would check it with the package: move it out [MP0018 {name}]"
-                    for path in found
-                ],
-            }
-        )
-    )
-
 
 def write_run_files(
     out_dir: Path,
@@ -341,42 +258,49 @@ def write_package(
         SdtmError: when the output folder cannot be created.
     """
     notes: list[str] = []
-    # Outputs of an earlier run must not pass for this run's (e.g. an old ae.xpt when AE
-    # cannot be exported now): the earlier run's files go, other files are reported.
-    foreign = clear_output_folder(out_dir)
-    table = findings + foreign
-    if len(foreign):
-        listed = foreign.frame["value"].astype(str).tolist()
+    # Only files an earlier run wrote (listed in its manifest, unchanged since) may be
+    # replaced; every other file stays where it is and is reported (MP0018).
+    inventory = inventory_output_folder(out_dir)
+    left = left_findings(inventory)
+    table = findings + left
+    if inventory.left:
+        listed = [item.path for item in inventory.left]
         shown = ", ".join(listed[:5]) + (", ..." if len(listed) > 5 else "")
         notes.append(
-            f"output folder holds {len(listed)} file(s) this tool did not write, left in "
-            f"place (warning MP0018): {shown}"
+            f"output folder holds {len(listed)} file(s) this tool did not write (or that "
+            f"changed since), left in place (warning MP0018): {shown}"
         )
-    for name in frames:
-        for suffix in (".xpt", ".csv"):
-            (out_dir / f"{name.lower()}{suffix}").unlink(missing_ok=True)
-    export_findings, exported = (
-        export_datasets(frames, standards, out_dir, spec, created[0], specs_dir, inputs)
-        if export
-        else (FindingsTable(), False)
-    )
-    table = table + locate_findings(export_findings, provenance)
-    if not exported:
-        notes.append("datasets written as CSV (export to XPT/Define-XML not available)")
-    # Datasets the exporter could not write as XPT (findings say why) are still delivered
-    # as CSV, so that nothing mapped is lost from the outputs.
-    csv_names = tuple(name for name in frames if not (out_dir / f"{name.lower()}.xpt").is_file())
-    if exported and csv_names:
-        notes.append(f"not exported as XPT (see findings), written as CSV: {', '.join(csv_names)}")
-    outputs = write_run_files(
-        out_dir,
-        frames,
-        table,
-        lineage,
-        counts,
-        standards,
-        csv_names=csv_names,
-        created=created,
-        waivers=waivers,
-    )
+    # The package is written into a staging folder and switched in at the end, manifest last:
+    # a killed or failed run leaves the earlier package or a folder without a manifest.
+    with PackageWriter(out_dir) as package:
+        staging = package.staging
+        export_findings, exported = (
+            export_datasets(frames, standards, staging, spec, created[0], specs_dir, inputs)
+            if export
+            else (FindingsTable(), False)
+        )
+        table = table + locate_findings(export_findings, provenance)
+        if not exported:
+            notes.append("datasets written as CSV (export to XPT/Define-XML not available)")
+        # Datasets the exporter could not write as XPT (findings say why) are still
+        # delivered as CSV, so that nothing mapped is lost from the outputs.
+        csv_names = tuple(
+            name for name in frames if not (staging / f"{name.lower()}.xpt").is_file()
+        )
+        if exported and csv_names:
+            notes.append(
+                f"not exported as XPT (see findings), written as CSV: {', '.join(csv_names)}"
+            )
+        write_run_files(
+            staging,
+            frames,
+            table,
+            lineage,
+            counts,
+            standards,
+            csv_names=csv_names,
+            created=created,
+            waivers=waivers,
+        )
+        outputs = package.commit(inventory, creation_datetime=created[0], inputs=inputs)
     return PackageResult(findings=table, outputs=tuple(outputs), notes=tuple(notes))

@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from sdtm.errors import ExportError
+from sdtm.fileio import atomic_path
 from sdtm.findings import FINDING_COLUMNS, FindingsTable, Severity
 
 REPORT_FORMATS = ("text", "json", "csv", "xlsx", "junit")
@@ -263,19 +264,21 @@ def write_report(
     Raises:
         ExportError: for an unknown format or an unwritable path.
     """
-    try:
+    if fmt not in ("json", "csv", "xlsx", "junit"):
+        raise ExportError(f"unknown report format {fmt!r}; use one of {REPORT_FORMATS[1:]}")
+    if path.is_dir():
+        raise ExportError(f"cannot write report {path}: it is a folder, not a file")
+    # Written to a temporary file beside the target and renamed at the end: a full disk or an
+    # interrupted run leaves no partial report (issue 12).
+    with atomic_path(path, operation="write report") as temp:
         if fmt == "json":
-            write_json(findings, path, rules=rules, tool=tool, standards=standards)
+            write_json(findings, temp, rules=rules, tool=tool, standards=standards)
         elif fmt == "csv":
-            write_csv(findings, path)
+            write_csv(findings, temp)
         elif fmt == "xlsx":
-            write_xlsx(findings, path, rules=rules)
-        elif fmt == "junit":
-            write_junit(findings, path, rules=rules, datasets=datasets, fail_on=fail_on)
+            write_xlsx(findings, temp, rules=rules)
         else:
-            raise ExportError(f"unknown report format {fmt!r}; use one of {REPORT_FORMATS[1:]}")
-    except OSError as error:
-        raise ExportError(f"cannot write report {path}: {error.strerror}") from None
+            write_junit(findings, temp, rules=rules, datasets=datasets, fail_on=fail_on)
 
 
 __all__ = [

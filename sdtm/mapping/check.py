@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -12,7 +13,8 @@ from sdtm.mapping.algorithms import (
     step_columns,
 )
 from sdtm.mapping.problems import SpecProblem
-from sdtm.mapping.spec import Block, Join, Location, MappingSpec
+from sdtm.mapping.spec import Block, Join, Location, MappingSpec, Step
+from sdtm.read.raw import raw_path_problem
 from sdtm.standards.model import Standards
 
 DERIVED_VARIABLES = ("DOMAIN",)
@@ -32,8 +34,11 @@ def check_spec(
     """Check a spec against SDTMIG metadata and the CT package.
 
     Reports unknown datasets (MP0107), unknown target variables (MP0102), codelists missing from
-    the CT package (MP0103), hard-coded terms that a non-extensible codelist lacks (MP0108) and
-    ``Req`` variables that no step assigns (MP0104).
+    the CT package (MP0103), hard-coded terms that a non-extensible codelist lacks (MP0108),
+    ``Req`` variables that no step assigns (MP0104), raw file paths that leave the study
+    folder (MP0109, :func:`check_spec_paths`), steps that can never fill a value (MP0110,
+    :func:`check_unreachable_steps`), and unit factors or planned visits that cannot be right
+    (MP0106, :func:`check_study_tables`).
 
     Args:
         spec: The loaded spec.
@@ -122,6 +127,9 @@ def check_spec(
                         f"{name}.{variable.name} is required (Req) but no step assigns it",
                     )
                 )
+    problems.extend(check_spec_paths(spec))
+    problems.extend(check_unreachable_steps(spec))
+    problems.extend(check_study_tables(spec))
     for codelist_name, location in (synonym_lines or {}).items():
         if resolve_codelist(standards, codelist_name) is None:
             problems.append(
@@ -132,6 +140,134 @@ def check_spec(
                     f"{standards.ct_version}",
                 )
             )
+    return tuple(problems)
+
+
+def check_spec_paths(spec: MappingSpec) -> tuple[SpecProblem, ...]:
+    """Check that every raw file a spec names stays inside the study folder (MP0109).
+
+    The files of blocks, joins and skips are checked; a file that could leave the study folder
+    (``../../outside/secret.csv``, ``/etc/passwd``) would otherwise be read and its content
+    written into the package and the findings (issue 12).
+
+    Args:
+        spec: The loaded spec.
+
+    Returns:
+        One problem per offending path, at the line that names it.
+    """
+    named: list[tuple[str, Location, str]] = []
+    for mapping in spec.domains.values():
+        for block in mapping.blocks:
+            named.append((block.file, block.location, f"{mapping.domain} block"))
+            named.extend((j.file, j.location, f"{mapping.domain} join") for j in block.joins)
+    named.extend((skip.file, skip.location, "skip") for skip in spec.skips)
+    problems = []
+    for path, location, what in named:
+        reason = raw_path_problem(path)
+        if reason is not None:
+            problems.append(
+                SpecProblem(
+                    "MP0109",
+                    location,
+                    f"{what} file {path!r} is refused: the path is {reason}; raw files are "
+                    "named relative to the study folder and stay inside it (e.g. edc/ae.csv)",
+                )
+            )
+    return tuple(problems)
+
+
+def check_study_tables(spec: MappingSpec) -> tuple[SpecProblem, ...]:
+    """Check the study's unit conversions and planned visits for values that cannot be right.
+
+    A conversion factor must be a finite number greater than 0 (``factor: 0`` turned every CRP
+    result into 0, issue 12); two planned visits cannot share a VISITNUM or a VISIT name (TV
+    and every --VISITNUM derived from it would be ambiguous).
+
+    Args:
+        spec: The loaded spec.
+
+    Returns:
+        One MP0106 problem per bad factor and per repeated VISITNUM or VISIT, at its line.
+    """
+    problems = []
+    for conversion in spec.unit_conversions:
+        if not (math.isfinite(conversion.factor) and conversion.factor > 0):
+            problems.append(
+                SpecProblem(
+                    "MP0106",
+                    conversion.location,
+                    f"unit conversion {conversion.testcd} {conversion.from_unit} -> "
+                    f"{conversion.to_unit}: factor {conversion.factor:g} must be a number "
+                    "greater than 0",
+                )
+            )
+    for attribute, label in (("visitnum", "VISITNUM"), ("visit", "VISIT")):
+        first: dict[object, Location] = {}
+        for visit in spec.visits:
+            value = getattr(visit, attribute)
+            if value in first:
+                shown = f"{value:g}" if isinstance(value, float) else repr(value)
+                problems.append(
+                    SpecProblem(
+                        "MP0106",
+                        visit.location,
+                        f"visits: {label} {shown} of visit {visit.visit!r} is already given at "
+                        f"{first[value]}; each planned visit needs its own {label}",
+                    )
+                )
+            else:
+                first[value] = visit.location
+    return tuple(problems)
+
+
+def _reads(step: Step) -> tuple[object, ...]:
+    return (step.algorithm, step.source, step.sources, step.value, step.date, step.time)
+
+
+def check_unreachable_steps(spec: MappingSpec) -> tuple[SpecProblem, ...]:
+    """Report steps that can never fill a value (MP0110).
+
+    Steps naming one target are tried in order and the first value wins, so a later step is a
+    fallback for the rows the earlier ones leave empty. After an unconditional step that
+    always gives a value (``hardcode_*``), or one that reads exactly the same source with the
+    same algorithm, a later step for the same target in the same block is dead: silently
+    ignored, although its author meant it to apply.
+
+    Args:
+        spec: The loaded spec.
+
+    Returns:
+        One problem per dead step, at its line, naming the step that shadows it.
+    """
+    problems = []
+    for mapping in spec.domains.values():
+        for block in mapping.blocks:
+            unconditional: dict[str, Step] = {}
+            for step in block.steps:
+                algorithm = ALGORITHMS.get(step.algorithm)
+                if algorithm is None or algorithm.kind != "variable":
+                    continue
+                earlier = unconditional.get(step.target)
+                if earlier is not None:
+                    if earlier.algorithm.startswith("hardcode"):
+                        why = f"always gives {earlier.value!r}"
+                    elif _reads(earlier) == _reads(step):
+                        why = "reads the same source with the same algorithm"
+                    else:
+                        why = ""
+                    if why:
+                        problems.append(
+                            SpecProblem(
+                                "MP0110",
+                                step.location,
+                                f"{mapping.domain}.{step.target}: this step never fills a "
+                                f"value: the step at {earlier.location} has no condition and "
+                                f"{why}; remove one, or give the earlier one a 'when'",
+                            )
+                        )
+                if step.when is None:
+                    unconditional.setdefault(step.target, step)
     return tuple(problems)
 
 

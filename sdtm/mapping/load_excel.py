@@ -20,6 +20,7 @@ from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 from sdtm.errors import SpecError
+from sdtm.fileio import atomic_path
 from sdtm.mapping.algorithms import ALGORITHMS
 from sdtm.mapping.load_yaml import FALSE_WORDS, SPEC_STATUSES, TRUE_WORDS, parse_confidence
 from sdtm.mapping.spec import (
@@ -288,7 +289,8 @@ def write_excel_spec(spec: MappingSpec, path: Path) -> None:
         ],
     )
     path.parent.mkdir(parents=True, exist_ok=True)
-    workbook.save(path)
+    with atomic_path(path, operation="write the workbook") as temp:
+        workbook.save(temp)
 
 
 def _rows(workbook_name: str, sheet: Worksheet) -> list[tuple[Location, dict[str, str | None]]]:
@@ -315,27 +317,75 @@ def _rows(workbook_name: str, sheet: Worksheet) -> list[tuple[Location, dict[str
     return out
 
 
-def read_excel_spec(path: Path) -> MappingSpec:
+_SHOWN_CELLS = 20
+
+
+def _formula_cells(path: Path) -> list[tuple[str, str]]:
+    """Every formula cell of the spec sheets: ``(Sheet!A1, formula)``, in sheet order."""
+    workbook = load_workbook(path, read_only=True, data_only=False)
+    try:
+        return [
+            (f"{title}!{cell.coordinate}", str(cell.value))
+            for title in SHEETS
+            if title in workbook.sheetnames
+            for row in workbook[title].iter_rows()
+            for cell in row
+            if getattr(cell, "data_type", None) == "f"
+        ]
+    finally:
+        workbook.close()
+
+
+def read_excel_spec(path: Path, *, formula_values: bool = False) -> MappingSpec:
     """Read a spec workbook written by ``write_excel_spec`` (possibly edited by a reviewer).
+
+    A cell holding a formula is refused, naming the cell: the spec is data, and a formula's
+    value is only in the file if Excel calculated and saved it (a workbook saved by another
+    tool has none, so the cell would read as empty: a USUBJID separator or a hard-coded value
+    silently lost, issue 12). With ``formula_values`` the value Excel last saved is used
+    instead, and a formula without a saved value is still refused.
 
     Args:
         path: The ``.xlsx`` workbook.
+        formula_values: Use the saved values of formula cells instead of refusing them.
 
     Returns:
         The spec.
 
     Raises:
-        SpecError: when the workbook cannot be read, a sheet or column is missing, or a cell
-            holds a value that does not fit (each message names sheet and row).
+        SpecError: when the workbook cannot be read, a sheet or column is missing, a cell
+            holds a formula (listing ``Sheet!A1`` references), or a cell holds a value that
+            does not fit (each message names sheet and row).
     """
     name = path.name
     try:
+        formulas = _formula_cells(path)
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as error:
         raise SpecError(f"{name}: cannot read the spec workbook ({error})") from error
     missing = [sheet for sheet in SHEETS if sheet not in workbook.sheetnames]
     if missing:
         raise SpecError(f"{name}: missing sheet(s) {', '.join(missing)}")
+    if formulas and formula_values:
+        saved = {
+            f"{title}!{cell.coordinate}": cell.value
+            for title in SHEETS
+            for row in workbook[title].iter_rows()
+            for cell in row
+            if getattr(cell, "coordinate", None)
+        }
+        formulas = [(ref, formula) for ref, formula in formulas if saved.get(ref) is None]
+        why = "has no value saved by Excel (open and save the workbook in Excel, or type it)"
+    else:
+        why = "holds a formula; a spec holds values (type the value, or pass --formula-values)"
+    if formulas:
+        workbook.close()
+        listing = "\n  ".join(
+            f"{name}:{ref}: {formula} {why}" for ref, formula in formulas[:_SHOWN_CELLS]
+        )
+        hidden = len(formulas) - _SHOWN_CELLS
+        more = f"\n  ... {hidden} more" if hidden > 0 else ""
+        raise SpecError(f"{name}: {len(formulas)} formula cell(s) refused:\n  {listing}{more}")
     sheets = {title: _rows(name, workbook[title]) for title in SHEETS}
     workbook.close()
 

@@ -20,6 +20,7 @@ Files in the study folder:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -48,6 +49,7 @@ from sdtm.mapping.spec import (
     When,
 )
 from sdtm.mapping.text_algorithms import extract_group
+from sdtm.safe_parse import UnsafeYamlError, compose_yaml
 
 STUDY_FILES = (
     "study.yaml",
@@ -197,10 +199,13 @@ class _Reader:
         if raw is None:
             return None
         try:
-            return float(raw)
+            number = float(raw)
         except ValueError:
+            number = math.nan
+        if not math.isfinite(number):
             self.problem(data[key].line, f"'{key}' in {what} must be a number, not {raw!r}")
             return None
+        return number
 
     def texts(self, node: Node | None, what: str) -> tuple[str, ...]:
         if node is None or node.data is None:
@@ -272,7 +277,9 @@ def _read_file(path: Path, relative: str) -> tuple[Node | None, list[SpecProblem
     except (OSError, UnicodeDecodeError) as error:
         raise SpecError(f"{relative}: cannot read the spec file ({error})") from error
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = compose_yaml(text)
+    except UnsafeYamlError as error:
+        return None, [SpecProblem("MP0106", Location(relative, error.line), f"refused: {error}")]
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 0

@@ -22,6 +22,8 @@ SPEC_RULES = MappingProxyType(
         "MP0106": ("spec-malformed", "error"),
         "MP0107": ("unknown-target-dataset", "error"),
         "MP0108": ("hardcoded-term-not-in-codelist", "error"),
+        "MP0109": ("spec-path-outside-study", "error"),
+        "MP0110": ("step-never-applies", "error"),
     }
 )
 """Rule id -> (name, severity) of every spec problem."""

@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from sdtm.fileio import atomic_write_text
 from sdtm.mapping.spec import (
     Block,
     Condition,
@@ -165,7 +166,7 @@ def _block(block: Block) -> dict[str, Any]:
 
 def _dump(path: Path, data: dict[str, Any]) -> None:
     text = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
-    path.write_text(text, encoding="utf-8")
+    atomic_write_text(path, text)
 
 
 def study_document(spec: MappingSpec) -> dict[str, Any]:

@@ -1,4 +1,11 @@
-"""Reader of CDISC Dataset-JSON v1.1 files (``.json`` and ``.ndjson``)."""
+"""Reader of CDISC Dataset-JSON v1.1 files (``.json`` and ``.ndjson``).
+
+Before any value is used, the file's metadata (everything but the rows) is checked against the
+Dataset-JSON 1.1 schema (``specs/dataset-json-1.1``), every record must be a list with one value
+per column, and the limits of :mod:`sdtm.safe_parse` apply (columns per dataset, characters per
+value). A file that breaks any of these is refused with an ``InputError`` naming the file and
+the place (schema path, record, column), never read half-way or failing on an attribute.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +13,55 @@ import json
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pandas as pd
 
-from sdtm.errors import InputError
+from sdtm.config import default_specs_dir
+from sdtm.errors import InputError, StandardsError
+from sdtm.safe_parse import MAX_COLUMNS, MAX_VALUE_CHARS
 
 _NUMERIC_TYPES = frozenset({"integer", "float", "double", "decimal"})
+SCHEMA_FOLDER = "dataset-json-1.1"
+"""Folder of the Dataset-JSON 1.1 schemas inside the standards folder."""
+SCHEMA_FILE = "dataset.schema.json"
+NDJSON_SCHEMA_FILE = "dataset-ndjson-schema.json"
+
+
+def load_schema(schema_dir: Path, name: str) -> dict[str, Any]:
+    """Load a JSON schema file, accepting UTF-8 or UTF-16 with a byte order mark."""
+    raw = (schema_dir / name).read_bytes()
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return json.loads(raw.decode("utf-16"))
+    return json.loads(raw.decode("utf-8-sig"))
+
+
+def _default_schema_dir() -> Path | None:
+    try:
+        folder = default_specs_dir() / SCHEMA_FOLDER
+    except StandardsError:
+        return None
+    return folder if (folder / SCHEMA_FILE).is_file() else None
+
+
+def _check_metadata(metadata: dict[str, Any], where: str, schema_dir: Path | None) -> None:
+    """Refuse metadata that breaks the Dataset-JSON 1.1 schema (rows are checked separately)."""
+    if schema_dir is not None:
+        schema = load_schema(schema_dir, SCHEMA_FILE)
+        validator = jsonschema.Draft201909Validator(schema)
+        error = jsonschema.exceptions.best_match(validator.iter_errors({**metadata, "rows": []}))
+        if error is not None:
+            place = "/" + "/".join(str(p) for p in error.absolute_path)
+            raise InputError(f"{where}: not Dataset-JSON 1.1: {error.message} at {place}")
+    columns = metadata.get("columns")
+    if not isinstance(columns, list) or not all(
+        isinstance(c, dict) and isinstance(c.get("name"), str) and c["name"] for c in columns
+    ):
+        raise InputError(f"{where}: 'columns' must be a list of objects each with a 'name'")
+    if len(columns) > MAX_COLUMNS:
+        raise InputError(
+            f"{where}: {len(columns):,} columns, more than the limit of {MAX_COLUMNS:,} per "
+            "dataset; refused"
+        )
 
 
 def _load(path: Path) -> tuple[dict[str, Any], list[Any]]:
@@ -40,11 +91,19 @@ def _load(path: Path) -> tuple[dict[str, Any], list[Any]]:
     return metadata, rows
 
 
-def read_dataset_json(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
+_DEFAULT = object()
+
+
+def read_dataset_json(
+    path: Path, *, schema_dir: Path | object | None = _DEFAULT
+) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Read a Dataset-JSON (``.json``) or Dataset-NDJSON (``.ndjson``) file.
 
     Args:
         path: The file.
+        schema_dir: Folder of the Dataset-JSON 1.1 schemas; default the bundled
+            ``specs/dataset-json-1.1``; ``None`` skips the schema (the structure and limit
+            checks always run).
 
     Returns:
         The data and the file's metadata (every top-level field but ``rows``). Text columns
@@ -55,11 +114,16 @@ def read_dataset_json(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
         and ``formats`` (``displayFormat``, empty when none).
 
     Raises:
-        InputError: When the file is not readable JSON, lacks columns, or a record's number of
-            values differs from the number of columns (the message names the record).
+        InputError: When the file is not readable JSON, breaks the schema, has more columns
+            or longer values than the limits, or a record's number of values differs from the
+            number of columns (the message names the record).
     """
     path = Path(path)
     metadata, rows = _load(path)
+    folder = _default_schema_dir() if schema_dir is _DEFAULT else schema_dir
+    _check_metadata(metadata, path.name, folder)  # type: ignore[arg-type]
+    if not isinstance(rows, list):
+        raise InputError(f"{path.name}: 'rows' must be a list of records")
     columns = metadata["columns"]
     names = [str(c.get("name")) for c in columns]
     for index, row in enumerate(rows, start=1):
@@ -69,6 +133,17 @@ def read_dataset_json(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
                 f"{len(row) if isinstance(row, list) else 'no list of'} values; "
                 f"expected {len(names)}"
             )
+        for position, value in enumerate(row):
+            if isinstance(value, str) and len(value) > MAX_VALUE_CHARS:
+                raise InputError(
+                    f"{path.name}: record {index} column {names[position]}: a value of "
+                    f"{len(value):,} characters, more than the limit of {MAX_VALUE_CHARS:,}"
+                )
+            if isinstance(value, (dict, list)):
+                raise InputError(
+                    f"{path.name}: record {index} column {names[position]}: a JSON "
+                    f"{type(value).__name__}, not a single value"
+                )
     frame = (
         pd.DataFrame.from_records(rows, columns=names)
         if rows

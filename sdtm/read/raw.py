@@ -17,6 +17,8 @@ only a study folder that does not exist stops the run.
 
 from __future__ import annotations
 
+import codecs
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -27,6 +29,7 @@ import pandas as pd
 from sdtm.errors import InputError
 from sdtm.findings import FindingsTable, Stage
 from sdtm.read.options import DEFAULT_OPTIONS, RAW_SUFFIXES, ReadOptions, file_format
+from sdtm.safe_parse import MAX_COLUMNS, MAX_VALUE_CHARS
 
 SRC_FILE = "_src_file"
 SRC_ROW = "_src_row"
@@ -44,6 +47,8 @@ READ_RULES = MappingProxyType(
         "RD0007": ("transfer-column-missing", "error"),
         "RD0008": ("worksheet-not-read", "error"),
         "RD0009": ("row-fields-missing", "error"),
+        "RD0010": ("raw-file-not-read", "warning"),
+        "RD0011": ("raw-file-without-rows", "warning"),
         "RD0021": ("delimiter-detected", "notice"),
         "RD0022": ("item-group-not-read", "error"),
     }
@@ -53,8 +58,11 @@ READ_RULES = MappingProxyType(
 RULE_IDS: tuple[str, ...] = tuple(READ_RULES)
 
 SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".sas7bdat", ".xpt", ".parquet", ".xml")
-"""Suffixes of the files a study folder is listed for; other readable text files (``.txt``,
-``.tsv``) are read when the mapping spec names them."""
+"""Raw files read without the mapping spec naming them; other readable files (``.txt``,
+``.tsv``) are read when the spec names them, and reported as not read (RD0010) otherwise."""
+DOCUMENT_SUFFIXES = (".md", ".pdf")
+"""Documentation in a study folder (``README.md``, an annotated CRF): neither read nor reported.
+Every other file is read, or reported as not read (RD0010)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,8 +114,40 @@ def _finding(
     }
 
 
+_WIDE_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+"""Byte-order marks of UTF-32 and UTF-16 text (UTF-32 LE first: it starts like UTF-16 LE)."""
+
+
 def _decode(data: bytes, path: str) -> tuple[str, list[dict[str, object]]]:
-    """Decode UTF-8; bytes that are not UTF-8 are reported per line and read as cp1252."""
+    """Decode UTF-8; bytes that are not UTF-8 are reported per line and read as cp1252.
+
+    Text with a UTF-16 or UTF-32 byte-order mark (Excel's "Unicode text" export) is decoded as
+    such. NUL bytes without a byte-order mark mean UTF-16/32 without a mark, or a binary file:
+    the file is refused (decoding it as UTF-8 gave rows of empty values and a phantom row).
+
+    Raises:
+        ValueError: For NUL bytes without a byte-order mark, or broken UTF-16/32 text.
+    """
+    for bom, encoding in _WIDE_BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding), []
+            except UnicodeDecodeError as error:
+                raise ValueError(
+                    f"the file starts with a {encoding.upper()} byte-order mark but byte "
+                    f"{error.start} is not {encoding.upper()} text ({error.reason}); re-export "
+                    "it as UTF-8"
+                ) from error
+    if b"\x00" in data:
+        raise ValueError(
+            f"the file holds NUL bytes (first at byte {data.index(0)}): UTF-16 or UTF-32 text "
+            "without a byte-order mark, or not a text file; re-export it as UTF-8 CSV"
+        )
     try:
         return data.decode("utf-8-sig"), []
     except UnicodeDecodeError:
@@ -182,6 +222,47 @@ def _read_xlsx(path: Path, relative: str) -> tuple[pd.DataFrame, int, list[dict[
     return frame, len(frame) + ignored, findings, ignored
 
 
+def raw_path_problem(path: str) -> str | None:
+    """Return why a raw file path could leave the study folder, or ``None``.
+
+    Raw files are named relative to the study folder with ``/`` separators (``edc/ae.csv``).
+    Refused: empty paths, absolute paths (``/x``, ``C:/x``, ``~/x``), backslashes, NUL
+    characters and ``..`` components. A path that passes can still leave the folder through a
+    symbolic link; :func:`read_raw_file` refuses that when it opens the file.
+    """
+    if not path.strip():
+        return "empty"
+    if "\\" in path or "\x00" in path:
+        return "written with a backslash or NUL character (use '/')"
+    if path.startswith(("/", "~")) or (len(path) > 1 and path[1] == ":"):
+        return "absolute"
+    if ".." in path.split("/"):
+        return "going up with '..'"
+    return None
+
+
+def _check_limits(frame: pd.DataFrame) -> None:
+    """Refuse a raw table wider or with longer values than :mod:`sdtm.safe_parse` allows.
+
+    Raises:
+        ValueError: Naming the column count, or the column and row of the first long value.
+    """
+    columns = [c for c in frame.columns if c != SRC_ROW]
+    if len(columns) > MAX_COLUMNS:
+        raise ValueError(
+            f"{len(columns):,} columns, more than the limit of {MAX_COLUMNS:,}; refused"
+        )
+    for column in columns:
+        lengths = frame[column].astype("string").str.len()
+        if lengths.gt(MAX_VALUE_CHARS).any():
+            first = int(lengths.gt(MAX_VALUE_CHARS).to_numpy().argmax())
+            row = frame[SRC_ROW].iloc[first] if SRC_ROW in frame.columns else first + 2
+            raise ValueError(
+                f"row {row} column {column}: a value of {int(lengths.iloc[first]):,} characters, "
+                f"more than the limit of {MAX_VALUE_CHARS:,}; refused"
+            )
+
+
 def _read_sheet(
     path: Path, relative: str, options: ReadOptions
 ) -> tuple[pd.DataFrame, int, list[dict[str, object]], int]:
@@ -252,12 +333,40 @@ def _read_table(
     )
 
 
+def refuse_path(study_dir: Path, relative: str, key: str) -> RawFile | None:
+    """The table, unread, with the finding that says why, when its path cannot be read.
+
+    A path leaving the study folder (by its text or through a symbolic link) is RD0002; a
+    file that is not there is RD0001. ``None`` when the file may be read.
+    """
+    refused = raw_path_problem(relative)
+    if refused is not None:
+        finding = _finding(
+            "RD0002", key, f"not read: the path is {refused}, outside the study folder"
+        )
+        return RawFile(key, None, 0, FindingsTable.from_frame(pd.DataFrame([finding])))
+    path = study_dir / relative
+    if not path.is_file():
+        finding = _finding("RD0001", key, f"file not found in {study_dir.name}/")
+        return RawFile(key, None, 0, FindingsTable.from_frame(pd.DataFrame([finding])))
+    if not Path(os.path.realpath(path)).is_relative_to(os.path.realpath(study_dir)):
+        finding = _finding(
+            "RD0002",
+            key,
+            "not read: a symbolic link on the path leads outside the study folder "
+            f"(to {os.path.realpath(path)}); copy the file into the study folder",
+        )
+        return RawFile(key, None, 0, FindingsTable.from_frame(pd.DataFrame([finding])))
+    return None
+
+
 def read_raw_file(
     study_dir: Path,
     relative: str,
     options: ReadOptions = DEFAULT_OPTIONS,
     *,
     key: str | None = None,
+    named: bool = False,
 ) -> RawFile:
     """Read one raw table of a study into text columns plus provenance.
 
@@ -267,20 +376,46 @@ def read_raw_file(
         options: Reader options the mapping spec declares for the table.
         key: The table's key and ``_src_file`` (``file[sheet]`` for one worksheet); default
             ``relative``.
+        named: The mapping spec names the file (then ``.txt``/``.tsv`` files are read too).
 
     Returns:
         The table; ``frame`` is ``None`` (and a finding says why) when it cannot be read.
     """
     key = key or relative
+    refused = refuse_path(study_dir, relative, key)
+    if refused is not None:
+        return refused
     path = study_dir / relative
-    if not path.is_file():
-        finding = _finding("RD0001", key, f"file not found in {study_dir.name}/")
+    readable = path.suffix.lower() in SUPPORTED_SUFFIXES or (
+        named and file_format(relative) is not None
+    )
+    if not readable:
+        finding = _finding(
+            "RD0010",
+            key,
+            f"file of type {path.suffix or '(none)'!r} in the study folder is not read (read "
+            f"are {', '.join(SUPPORTED_SUFFIXES)} files, and {', '.join(RAW_SUFFIXES)} files a "
+            "block of the mapping spec names): convert it, name it in the spec, or move it out "
+            "of the study folder",
+            value=relative,
+        )
         return RawFile(key, None, 0, FindingsTable.from_frame(pd.DataFrame([finding])))
     try:
         frame, rows_in, findings, ignored = _read_table(path, relative, options)
+        _check_limits(frame)
     except Exception as error:  # any parser failure is reported, never a traceback
         finding = _finding("RD0002", key, f"cannot read the file: {error}")
         return RawFile(key, None, 0, FindingsTable.from_frame(pd.DataFrame([finding])))
+    if rows_in == 0:
+        findings.append(
+            _finding(
+                "RD0011",
+                relative,
+                "the file has a header but no data rows: check the transfer (an empty export "
+                "is usually a failed one)",
+                row=options.header_line,
+            )
+        )
     if key != relative:
         for finding in findings:
             finding["source_file"] = finding["dataset"] = key
@@ -426,14 +561,22 @@ def read_raw_files(study_dir: Path, files: Iterable[str]) -> dict[str, RawFile]:
 
 
 def list_raw_files(study_dir: Path) -> tuple[str, ...]:
-    """Return every CSV/XLSX file under a study folder, relative, sorted."""
-    return tuple(
-        sorted(
-            path.relative_to(study_dir).as_posix()
-            for path in study_dir.rglob("*")
-            if path.is_file() and path.suffix.lower() in SUPPORTED_SUFFIXES
-        )
-    )
+    """Return every file under a study folder that is to be read or reported, relative, sorted.
+
+    That is every file but documentation (``README*``, ``.md``, ``.pdf``) and hidden files or
+    folders (a name starting with ``.``): CSV and XLSX files are read, any other file
+    (``.txt``, ``.sas7bdat``, ``.json`` transfers) is reported by :func:`read_raw_file` as not
+    read (RD0010), so that no delivered file is ignored silently.
+    """
+    listed = []
+    for path in study_dir.rglob("*"):
+        relative = path.relative_to(study_dir)
+        if any(part.startswith(".") for part in relative.parts) or not path.is_file():
+            continue
+        if path.suffix.lower() in DOCUMENT_SUFFIXES or path.name.upper().startswith("README"):
+            continue
+        listed.append(relative.as_posix())
+    return tuple(sorted(listed))
 
 
 def read_study_files(study_dir: Path, *, also: Iterable[str] = ()) -> dict[str, RawFile]:

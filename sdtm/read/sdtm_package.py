@@ -22,16 +22,21 @@ import pyreadstat
 from sdtm.errors import InputError
 from sdtm.findings import FindingsTable
 from sdtm.read.dataset_json import read_dataset_json
+from sdtm.read.manifest import (
+    MANIFEST_FILE,
+    Manifest,
+    listed_records,
+    read_manifest,
+    verify_package,
+)
+from sdtm.read.xpt_v5 import check_xpt_file
 from sdtm.standards.rules import findings_frame
 
-RULE_IDS: tuple[str, ...] = ("ST0016", "ST0017")
+RULE_IDS: tuple[str, ...] = ("ST0016", "ST0017", "ST0021", "ST0022")
 """Rule ids this module emits."""
 
 FALLBACK_ENCODING = "cp1252"
 """Encoding tried for values that are not valid in the requested one."""
-
-# SAS transport files are written in 80-byte card images (SAS TS-140).
-_RECORD_BYTES = 80
 
 # Latin-1 maps every byte to one character, so reading with it never fails and keeps the
 # original bytes recoverable (``str.encode("latin-1")``).
@@ -96,6 +101,11 @@ def _is_encoding_error(error: Exception) -> bool:
     return isinstance(error, UnicodeDecodeError) or "encoding" in str(error).lower()
 
 
+def _unreadable(dataset: str, source_file: str, detail: str) -> FindingsTable:
+    rows = pd.DataFrame({"rule_id": ["ST0017"], "detail": [detail]})
+    return FindingsTable.from_frame(findings_frame(rows, dataset=dataset, source_file=source_file))
+
+
 def read_sdtm_dataset(
     path: Path, *, encoding: str = "utf-8"
 ) -> tuple[pd.DataFrame | None, FindingsTable]:
@@ -110,12 +120,15 @@ def read_sdtm_dataset(
     """
     dataset = path.stem.upper()
     try:
+        # pyreadstat returns the whole observations before a cut without complaint: the
+        # record structure is checked first, so a truncated file is refused with its offset.
+        check_xpt_file(path)
         frame, meta, fallback_rows = _read_xpt(path, encoding)
     except (pyreadstat.ReadstatError, OSError, UnicodeDecodeError, ValueError) as error:
-        rows = pd.DataFrame({"rule_id": ["ST0017"], "detail": [f"{type(error).__name__}: {error}"]})
-        return None, FindingsTable.from_frame(
-            findings_frame(rows, dataset=dataset, source_file=path.name)
-        )
+        detail = f"{type(error).__name__}: {error}"
+        return None, _unreadable(dataset, path.name, detail)
+    except InputError as error:
+        return None, _unreadable(dataset, path.name, str(error))
     frame.attrs["source_file"] = path.name
     frame.attrs["dataset_label"] = getattr(meta, "file_label", None) or ""
     frame.attrs["labels"] = dict(getattr(meta, "column_names_to_labels", {}) or {})
@@ -127,20 +140,8 @@ def read_sdtm_dataset(
     # pyreadstat reports the NAMESTR format (name, width and decimals) as the "original type".
     formats = dict(getattr(meta, "original_variable_types", {}) or {})
     frame.attrs["formats"] = {name: text or "" for name, text in formats.items()}
-    size = path.stat().st_size
-    truncated = FindingsTable()
-    if size % _RECORD_BYTES:
-        # pyreadstat returns the complete records before a cut without complaint.
-        detail = (
-            f"file size {size} is not a multiple of {_RECORD_BYTES} bytes: the file looks "
-            f"truncated; only {len(frame)} records could be read"
-        )
-        rows = pd.DataFrame({"rule_id": ["ST0017"], "detail": [detail]})
-        truncated = FindingsTable.from_frame(
-            findings_frame(rows, dataset=dataset, source_file=path.name)
-        )
     if fallback_rows.empty:
-        return frame, truncated
+        return frame, FindingsTable()
     fallback_rows["rule_id"] = "ST0016"
     fallback_rows["detail"] = f"{FALLBACK_ENCODING} (requested {encoding})"
     if "USUBJID" in frame.columns:
@@ -148,28 +149,43 @@ def read_sdtm_dataset(
     fallbacks = FindingsTable.from_frame(
         findings_frame(fallback_rows, dataset=dataset, source_file=path.name)
     )
-    return frame, truncated + fallbacks
+    return frame, fallbacks
 
 
 def read_sdtm_package(
-    path: Path, *, encoding: str = "utf-8"
+    path: Path, *, encoding: str = "utf-8", verify_manifest: bool = True
 ) -> tuple[dict[str, pd.DataFrame], FindingsTable]:
     """Read every ``.xpt`` file of a folder (or one file) into frames keyed by dataset name.
+
+    A folder without ``.xpt`` files is read as Dataset-JSON (``.json``, else ``.ndjson``).
+    A folder holding a ``manifest.json`` (a package this tool wrote) is first checked against
+    it (:func:`sdtm.read.manifest.verify_package`), and the records read are compared with the
+    counts it lists: a package cut short or changed since it was written is refused.
+
+    Other files of the folder that look like datasets but are not read (``.json`` next to
+    ``.xpt`` files, ``.csv``, ``.sas7bdat``, an ``.ndjson`` beside the ``.json`` of the same
+    name) are reported (ST0021), unless the manifest lists them as part of the package. A
+    dataset without records is reported (ST0022).
 
     Args:
         path: A folder of ``.xpt`` files or a single ``.xpt`` file.
         encoding: Encoding of text values (e.g. ``utf-8``, ``cp1252``).
+        verify_manifest: Check the folder against its ``manifest.json`` when it has one.
 
     Returns:
         Frames by upper-case dataset name (file stem) and the read findings.
 
     Raises:
-        InputError: The path does not exist, holds no ``.xpt`` file, or the encoding is unknown.
+        InputError: The path does not exist, holds no dataset file, the encoding is unknown, or
+            the folder does not match its ``manifest.json`` (every mismatch is listed).
     """
     try:
         codecs.lookup(encoding)
     except LookupError:
         raise InputError(f"unknown encoding {encoding!r} (try utf-8 or cp1252)") from None
+    folder = path if path.is_dir() else path.parent
+    if verify_manifest:
+        _require_matching_manifest(path)
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.suffix.lower() == ".xpt" and p.is_file())
         if not files:
@@ -192,7 +208,85 @@ def read_sdtm_package(
         tables.append(findings)
         if frame is not None:
             frames[file.stem.upper()] = frame
+            if frame.empty:
+                tables.append(_finding("ST0022", file.stem.upper(), file.name))
+    if verify_manifest:
+        _require_listed_records(folder, files, frames)
+    if path.is_dir():
+        tables.append(_not_read(path, files))
     return frames, FindingsTable.concat(tables)
+
+
+def _finding(rule_id: str, dataset: str, source_file: str, **columns: object) -> FindingsTable:
+    rows = pd.DataFrame({"rule_id": [rule_id], **{k: [v] for k, v in columns.items()}})
+    return FindingsTable.from_frame(findings_frame(rows, dataset=dataset, source_file=source_file))
+
+
+def _require_matching_manifest(path: Path) -> None:
+    """Refuse a package folder (or a file of one) that does not match its manifest."""
+    folder = path if path.is_dir() else path.parent
+    if not folder.is_dir():
+        return
+    present, problems = verify_package(folder)
+    if path.is_file():
+        problems = tuple(p for p in problems if p.startswith((path.name + ":", f"'{path.name}'")))
+    if present and problems:
+        listing = "\n  ".join(problems[:20]) + ("\n  ..." if len(problems) > 20 else "")
+        raise InputError(
+            f"{folder}: the package does not match its {MANIFEST_FILE} ({len(problems)} "
+            f"problem(s)); it was cut short or changed after it was written, so it is not "
+            f"read:\n  {listing}"
+        )
+
+
+def _require_listed_records(folder: Path, files: list[Path], frames: dict[str, pd.DataFrame]):
+    """Refuse a package whose datasets hold fewer or more records than its manifest lists."""
+    listed = listed_records(folder)
+    problems = []
+    for file in files:
+        relative = file.relative_to(folder).as_posix()
+        frame = frames.get(file.stem.upper())
+        if relative in listed and frame is not None and len(frame) != listed[relative]:
+            problems.append(
+                f"{relative}: {len(frame)} records read, {MANIFEST_FILE} lists {listed[relative]}"
+            )
+    if problems:
+        raise InputError(
+            f"{folder}: the package does not match its {MANIFEST_FILE}: " + "; ".join(problems)
+        )
+
+
+_NOT_READ_SUFFIXES = (".xpt", ".json", ".ndjson", ".csv", ".sas7bdat", ".xlsx", ".xls", ".txt")
+"""Files at the top of a package folder that look like data: reported when not read."""
+
+
+def _not_read(folder: Path, read: list[Path]) -> FindingsTable:
+    """ST0021: data-like files at the top of the folder that were not read."""
+    try:
+        listed = {entry.file for entry in (read_manifest(folder) or Manifest("", ())).entries}
+    except InputError:
+        listed = set()
+    names = {file.name for file in read}
+    tables = []
+    for file in sorted(folder.iterdir()):
+        if (
+            file.name in names
+            or file.name.startswith(".")
+            or file.name in listed
+            or file.name == MANIFEST_FILE
+            or file.suffix.lower() not in _NOT_READ_SUFFIXES
+            or not file.is_file()
+        ):
+            continue
+        reason = (
+            "the folder's .xpt files are read, other formats are not"
+            if any(f.suffix.lower() == ".xpt" for f in read)
+            else "only .xpt, or else Dataset-JSON (.json over .ndjson), files are read"
+        )
+        tables.append(
+            _finding("ST0021", file.stem.upper(), file.name, value=file.name, detail=reason)
+        )
+    return FindingsTable.concat(tables)
 
 
 # Dataset-JSON input (export helper's branch): a folder without .xpt files may hold CDISC
@@ -205,7 +299,8 @@ def _dataset_json_files(folder: Path) -> list[Path]:
     chosen: dict[str, Path] = {}
     for suffix in _DATASET_JSON_SUFFIXES:
         for file in sorted(folder.glob(f"*{suffix}")):
-            chosen.setdefault(file.stem.upper(), file)
+            if file.name != MANIFEST_FILE and file.is_file():
+                chosen.setdefault(file.stem.upper(), file)
     return [chosen[name] for name in sorted(chosen)]
 
 
@@ -214,8 +309,5 @@ def _read_dataset_json_file(path: Path) -> tuple[pd.DataFrame | None, FindingsTa
     try:
         frame, _ = read_dataset_json(path)
     except InputError as error:
-        rows = pd.DataFrame({"rule_id": ["ST0017"], "detail": [str(error)]})
-        return None, FindingsTable.from_frame(
-            findings_frame(rows, dataset=path.stem.upper(), source_file=path.name)
-        )
+        return None, _unreadable(path.stem.upper(), path.name, str(error))
     return frame, FindingsTable()

@@ -20,10 +20,12 @@ from sdtm.findings import FindingsTable
 from sdtm.read.options import DEFAULT_OPTIONS, ReadOptions, file_format, table_key
 from sdtm.read.raw import (
     RawFile,
+    _check_limits,
     _finding,
     finish_raw_frame,
     list_raw_files,
     read_raw_file,
+    refuse_path,
 )
 
 ReadPlan = Mapping[str, tuple[str, ReadOptions]]
@@ -72,8 +74,13 @@ def _odm_tables(study_dir: Path, file: str, named: Mapping[str, ReadOptions]) ->
     """Every ItemGroup table of an ODM file: named ones read, the others reported."""
     from sdtm.read.odm import read_odm
 
+    refused = refuse_path(study_dir, file, next(iter(named), file))
+    if refused is not None:
+        return {refused.path: refused}
     try:
         odm = read_odm(study_dir / file)
+        for frame in odm.tables.values():
+            _check_limits(frame)
     except Exception as error:  # refused or malformed: one finding per table the spec names
         out = {}
         for key in named or {file: DEFAULT_OPTIONS}:
@@ -143,7 +150,7 @@ def read_study_tables(study_dir: Path, plan: ReadPlan) -> dict[str, RawFile]:
             out[file] = read_raw_file(study_dir, file)
             continue
         for key, options in named.items():
-            out[key] = read_raw_file(study_dir, file, options, key=key)
+            out[key] = read_raw_file(study_dir, file, options, key=key, named=True)
         sheets = {o.sheet for o in named.values() if o.sheet}
         if kind == "workbook" and sheets and (study_dir / file).is_file():
             out.update(_other_sheets(study_dir, file, sheets))

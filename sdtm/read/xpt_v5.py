@@ -32,6 +32,7 @@ import pandas as pd
 
 from sdtm.errors import InputError
 from sdtm.findings import Finding, FindingsTable, Stage
+from sdtm.safe_parse import MAX_COLUMNS
 
 RULE_IDS: tuple[str, ...] = ("XP0017",)
 # The read stage must not import the export stage, so this rule's name and severity are kept
@@ -202,6 +203,132 @@ def _decode_column(
     return np.asarray(decoded, dtype=object)[inverse.ravel()], findings
 
 
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """Where the parts of the first member of a transport file are."""
+
+    namestr_size: int
+    variables: tuple[XptVariable, ...]
+    data_start: int
+    """Offset of the first observation (after the OBS header record)."""
+    data_end: int
+    """Offset after the member's last record (the next member header, or the file's end)."""
+    row_length: int
+    """Bytes per observation."""
+
+
+def _layout(data: bytes, where: str) -> _Layout:
+    """Parse the headers of the first member and check the file's record structure.
+
+    SAS writes a transport file as whole 80-byte records and pads the last record of the
+    observations with blanks (TS-140). A file whose size is not a whole number of records, or
+    whose bytes after the last whole observation are not blank padding shorter than one
+    record, was cut short or damaged; it is refused with the byte offset (a cut that falls
+    exactly between two observations at a record boundary cannot be seen from the file alone:
+    the package's ``manifest.json`` lists each file's size, SHA-256 and record count for that).
+
+    Raises:
+        InputError: Naming the file, the byte offset and what is wrong there.
+    """
+    if not data.startswith(_LIBRARY_HEADER):
+        raise InputError(
+            f"{where}: not a SAS transport v5 file (no library header record at byte 0)"
+        )
+    if len(data) % RECORD:
+        cut = len(data) - len(data) % RECORD
+        raise InputError(
+            f"{where}: file size {len(data)} is not a whole number of {RECORD}-byte records: "
+            f"the file was cut short (the last record starts at byte {cut} and is incomplete)"
+        )
+    if len(data) < 8 * RECORD or data[3 * RECORD : 3 * RECORD + 48] != _MEMBER_HEADER:
+        raise InputError(f"{where}: no member header record at byte {3 * RECORD}")
+    try:
+        namestr_size = int(data[3 * RECORD + 74 : 3 * RECORD + 78])
+    except ValueError:
+        namestr_size = 0
+    if namestr_size not in (136, 140):
+        raise InputError(
+            f"{where}: member header at byte {3 * RECORD} gives NAMESTR size "
+            f"{data[3 * RECORD + 74 : 3 * RECORD + 78]!r}, not 140 (or 136)"
+        )
+    namestr_header = data[7 * RECORD : 8 * RECORD]
+    if not namestr_header.startswith(_NAMESTR_HEADER):
+        raise InputError(f"{where}: no NAMESTR header record at byte {7 * RECORD}")
+    try:
+        count = int(namestr_header[54:58])
+    except ValueError:
+        count = -1
+    if count < 1:
+        raise InputError(
+            f"{where}: NAMESTR header at byte {7 * RECORD} gives no variable count "
+            f"({namestr_header[54:58]!r})"
+        )
+    if count > MAX_COLUMNS:
+        raise InputError(
+            f"{where}: {count} variables, more than the limit of {MAX_COLUMNS:,} variables per "
+            "dataset; refused"
+        )
+    start = 8 * RECORD
+    variables = []
+    for index in range(count):
+        offset = start + index * namestr_size
+        chunk = data[offset : offset + namestr_size]
+        if len(chunk) < namestr_size:
+            raise InputError(f"{where}: NAMESTR record {index + 1} at byte {offset} is cut short")
+        fields = _NAMESTR.unpack(chunk.ljust(_NAMESTR.size, b"\x00"))
+        variables.append(
+            XptVariable(
+                name=_text(fields[4]),
+                label=_text(fields[5]),
+                data_type="Num" if fields[0] == 1 else "Char",
+                length=fields[2],
+                position=fields[14],
+                format_name=_text(fields[6]),
+            )
+        )
+    obs_header_at = start + -(-count * namestr_size // RECORD) * RECORD
+    if data[obs_header_at : obs_header_at + 48] != _OBS_HEADER:
+        raise InputError(f"{where}: no OBS header record at byte {obs_header_at}")
+    row_length = sum(v.length for v in variables)
+    for variable in variables:
+        if variable.length < 1 or variable.position + variable.length > row_length:
+            raise InputError(
+                f"{where}: variable {variable.name} has length {variable.length} at position "
+                f"{variable.position}, outside the observation of {row_length} bytes"
+            )
+    data_start = obs_header_at + RECORD
+    body = data[data_start:]
+    next_member = body.find(_MEMBER_HEADER)
+    while next_member != -1 and next_member % RECORD:
+        next_member = body.find(_MEMBER_HEADER, next_member + 1)
+    data_end = data_start + (next_member if next_member != -1 else len(body))
+    rest = (data_end - data_start) % row_length
+    if rest:
+        tail_at = data_end - rest
+        tail = data[tail_at:data_end]
+        if rest >= RECORD or tail.strip(b" "):
+            whole = (data_end - data_start) // row_length
+            raise InputError(
+                f"{where}: the data end inside observation {whole + 1}: bytes {tail_at}-"
+                f"{data_end - 1} hold part of a record, not the blank padding SAS writes after "
+                "the last observation (the file was cut short or damaged)"
+            )
+    return _Layout(namestr_size, tuple(variables), data_start, data_end, row_length)
+
+
+def check_xpt_file(path: Path) -> None:
+    """Check that a file is a whole SAS transport v5 file (headers, records, padding).
+
+    Args:
+        path: The ``.xpt`` file.
+
+    Raises:
+        InputError: When it is not one, or was cut short or damaged; the message names the
+            file and the byte offset.
+    """
+    _layout(Path(path).read_bytes(), Path(path).name)
+
+
 def read_xpt_v5(
     path: Path,
     *,
@@ -221,50 +348,18 @@ def read_xpt_v5(
         Data, header metadata and findings.
 
     Raises:
-        InputError: When the file is not an XPT v5 file or is cut short.
+        InputError: When the file is not an XPT v5 file or is cut short (see ``check_xpt_file``).
     """
     data = Path(path).read_bytes()
     where = Path(path).name
-    if not data.startswith(_LIBRARY_HEADER):
-        raise InputError(f"{where}: not a SAS transport v5 file (no library header record)")
-    if len(data) < 8 * RECORD or data[3 * RECORD : 3 * RECORD + 48] != _MEMBER_HEADER:
-        raise InputError(f"{where}: no member header record at byte {3 * RECORD}")
-    namestr_size = int(data[3 * RECORD + 74 : 3 * RECORD + 78])
+    layout = _layout(data, where)
+    variables = layout.variables
     library = data[RECORD : 2 * RECORD]
     descriptor = data[5 * RECORD : 6 * RECORD]
     descriptor2 = data[6 * RECORD : 7 * RECORD]
-    namestr_header = data[7 * RECORD : 8 * RECORD]
-    if not namestr_header.startswith(_NAMESTR_HEADER):
-        raise InputError(f"{where}: no NAMESTR header record at byte {7 * RECORD}")
-    count = int(namestr_header[54:58])
-    start = 8 * RECORD
-    variables = []
-    for index in range(count):
-        chunk = data[start + index * namestr_size : start + (index + 1) * namestr_size]
-        if len(chunk) < namestr_size:
-            raise InputError(f"{where}: NAMESTR record {index + 1} is cut short")
-        fields = _NAMESTR.unpack(chunk.ljust(_NAMESTR.size, b"\x00"))
-        variables.append(
-            XptVariable(
-                name=_text(fields[4]),
-                label=_text(fields[5]),
-                data_type="Num" if fields[0] == 1 else "Char",
-                length=fields[2],
-                position=fields[14],
-                format_name=_text(fields[6]),
-            )
-        )
-    obs_header_at = start + -(-count * namestr_size // RECORD) * RECORD
-    if data[obs_header_at : obs_header_at + 48] != _OBS_HEADER:
-        raise InputError(f"{where}: no OBS header record at byte {obs_header_at}")
-    body = data[obs_header_at + RECORD :]
-    next_member = body.find(_MEMBER_HEADER)
-    while next_member != -1 and next_member % RECORD:
-        next_member = body.find(_MEMBER_HEADER, next_member + 1)
-    if next_member != -1:
-        body = body[:next_member]
-    row_length = sum(v.length for v in variables)
-    records = len(body) // row_length if row_length else 0
+    body = data[layout.data_start : layout.data_end]
+    row_length = layout.row_length
+    records = len(body) // row_length
     matrix = np.frombuffer(body[: records * row_length], dtype=np.uint8).reshape(
         records, row_length
     )

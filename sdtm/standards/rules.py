@@ -92,6 +92,11 @@ RULES: Mapping[str, SchemaRule] = MappingProxyType(
             _rule("ST0020", "undeclared-model-variable", "warning",
                   "{dataset}: variable {variable} is an SDTM model variable that is not in the "
                   "SDTMIG 3.4 table of this dataset and not declared as a study addition"),
+            _rule("ST0021", "dataset-file-not-read", "notice",
+                  "{dataset}: {value} is in the package folder but is not read ({detail})",
+                  "read"),
+            _rule("ST0022", "dataset-empty", "warning",
+                  "{dataset}: the dataset has no records", "read"),
             _rule("CT0001", "term-not-in-codelist", "error",
                   "{dataset} row {row}: {variable} value {value!r} is not in non-extensible "
                   "codelist {detail}"),

@@ -26,6 +26,7 @@ import yaml
 
 from sdtm.errors import SpecError
 from sdtm.findings import FindingsTable, Severity, Stage
+from sdtm.safe_parse import UnsafeYamlError, load_yaml
 from sdtm.standards.model import Standards
 
 Check = Callable[[Mapping[str, pd.DataFrame], Standards], FindingsTable]
@@ -227,7 +228,10 @@ def load_rules(rules_dir: Path) -> Mapping[str, Rule]:
     rules: dict[str, Rule] = {}
     for path in sorted(rules_dir.glob("*.yaml")):
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = load_yaml(path.read_text(encoding="utf-8"))
+        except UnsafeYamlError as error:
+            problems.append(f"{path.name}:{error.line}: refused: {error}")
+            continue
         except yaml.YAMLError as error:
             problems.append(f"{path.name}: not valid YAML ({error})")
             continue
@@ -478,13 +482,17 @@ def expected_rule_docs(rules: Mapping[str, Rule]) -> Mapping[str, str]:
 def write_rule_docs(rules: Mapping[str, Rule], out_dir: Path) -> tuple[Path, ...]:
     """Write ``docs/rules/`` from the rules, removing pages of rules that no longer exist.
 
+    Only pages named like a rule id are ever removed; any other file of the folder is kept.
+
     Returns:
         The files written.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     pages = expected_rule_docs(rules)
     for stale in out_dir.glob("*.md"):
-        if stale.name not in pages:
+        # Only a page named like a rule (CT0001.md) can be a stale one: other pages of the
+        # folder (a README, docs/*.md when pointed at docs/) are never deleted (issue 12).
+        if stale.name not in pages and RULE_ID_PATTERN.fullmatch(stale.stem):
             stale.unlink()
     written = []
     for name, content in pages.items():

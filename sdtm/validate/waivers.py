@@ -27,6 +27,7 @@ import yaml
 
 from sdtm.errors import SpecError
 from sdtm.findings import FindingsTable
+from sdtm.safe_parse import UnsafeYamlError, load_yaml
 from sdtm.validate.registry import Registry, finalize
 
 RULE_ID_UNUSED_WAIVER = "ST0900"
@@ -68,9 +69,14 @@ def load_waivers(path: Path) -> tuple[Waiver, ...]:
         SpecError: when the file cannot be read, or listing every malformed entry.
     """
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except OSError as error:
         raise SpecError(f"cannot read waivers file {path}: {error.strerror}") from None
+    except UnicodeDecodeError as error:
+        raise SpecError(f"{path}: not UTF-8 text ({error.reason})") from None
+    except UnsafeYamlError as error:
+        where = f"{path}:{error.line}" if error.line else str(path)
+        raise SpecError(f"{where}: refused: {error}") from None
     except yaml.YAMLError as error:
         raise SpecError(f"{path}: not valid YAML ({error})") from None
     entries = data.get("waivers") if isinstance(data, dict) else data

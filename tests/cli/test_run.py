@@ -1,3 +1,4 @@
+import hashlib
 import json
 from pathlib import Path
 
@@ -172,9 +173,11 @@ def test_rerun_deletes_earlier_outputs_and_warns_about_files_it_did_not_write(tm
     assert (out / "mh.xpt").is_file() and (out / "old.csv").is_file()  # never deleted
     listed = {e["file"] for e in json.loads((out / "manifest.json").read_text())["files"]}
     assert "mh.xpt" not in listed
-    # A file the previous run's manifest lists was written by the tool: the rerun removes it.
+    # A file the previous run's manifest lists, unchanged since (same SHA-256), was written
+    # by the tool: the rerun removes it.
     manifest = json.loads((out / "manifest.json").read_text())
-    manifest["files"].append({"file": "mh.xpt"})
+    digest = hashlib.sha256(b"old dataset").hexdigest()
+    manifest["files"].append({"file": "mh.xpt", "size": 11, "sha256": digest, "records": 0})
     (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     code, stdout, _ = _run(_tiny_args(out), capsys)
     assert code == 0

@@ -86,7 +86,7 @@ def test_sdtm_package_reads_a_folder_of_dataset_json(tmp_path):
 
     rows = [["abc", 1, "1.25"], [None, None, "3"]]
     (tmp_path / "ds.json").write_text(json.dumps({**META, "rows": rows}))
-    # The same dataset as NDJSON is ignored: .json wins.
+    # The same dataset as NDJSON is not read (.json wins) and is reported as not read (issue 12).
     (tmp_path / "ds.ndjson").write_text(json.dumps(META) + "\n" + json.dumps(["zzz", 9, "9"]))
     (tmp_path / "xx.ndjson").write_text(
         json.dumps({**META, "name": "XX", "records": 1}) + "\n" + json.dumps(["q", 2, "2"])
@@ -96,7 +96,10 @@ def test_sdtm_package_reads_a_folder_of_dataset_json(tmp_path):
     assert sorted(frames) == ["DS", "XX"]
     pd.testing.assert_frame_equal(frames["DS"], EXPECTED)
     assert frames["XX"]["A"].tolist() == ["q"]
-    assert findings.rows(["rule_id", "dataset", "source_file"]) == [["ST0017", "BAD", "bad.json"]]
+    assert findings.rows(["rule_id", "dataset", "source_file"]) == [
+        ["ST0017", "BAD", "bad.json"],
+        ["ST0021", "DS", "ds.ndjson"],
+    ]
 
 
 def test_read_keeps_text_in_a_numeric_column_for_validation_to_report(tmp_path):

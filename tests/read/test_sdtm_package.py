@@ -42,22 +42,30 @@ def test_corrupt_file_is_a_finding_and_others_are_still_read(
 ) -> None:
     shutil.copy(pilot_dir / "ta.xpt", tmp_path / "ta.xpt")
     (tmp_path / "xx.xpt").write_bytes(b"not a transport file" * 50)
-    (tmp_path / "notes.txt").write_text("ignored", encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("not read", encoding="utf-8")
     frames, findings = read_sdtm_package(tmp_path)
     assert sorted(frames) == ["TA"]
+    # A file that is not read is reported, not ignored silently (issue 12).
     assert findings.rows(["rule_id", "severity", "dataset", "source_file"]) == [
-        ["ST0017", "error", "XX", "xx.xpt"]
+        ["ST0017", "error", "XX", "xx.xpt"],
+        ["ST0021", "notice", "NOTES", "notes.txt"],
     ]
-    assert "cannot read the file (ReadstatError" in findings.rows(["message"])[0][0]
+    assert "cannot read the file (xx.xpt: not a SAS transport v5 file" in (
+        findings.rows(["message"])[0][0]
+    )
 
 
 @pytest.mark.parametrize(
     ("keep", "records", "detail"),
     [
-        (lambda size: size // 3 + 7, 90, "not a multiple of 80 bytes"),
-        (lambda size: 500, None, "ReadstatError: Unable to read from file"),
+        (lambda size: size // 3 + 7, None, "is not a whole number of 80-byte records"),
+        (lambda size: 500, None, "file size 500 is not a whole number of 80-byte records"),
+        # A cut at a record boundary inside an observation: pyreadstat reads it as a shorter
+        # dataset without complaint; the partial observation is not SAS's blank padding
+        # (issue 12).
+        (lambda size: size // 160 * 80, None, "the data end inside observation"),
     ],
-    ids=["cut-inside-data", "cut-inside-header"],
+    ids=["cut-inside-data", "cut-inside-header", "cut-at-record-boundary"],
 )
 def test_truncated_file_is_a_finding(
     pilot_dir: Path, tmp_path: Path, keep, records: int | None, detail: str
@@ -104,3 +112,14 @@ def test_variable_metadata_agrees_with_the_independent_reader(pilot_dir: Path) -
     assert {name for name, text in frame.attrs["formats"].items() if text} == {
         v.name for v in variables if v.format_name
     }
+
+
+def test_empty_dataset_is_a_finding(tmp_path: Path) -> None:
+    # Issue 12: a dataset without records was read silently.
+    frame = pd.DataFrame({"STUDYID": pd.Series(dtype=str), "AESEQ": pd.Series(dtype=float)})
+    pyreadstat.write_xport(frame, str(tmp_path / "ae.xpt"), file_format_version=5, table_name="AE")
+    frames, findings = read_sdtm_package(tmp_path)
+    assert len(frames["AE"]) == 0
+    assert findings.rows(["rule_id", "severity", "dataset", "source_file"]) == [
+        ["ST0022", "warning", "AE", "ae.xpt"]
+    ]

@@ -559,6 +559,12 @@ RULE_CASES = (
     ),
     case("ST0115", put("AE", 1, "AELONGNAME", "x"), [["AE", None, "AELONGNAME"]]),
     case("ST0116", call(_label), [["AE", None, "AETERM"]]),
+    # A negative CAR-T dose and a negative collected duration (issue 12).
+    case(
+        "ST0117",
+        (put("EX", 1, "EXDOSE", -1.0), put("AE", 2, "AEDUR", "-P2D")),
+        [["AE", 2, "AEDUR"], ["EX", 1, "EXDOSE"]],
+    ),
     case("CT0010", put("LB", 1, "LBTEST", "C Reactive Protein"), [["LB", 1, "LBTEST"]]),
     case("XR0001", put("AE", 1, "USUBJID", "CART01-999"), [["AE", 1, "USUBJID"]]),
     case("XR0002", put("DM", 1, "ARMCD", "DL9"), [["DM", 1, "ARMCD"]]),

@@ -133,6 +133,8 @@ def test_dataset_json_number_in_char_column_is_one_type_finding(
         ]
     ]
     document = {
+        # Required by the Dataset-JSON 1.1 schema, which the reader checks first (issue 12).
+        "datasetJSONCreationDateTime": "2024-01-01T00:00:00",
         "datasetJSONVersion": "1.1.0",
         "itemGroupOID": "IG.AE",
         "name": "AE",

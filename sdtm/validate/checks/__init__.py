@@ -92,6 +92,7 @@ CHECKS: Mapping[str, Callable[[Mapping[str, pd.DataFrame], Standards], FindingsT
             "ST0112": trial_design.check_tsparm_tsparmcd_not_one_to_one,
             "ST0115": readiness.check_variable_name_invalid,
             "ST0116": readiness.check_variable_label_too_long,
+            "ST0117": results.check_negative_amount_or_duration,
             # Terminology beyond codelist membership (CT0010-CT0999).
             "CT0010": results.check_test_testcd_different_codes,
             # Cross-domain (XR0001-XR0999).

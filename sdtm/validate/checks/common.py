@@ -122,6 +122,9 @@ def prepare_frames(frames: Mapping[str, pd.DataFrame]) -> Mapping[str, pd.DataFr
     prepared = {}
     for name, frame in frames.items():
         out = _positional(frame).copy(deep=False)
+        # pandas deep-copies attrs into every derived Series: with the labels of thousands of
+        # columns that made this loop quadratic (issue 12), so they are set after it.
+        out.attrs = {}
         for column in out.columns:
             series = out[column]
             if pd.api.types.is_string_dtype(series) or series.dtype == object:

@@ -290,6 +290,39 @@ def check_dose_unit_missing(frames: Frames, standards: Standards) -> FindingsTab
     return collect(tables)
 
 
+_NON_NEGATIVE = ("DOSE", "DOSTOT", "VAMT")
+"""Numeric qualifiers that count or measure an amount given: never below 0."""
+
+
+def check_negative_amount_or_duration(frames: Frames, standards: Standards) -> FindingsTable:
+    """--DOSE, --DOSTOT and --VAMT are not negative, and --DUR is not a negative duration.
+
+    A dose, a total dose or a vehicle amount is a quantity administered (SDTMIG 3.4 variable
+    tables: EXDOSE "Amount of EXTRT", CMDOSE "Amount of CMTRT given"); --DUR is a collected
+    duration (AEDUR "Collected duration ... of an adverse event", ISO 8601 duration). None of
+    them can be below 0; a negative value is a keying or mapping error (a CAR-T dose of
+    -1 x 10^6/kg passed, issue 12).
+    """
+    tables = []
+    for name, code, frame in datasets(frames):
+        for suffix in _NON_NEGATIVE:
+            column = f"{code}{suffix}"
+            if column not in frame.columns:
+                continue
+            values = number(frame, column)
+            bad = (values < 0).fillna(False)
+            tables.append(
+                make_findings(name, frame, bad, variable=column, detail="amount", code=code)
+            )
+        column = f"{code}DUR"
+        if column in frame.columns:
+            bad = text(frame, column).str.startswith("-").fillna(False)
+            tables.append(
+                make_findings(name, frame, bad, variable=column, detail="duration", code=code)
+            )
+    return collect(tables)
+
+
 def check_normal_range_high_below_low(frames: Frames, standards: Standards) -> FindingsTable:
     """--STNRHI >= --STNRLO (CORE-000672 / FB3901, P21 SD0028)."""
     tables = []
