@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_validate_lb import build_lb
 
-from sdtm.compare.package import compare
+from sdtm.comparison.package import compare
 from sdtm.standards import load_standards
 
 CHANGED_EVERY = 1_000

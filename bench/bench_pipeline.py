@@ -1,19 +1,34 @@
-"""Benchmark: time and peak memory per pipeline stage on a generated 1,000-subject study.
+"""Benchmark: wall, CPU and memory per pipeline stage on a generated study, against the I/O floor.
 
 Run from the repository root:
 
-    python bench/bench_pipeline.py [--subjects 1000] [--keep DIR]
+    python bench/bench_pipeline.py [--subjects 1000] [--seed S] [--keep DIR] [--study DIR]
 
-It writes the study with ``sdtm sample --subjects N`` into a temporary folder (or ``--keep``),
-then runs ``run_study`` on it with the bundled mapping spec and prints, per stage, the wall
-time (time.perf_counter) and the process's maximum resident set size when the stage ended
-(resource.getrusage). ``--tracemalloc`` adds the peak of traced Python allocations within each
-stage (slower: tracemalloc hooks every allocation).
+It writes the study with ``sdtm sample --subjects N`` into a temporary folder (or ``--keep``;
+``--study`` reuses a study generated before), runs ``run_study`` on it with the bundled
+mapping spec, and prints per stage:
+
+- wall seconds (``time.perf_counter``) and CPU seconds of the process (``time.process_time``,
+  every thread): on a shared machine CPU time is the figure to compare, wall time moves with
+  the other users' load;
+- the process's peak resident set size when the stage ended (``getrusage``) and its current
+  resident set size (``/proc/self/statm``);
+- the 1-minute load average when the stage ended (``os.getloadavg``), so a slow figure can be
+  told from a busy machine.
+
+Then it measures the I/O floor in the same process (``bench_floor.py``: pandas reading every
+raw file as text plus pyreadstat writing every output XPT), and prints the ratio of the run to
+the floor (wall and CPU) and records per CPU-second, so any tool can be compared on the same
+machine. ``--tracemalloc`` adds the peak of traced Python allocations within each stage
+(slower); ``--cprofile FILE`` writes a cProfile of the run (slower).
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import os
+import re
 import resource
 import subprocess
 import sys
@@ -25,80 +40,127 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench_floor import measure_floor, print_floor  # noqa: E402
+
 from sdtm import run_study  # noqa: E402
 
+PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
-def _max_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+def _peak_rss_mib() -> float:
+    # ru_maxrss is KiB on Linux, bytes on macOS.
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024
+
+
+def _rss_mib() -> float:
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            return int(statm.read().split()[1]) * PAGE / 2**20
+    except OSError:
+        return float("nan")
+
+
+def _load() -> float:
+    return os.getloadavg()[0]
 
 
 class StageTimer:
-    """Records wall time and memory between the pipeline's progress messages."""
+    """Records wall time, CPU time and memory between the pipeline's progress messages."""
 
     def __init__(self, traced: bool) -> None:
         self.traced = traced
-        self.rows: list[tuple[str, float, float, float]] = []
+        self.rows: list[tuple[str, float, float, float, float, float, float]] = []
         self.stage = "start"
-        self.started = time.perf_counter()
+        self.wall = time.perf_counter()
+        self.cpu = time.process_time()
 
     def __call__(self, message: str) -> None:
         self.close()
-        self.stage = " ".join(message.split(" ")[:2])
-        self.started = time.perf_counter()
+        # "reading raw files in /tmp/x" -> "reading raw files"
+        self.stage = re.sub(r"\s+(?:in |to )?\S*/\S*$", "", message)
+        self.wall = time.perf_counter()
+        self.cpu = time.process_time()
         if self.traced:
             tracemalloc.reset_peak()
 
     def close(self) -> None:
         peak = tracemalloc.get_traced_memory()[1] / 2**20 if self.traced else float("nan")
-        self.rows.append((self.stage, time.perf_counter() - self.started, _max_rss_mib(), peak))
+        self.rows.append(
+            (
+                self.stage,
+                time.perf_counter() - self.wall,
+                time.process_time() - self.cpu,
+                _peak_rss_mib(),
+                _rss_mib(),
+                _load(),
+                peak,
+            )
+        )
+
+
+def _generate(study: Path, subjects: int, seed: int | None) -> None:
+    command = [sys.executable, "-m", "sdtm", "sample", "--subjects", str(subjects)]
+    if seed is not None:
+        command += ["--seed", str(seed)]
+    started = time.perf_counter()
+    subprocess.run([*command, "--out", str(study)], check=True, stdout=subprocess.DEVNULL)
+    print(f"sample: {subjects} subjects generated in {time.perf_counter() - started:.1f} s")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subjects", type=int, default=1000)
+    parser.add_argument("--seed", type=int, help="sample seed (default: the sample's default)")
     parser.add_argument("--keep", type=Path, help="write the study and outputs here")
+    parser.add_argument("--study", type=Path, help="use this generated study folder as it is")
     parser.add_argument("--no-export", action="store_true", help="skip the XPT/Define export")
+    parser.add_argument("--no-floor", action="store_true", help="do not measure the I/O floor")
     parser.add_argument("--tracemalloc", action="store_true", help="trace Python allocations")
+    parser.add_argument("--cprofile", type=Path, help="write a cProfile of the run here")
     args = parser.parse_args()
 
     base = args.keep or Path(tempfile.mkdtemp(prefix="sdtm-bench-"))
-    study = base / "cart-psca-001"
-    started = time.perf_counter()
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sdtm",
-            "sample",
-            "--subjects",
-            str(args.subjects),
-            "--out",
-            str(study),
-        ],
-        check=True,
-    )
-    print(f"sample: {args.subjects} subjects generated in {time.perf_counter() - started:.1f} s")
+    if args.study is not None:
+        study = args.study
+    else:
+        study = base / "cart-psca-001"
+        _generate(study, args.subjects, args.seed)
+    out = base / "out"
+    print(f"machine: {os.cpu_count()} CPUs, load average {_load():.2f} (1 min) before the run")
 
     if args.tracemalloc:
         tracemalloc.start()
+    profiler = cProfile.Profile() if args.cprofile else None
     timer = StageTimer(args.tracemalloc)
-    total = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.process_time()
+    if profiler is not None:
+        profiler.enable()
     result = run_study(
         study,
         REPO / "mappings" / "cart-psca-001",
-        base / "out",
+        out,
         export=not args.no_export,
         progress=timer,
     )
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(args.cprofile)
     timer.close()
     if args.tracemalloc:
         tracemalloc.stop()
-    elapsed = time.perf_counter() - total
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
 
-    print(f"{'stage':<22} {'seconds':>9} {'max RSS MiB':>12} {'traced peak MiB':>16}")
-    for stage, seconds, rss, peak in timer.rows[1:]:
-        print(f"{stage:<22} {seconds:9.2f} {rss:12.0f} {peak:16.1f}")
-    print(f"{'total':<22} {elapsed:9.2f}")
+    print(
+        f"{'stage':<22} {'wall s':>8} {'CPU s':>8} {'peak RSS MiB':>13} {'RSS MiB':>8}"
+        f" {'load':>5} {'traced MiB':>11}"
+    )
+    for stage, seconds, cpu_seconds, peak_rss, rss, load, traced in timer.rows[1:]:
+        print(
+            f"{stage:<22} {seconds:8.2f} {cpu_seconds:8.2f} {peak_rss:13.0f} {rss:8.0f}"
+            f" {load:5.2f} {traced:11.1f}"
+        )
+    print(f"{'total':<22} {wall:8.2f} {cpu:8.2f} {_peak_rss_mib():13.0f}")
     rows_in = int(result.counts["rows_in"].sum())
     records = sum(len(frame) for frame in result.frames.values())
     balanced = bool(
@@ -110,7 +172,20 @@ def main() -> None:
     print(
         f"raw rows {rows_in}, SDTM records {records}, count check {'ok' if balanced else 'FAILED'}"
     )
+    print(
+        f"throughput: {records / cpu:,.0f} SDTM records per CPU-second, "
+        f"{rows_in / cpu:,.0f} raw rows per CPU-second"
+    )
     print("findings:", result.findings.count_by_severity())
+
+    if args.no_floor or args.no_export:
+        return
+    floor = measure_floor(study, out)
+    print_floor(floor)
+    print(
+        f"ratio to the floor: {wall / floor.wall:.2f}x wall, {cpu / floor.cpu:.2f}x CPU "
+        f"(load average {_load():.2f} after the floor)"
+    )
 
 
 if __name__ == "__main__":

@@ -31,6 +31,11 @@ ALLOWED = {
         "the CLI's help describes what the tool is for, not a study",
     ("pipeline.py", "cart-psca-001"):
         "default study folder of `sdtm run` when none is given: the bundled sample study",
+    ("cli/defaults.py", "cart-psca-001"):
+        "light copies, for --help, of the bundled sample studies' folder names (pipeline "
+        "default, sample layouts); tests/cli/test_startup.py checks them against their owners",
+    ("cli/defaults.py", "cart-cd19-002"):
+        "the second sample layout's name, a light copy for --help of sdtm.sample.cd19.LAYOUT",
     ("standards/ig_build.py", "Study decision 5 of the CAR-T brief"):
         "reason text of the LBLLOQ model addition in the standards build; it is reproduced "
         "in specs/sdtmig-3.4/domains/LB.yaml, which the build must keep matching",

@@ -7,18 +7,9 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
 
-from sdtm.compare.keys import ALL_DATASETS
-from sdtm.compare.package import compare_frames, options_from, read_package
-from sdtm.compare.report import (
-    COMPARE_FORMATS,
-    render_text,
-    to_json_document,
-    write_compare_report,
-)
+from sdtm.cli.defaults import COMPARE_FORMATS
 from sdtm.errors import InputError
-from sdtm.standards import load_standards
 
 EXIT_IDENTICAL = 0
 EXIT_DIFFERENT = 1
@@ -35,6 +26,8 @@ def parse_keys(values: tuple[str, ...]) -> str | dict[str, list[str]]:
     Raises:
         InputError: The same dataset is given twice, or a value names no variable.
     """
+    from sdtm.comparison.keys import ALL_DATASETS
+
     keys: dict[str, list[str]] = {}
     for value in values:
         if value.strip().lower() == "auto":
@@ -55,7 +48,6 @@ def parse_keys(values: tuple[str, ...]) -> str | dict[str, list[str]]:
 
 def register(app: click.Group) -> None:
     """Add ``sdtm compare`` to ``app``."""
-
     @app.command("compare")
     @click.argument("base", type=click.Path(path_type=Path))
     @click.argument("compare", type=click.Path(path_type=Path))
@@ -154,6 +146,12 @@ def register(app: click.Group) -> None:
         Exit codes: 0 identical (numbers within --tolerance), 1 differences (unless
         --no-fail-on-diff), 2 usage or input error.
         """
+        from rich.console import Console
+
+        from sdtm.comparison.package import compare_frames, options_from, read_package
+        from sdtm.comparison.report import render_text, to_json_document, write_compare_report
+        from sdtm.standards import load_standards
+
         if output_format in ("xlsx", "html") and output is None:
             raise click.UsageError(f"--format {output_format} needs --output FILE")
         options = options_from(

@@ -9,14 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.table import Table
 
-from sdtm.config import default_specs_dir
 from sdtm.errors import InputError
-from sdtm.standards import load_standards
-from sdtm.standards.ct_import import write_ct_package
-from sdtm.standards.search import resolve_codelists, search_ct
 
 
 def register(app: click.Group) -> None:
@@ -42,6 +36,11 @@ def register(app: click.Group) -> None:
         Only the codelists the SDTMIG specs refer to, plus the project's extra list, are
         written; rerunning on the same export gives the same files.
         """
+        from rich.console import Console
+
+        from sdtm.config import default_specs_dir
+        from sdtm.standards.ct_import import write_ct_package
+
         result = write_ct_package(export, package_date, specs_dir or default_specs_dir())
         console = Console(stderr=True)
         console.print(
@@ -76,6 +75,13 @@ def register(app: click.Group) -> None:
         synonyms and what matched; whole-word matches come first. Exit 0 (also when nothing
         matches, which is said on stderr); 2 for an unknown --codelist.
         """
+        from rich.console import Console
+        from rich.table import Table
+
+        from sdtm.config import default_specs_dir
+        from sdtm.standards import load_standards
+        from sdtm.standards.search import resolve_codelists, search_ct
+
         standards = load_standards(specs_dir or default_specs_dir(), ct_version)
         if codelist is not None and not resolve_codelists(standards, codelist):
             raise InputError(

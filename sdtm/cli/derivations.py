@@ -5,10 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.table import Table
 
-from sdtm.derive.plan import DERIVATION_PLAN, EACH, with_plan_table
 from sdtm.errors import InputError
 
 
@@ -35,6 +32,11 @@ def _page(path: Path) -> str:
 )
 def derivations_command(write_docs: Path | None, check_docs: Path | None) -> int:
     """List the derivation plan: every derivation of a run, in the order it runs."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from sdtm.derive.plan import DERIVATION_PLAN, EACH, with_plan_table
+
     console = Console()
     for path in (write_docs, check_docs):
         if path is None:

@@ -5,15 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.console import Console
 
-from sdtm.authoring.explain import describe_step, explain_variable
-from sdtm.authoring.names import load_raw_names
-from sdtm.config import default_specs_dir
+from sdtm.cli.defaults import DEFAULT_STUDY_DIR
 from sdtm.errors import InputError
-from sdtm.mapping.load_yaml import read_yaml_spec
-from sdtm.pipeline import DEFAULT_MAPPINGS_DIR, DEFAULT_STUDY_DIR
-from sdtm.standards import load_standards
 
 DEFAULT_STUDY = DEFAULT_STUDY_DIR.name
 """The bundled sample study's folder name: the default spec folder."""
@@ -22,7 +16,6 @@ MAX_TERMS = 12
 
 def register(app: click.Group) -> None:
     """Add ``sdtm explain`` to ``app``."""
-
     @app.command("explain")
     @click.argument("variable")
     @click.option(
@@ -45,6 +38,15 @@ def register(app: click.Group) -> None:
         and each step of the mapping spec that fills it, with file:line. Exit 2 when no
         dataset of the standards has the variable.
         """
+        from rich.console import Console
+
+        from sdtm.authoring.explain import describe_step, explain_variable
+        from sdtm.authoring.names import load_raw_names
+        from sdtm.config import default_specs_dir
+        from sdtm.mapping.load_yaml import read_yaml_spec
+        from sdtm.pipeline import DEFAULT_MAPPINGS_DIR
+        from sdtm.standards import load_standards
+
         specs = specs_dir or default_specs_dir()
         standards = load_standards(specs, ct_version)
         default = DEFAULT_MAPPINGS_DIR / DEFAULT_STUDY

@@ -5,25 +5,22 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
 
-from sdtm.config import default_specs_dir
+from sdtm.cli.defaults import EXPORT_FORMATS, SEVERITIES
 from sdtm.errors import InputError
-from sdtm.export.define_metadata import DefineMetadata, StudyInfo
-from sdtm.export.output_folder import (
-    PackageWriter,
-    check_output_location,
-    inventory_output_folder,
-    left_findings,
-)
-from sdtm.export.submission import FORMATS, ExportSettings, export_submission
-from sdtm.findings import FindingsTable, Severity
-from sdtm.read.sdtm_package import read_sdtm_package
-from sdtm.standards import load_standards
 
-_WHAT = {"xpt": ("xpt",), "define": ("define",), "dataset-json": ("dataset-json",), "all": FORMATS}
+if TYPE_CHECKING:
+    from sdtm.findings import FindingsTable
+
+_WHAT = {
+    "xpt": ("xpt",),
+    "define": ("define",),
+    "dataset-json": ("dataset-json",),
+    "all": EXPORT_FORMATS,
+}
 _SHOWN = 50
 
 
@@ -100,7 +97,7 @@ def register(app: click.Group) -> None:
     )
     @click.option(
         "--fail-on",
-        type=click.Choice([s.value for s in Severity]),
+        type=click.Choice(SEVERITIES),
         default="error",
         show_default=True,
     )
@@ -131,6 +128,20 @@ def register(app: click.Group) -> None:
         switched into --out at the end. Files in --out that an earlier export did not write are
         left in place and reported; the export is refused when it would overwrite one.
         """
+        from rich.console import Console
+
+        from sdtm.config import default_specs_dir
+        from sdtm.export.define_metadata import DefineMetadata, StudyInfo
+        from sdtm.export.output_folder import (
+            PackageWriter,
+            check_output_location,
+            inventory_output_folder,
+            left_findings,
+        )
+        from sdtm.export.submission import ExportSettings, export_submission
+        from sdtm.read.sdtm_package import read_sdtm_package
+        from sdtm.standards import load_standards
+
         stderr = Console(stderr=True)
         moment = creation_datetime_from(creation_datetime, os.environ.get("SOURCE_DATE_EPOCH"))
         if moment is None:

@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.table import Table
 
-from sdtm.authoring.names import load_raw_names
-from sdtm.authoring.profile import StudyProfile, profile_study
-from sdtm.authoring.profile_report import describe_column, write_profile_json, write_profile_xlsx
-from sdtm.config import default_specs_dir
 from sdtm.errors import InputError
-from sdtm.standards import load_standards
-from sdtm.standards.search import TermIndex
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from sdtm.authoring.profile import StudyProfile
 
 
 def render_profile(profile: StudyProfile, console: Console) -> None:
     """Print one table per file: column, kind, fill rate, distinct values, detail, flags."""
+    from rich.table import Table
+
+    from sdtm.authoring.profile_report import describe_column
+
     for item in profile.files:
         title = f"{item.path}: {item.rows} rows, {item.encoding}"
         if item.subject_column:
@@ -43,7 +45,6 @@ def render_profile(profile: StudyProfile, console: Console) -> None:
 
 def register(app: click.Group) -> None:
     """Add ``sdtm profile`` to ``app``."""
-
     @app.command("profile")
     @click.argument("study_dir", type=click.Path(path_type=Path))
     @click.option(
@@ -74,6 +75,15 @@ def register(app: click.Group) -> None:
         share of rows). Files that are not UTF-8 are flagged. Exit 0; 2 when the folder or
         the standards cannot be read.
         """
+        from rich.console import Console
+
+        from sdtm.authoring.names import load_raw_names
+        from sdtm.authoring.profile import profile_study
+        from sdtm.authoring.profile_report import write_profile_json, write_profile_xlsx
+        from sdtm.config import default_specs_dir
+        from sdtm.standards import load_standards
+        from sdtm.standards.search import TermIndex
+
         if out_file is not None and out_file.suffix.lower() not in (".json", ".xlsx"):
             raise InputError(f"--out must end in .json or .xlsx, not {out_file.name!r}")
         specs = specs_dir or default_specs_dir()

@@ -3,25 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.table import Table
 
-from sdtm.authoring.names import load_raw_names
-from sdtm.authoring.propose import Proposal, propose_spec
-from sdtm.authoring.review import DEFAULT_THRESHOLD
-from sdtm.config import default_specs_dir
+from sdtm.cli.defaults import REVIEW_THRESHOLD
 from sdtm.errors import InputError
-from sdtm.mapping.check import check_spec
-from sdtm.mapping.load_excel import write_excel_spec
-from sdtm.mapping.problems import raise_if_problems
-from sdtm.mapping.write_yaml import write_yaml_spec
-from sdtm.standards import load_standards
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from sdtm.authoring.propose import Proposal
 
 
 def render_proposal(proposal: Proposal, console: Console, threshold: float) -> None:
     """Print where each raw file went and, per dataset, how many steps need a reviewer."""
+    from rich.table import Table
+
     files = Table(title="Raw files", title_justify="left")
     for column in ("file", "dataset", "role", "evidence"):
         files.add_column(column)
@@ -52,7 +50,6 @@ def render_proposal(proposal: Proposal, console: Console, threshold: float) -> N
 
 def register(app: click.Group) -> None:
     """Add ``sdtm propose`` to ``app``."""
-
     @app.command("propose")
     @click.argument("study_dir", type=click.Path(path_type=Path, file_okay=False))
     @click.option(
@@ -64,7 +61,7 @@ def register(app: click.Group) -> None:
     @click.option("--force", is_flag=True, help="Replace the YAML files of an existing folder.")
     @click.option(
         "--threshold",
-        default=DEFAULT_THRESHOLD,
+        default=REVIEW_THRESHOLD,
         show_default=True,
         help="Confidence below which a step is counted as needing review.",
     )
@@ -89,6 +86,17 @@ def register(app: click.Group) -> None:
         draft. Exit 0; 2 when the folder cannot be read or the output folder holds a spec
         (use --force).
         """
+        from rich.console import Console
+
+        from sdtm.authoring.names import load_raw_names
+        from sdtm.authoring.propose import propose_spec
+        from sdtm.config import default_specs_dir
+        from sdtm.mapping.check import check_spec
+        from sdtm.mapping.load_excel import write_excel_spec
+        from sdtm.mapping.problems import raise_if_problems
+        from sdtm.mapping.write_yaml import write_yaml_spec
+        from sdtm.standards import load_standards
+
         if not study_dir.is_dir():
             raise InputError(f"study folder not found: {study_dir}")
         study = study_dir.resolve().name

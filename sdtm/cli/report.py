@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
 
-from sdtm import __version__
-from sdtm.pipeline import DEFAULT_STUDY_DIR
-from sdtm.review import ReviewResult, write_review
+from sdtm.cli.defaults import DEFAULT_STUDY_DIR
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from sdtm.review import ReviewResult
 
 DEFAULT_MAPPINGS_DIR = Path("mappings")
 
@@ -35,7 +38,6 @@ def print_review_summary(result: ReviewResult, console: Console) -> None:
 
 def register(app: click.Group) -> None:
     """Add ``sdtm report`` to ``app``."""
-
     @app.command("report")
     @click.argument("out_dir", type=click.Path(path_type=Path))
     @click.option(
@@ -105,6 +107,11 @@ def register(app: click.Group) -> None:
         lineage.csv when sdtm run wrote it. The page works offline: findings to fix, each
         subject's course on a study-day axis, and dataset profiles.
         """
+        from rich.console import Console
+
+        from sdtm import __version__
+        from sdtm.review import write_review
+
         stderr = Console(stderr=True)
         if mapping_dir is None:
             mapping_dir = default_mapping_dir(out_dir)

@@ -5,15 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.table import Table
-
-from sdtm.validate.registry import (
-    load_rules,
-    render_rule_doc,
-    stale_rule_docs,
-    write_rule_docs,
-)
 
 
 def _rules_dir(specs: Path | None) -> Path:
@@ -48,6 +39,11 @@ _SPECS_OPTION = click.option(
 )
 def rules_command(specs: Path | None, write_docs: Path | None, check_docs: Path | None) -> int:
     """List every conformance rule (id, name, severity, stage)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from sdtm.validate.registry import load_rules, stale_rule_docs, write_rule_docs
+
     rules = load_rules(_rules_dir(specs))
     console = Console()
     if write_docs is not None:
@@ -79,6 +75,8 @@ def rules_command(specs: Path | None, write_docs: Path | None, check_docs: Path 
 @click.argument("rule_id")
 def rule_command(specs: Path | None, rule_id: str) -> int:
     """Show one rule: what it checks, its message, how to fix it and its references."""
+    from sdtm.validate.registry import load_rules, render_rule_doc
+
     rules = load_rules(_rules_dir(specs))
     from sdtm.errors import SpecError
 

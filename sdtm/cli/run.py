@@ -4,28 +4,23 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.table import Table
 
-from sdtm import __version__
+from sdtm.cli.defaults import DEFAULT_MAPPINGS_DIR, DEFAULT_STUDY_DIR, SEVERITIES
 from sdtm.cli.export import creation_datetime_from
-from sdtm.cli.report import print_review_summary
-from sdtm.findings import Severity
-from sdtm.mapping.status import DRAFT, spec_status
-from sdtm.pipeline import (
-    DEFAULT_MAPPINGS_DIR,
-    DEFAULT_STUDY_DIR,
-    RunResult,
-    fails,
-    run_study,
-)
-from sdtm.review import write_review
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from sdtm.pipeline import RunResult
 
 
 def render_summary(result: RunResult, console: Console) -> None:
     """Print the run summary: per-file counts, per-dataset records, findings by severity."""
+    from rich.table import Table
+
     counts = Table(title="Raw rows: in = mapped + reported", title_justify="left")
     for column in ("file", "rows in", "mapped", "reported", "check"):
         counts.add_column(column, justify="left" if column == "file" else "right")
@@ -101,7 +96,7 @@ def register(app: click.Group) -> None:
     )
     @click.option(
         "--fail-on",
-        type=click.Choice([s.value for s in Severity]),
+        type=click.Choice(SEVERITIES),
         default=None,
         help="Exit 1 when findings at or above this severity exist (default: exit 0 whenever "
         "the run completes and writes its outputs).",
@@ -114,6 +109,12 @@ def register(app: click.Group) -> None:
         help="Also write the HTML review (sdtm report) beside the output folder, as "
         "<OUT>-report.html.",
     )
+    @click.option(
+        "--quiet",
+        "-q",
+        is_flag=True,
+        help="No progress display on stderr (the summary is still printed).",
+    )
     def run_command(
         study_dir: Path | None,
         mapping_dir: Path | None,
@@ -124,17 +125,25 @@ def register(app: click.Group) -> None:
         creation_datetime: str | None,
         fail_on: str | None,
         write_report: bool,
+        quiet: bool,
     ) -> int:
         """Map a study's raw files to SDTM and write datasets plus findings.
 
         STUDY_DIR defaults to the bundled sample study sample_data/cart-psca-001.
         """
+        from rich.console import Console
+
+        from sdtm.cli.progress import StageProgress
+        from sdtm.pipeline import fails, run_study
+
         stderr = Console(stderr=True)
         # --ct is the old name of --ct-version, kept hidden so existing scripts still work.
         ct_version = ct_version or ct_version_alias
         # Same policy as `sdtm export`: the option, else SOURCE_DATE_EPOCH; then the study's
         # own setting (run_study), and the clock only when nothing fixes the stamp.
         moment = creation_datetime_from(creation_datetime, os.environ.get("SOURCE_DATE_EPOCH"))
+        from sdtm.mapping.status import DRAFT, spec_status
+
         study = (study_dir or DEFAULT_STUDY_DIR).resolve().name
         spec_dir = mapping_dir or DEFAULT_MAPPINGS_DIR / study
         if spec_status(spec_dir) == DRAFT:
@@ -144,7 +153,7 @@ def register(app: click.Group) -> None:
                 f"`sdtm spec review {spec_dir} --out review.xlsx` [MP0030 spec-not-reviewed]",
                 highlight=False,
             )
-        with stderr.status("sdtm run") as status:
+        with StageProgress(stderr, "sdtm run", enabled=not quiet) as progress:
             result = run_study(
                 study_dir,
                 mapping_dir,
@@ -152,8 +161,11 @@ def register(app: click.Group) -> None:
                 specs_dir=specs_dir,
                 ct_version=ct_version,
                 creation_datetime=moment,
-                progress=lambda message: status.update(f"sdtm run: {message}"),
+                progress=progress,
             )
+        progress.print_throughput(
+            int(result.counts["rows_in"].sum()), sum(len(f) for f in result.frames.values())
+        )
         if result.creation_source == "clock":
             stderr.print(
                 "note: no --creation-datetime, SOURCE_DATE_EPOCH or study.yaml creation_datetime/"
@@ -163,6 +175,10 @@ def register(app: click.Group) -> None:
             )
         render_summary(result, Console(highlight=False))
         if write_report and result.out_dir is not None:
+            from sdtm import __version__
+            from sdtm.cli.report import print_review_summary
+            from sdtm.review import write_review
+
             with stderr.status("sdtm report"):
                 review = write_review(
                     result.out_dir,

@@ -5,38 +5,55 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from sdtm.sample import cd19
-from sdtm.sample.generate import DEFAULT_SEED, DEFAULT_SUBJECTS, write_sample
-from sdtm.sample.layout import LAYOUT as FIRST_LAYOUT
-
-LAYOUTS = (FIRST_LAYOUT, cd19.LAYOUT)
-"""Sample layouts: the first study's, and a second sponsor's deliberately different one."""
+from sdtm.cli.defaults import (
+    DEFAULT_SEED,
+    DEFAULT_SUBJECTS,
+    SAMPLE_LAYOUTS,
+    SECOND_LAYOUT_SEED,
+    SECOND_LAYOUT_SUBJECTS,
+)
 
 
 @click.command("sample")
-@click.option("--layout", type=click.Choice(LAYOUTS), default=LAYOUTS[0], show_default=True,
-              help=f"Which sample study: {FIRST_LAYOUT} (CSV/XLSX EDC, two central labs, CSV "
-              f"kinetics) or {cd19.LAYOUT} (Rave CSV, multi-sheet workbook, ODM XML, "
-              "semicolon Latin-1 lab with LOINC codes, SAS XPORT kinetics).")
+@click.option("--layout", type=click.Choice(SAMPLE_LAYOUTS), default=SAMPLE_LAYOUTS[0],
+              show_default=True,
+              help=f"Which sample study: {SAMPLE_LAYOUTS[0]} (CSV/XLSX EDC, two central labs, "
+              f"CSV kinetics) or {SAMPLE_LAYOUTS[1]} (another sponsor's layout: Rave CSV, "
+              "multi-sheet workbook, ODM XML, semicolon Latin-1 lab with LOINC codes, SAS "
+              "XPORT kinetics).")  # fmt: skip
 @click.option("--subjects", "n_subjects", type=click.IntRange(min=1), default=None,
-              help=f"Number of subjects [default: {DEFAULT_SUBJECTS} for {FIRST_LAYOUT}, "
-              f"{cd19.DEFAULT_SUBJECTS} for {cd19.LAYOUT}].")
+              help=f"Number of subjects [default: {DEFAULT_SUBJECTS}, {SECOND_LAYOUT_SUBJECTS} "
+              f"for {SAMPLE_LAYOUTS[1]}].")  # fmt: skip
 @click.option("--seed", type=click.IntRange(min=0), default=None,
               help=f"Random seed; the same seed and size give byte-identical files [default: "
-              f"{DEFAULT_SEED}, {cd19.DEFAULT_SEED} for {cd19.LAYOUT}].")
+              f"{DEFAULT_SEED}, {SECOND_LAYOUT_SEED} for {SAMPLE_LAYOUTS[1]}].")  # fmt: skip
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               required=True, help="Study folder to write (edc/, lab/, bioanalytical/).")
-def sample_command(layout: str, n_subjects: int | None, seed: int | None, out_dir: Path) -> int:
+@click.option("--quiet", "-q", is_flag=True, help="No progress display on stderr.")
+def sample_command(
+    layout: str, n_subjects: int | None, seed: int | None, out_dir: Path, quiet: bool
+) -> int:
     """Write the raw files of a synthetic CAR-T sample study (EDC, central labs, kinetics)."""
-    stderr = Console(stderr=True)
-    if layout == cd19.LAYOUT:
-        n_subjects = n_subjects or cd19.DEFAULT_SUBJECTS
-        seed = cd19.DEFAULT_SEED if seed is None else seed
-        counts = cd19.write_cd19_sample(out_dir, n_subjects, seed)
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    stderr = Console(stderr=True, quiet=quiet)
+    if layout == SAMPLE_LAYOUTS[1]:
+        from sdtm.sample.cd19 import write_cd19_sample
+
+        n_subjects = n_subjects or SECOND_LAYOUT_SUBJECTS
+        seed = SECOND_LAYOUT_SEED if seed is None else seed
+        counts = write_cd19_sample(out_dir, n_subjects, seed)
     else:
+        from sdtm.sample.generate import write_sample
+
         n_subjects = n_subjects or DEFAULT_SUBJECTS
         seed = DEFAULT_SEED if seed is None else seed
         columns = (TextColumn("[bold]sample"), BarColumn(), MofNCompleteColumn(), TextColumn(

@@ -5,20 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.console import Console
 
-from sdtm.config import default_specs_dir
+from sdtm.cli.defaults import SEVERITIES
 from sdtm.errors import InputError
-from sdtm.export.sdrg import build_reviewers_guide, render_markdown, write_docx
-from sdtm.findings import Severity
-from sdtm.pipeline import DEFAULT_MAPPINGS_DIR
-from sdtm.validate.registry import load_rules
-from sdtm.validate.waivers import load_waivers
 
 
 def register(app: click.Group) -> None:
     """Add ``sdtm sdrg`` to ``app``."""
-
     @app.command("sdrg")
     @click.argument("out_dir", type=click.Path(path_type=Path, file_okay=False))
     @click.option(
@@ -40,8 +33,8 @@ def register(app: click.Group) -> None:
     )
     @click.option(
         "--min-severity",
-        type=click.Choice([s.value for s in Severity]),
-        default=Severity.NOTICE.value,
+        type=click.Choice(list(SEVERITIES)),
+        default="notice",
         show_default=True,
         help="Leave findings below this severity out of the Issues Summary.",
     )
@@ -62,6 +55,14 @@ def register(app: click.Group) -> None:
         banner stays until every finding is explained. Exit 0; 2 when OUT_DIR has no
         findings.json.
         """
+        from rich.console import Console
+
+        from sdtm.config import default_specs_dir
+        from sdtm.export.sdrg import build_reviewers_guide, render_markdown, write_docx
+        from sdtm.pipeline import DEFAULT_MAPPINGS_DIR
+        from sdtm.validate.registry import load_rules
+        from sdtm.validate.waivers import load_waivers
+
         if not (out_dir / "findings.json").is_file():
             raise InputError(f"{out_dir} has no findings.json: run `sdtm run` first")
         if output_format == "docx" and output is None:

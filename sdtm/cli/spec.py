@@ -5,18 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.console import Console
 
-from sdtm.authoring.review import DEFAULT_THRESHOLD, apply_review, write_review_workbook
-from sdtm.config import default_specs_dir
+from sdtm.cli.defaults import DEFAULT_MAPPINGS_DIR, DEFAULT_STUDY_DIR, REVIEW_THRESHOLD
 from sdtm.errors import InputError
-from sdtm.mapping.check import check_spec
-from sdtm.mapping.load_excel import read_excel_spec, write_excel_spec
-from sdtm.mapping.load_yaml import read_yaml_spec
-from sdtm.mapping.problems import raise_if_problems
-from sdtm.mapping.write_yaml import write_yaml_spec
-from sdtm.pipeline import DEFAULT_MAPPINGS_DIR, DEFAULT_STUDY_DIR
-from sdtm.standards import load_standards
 
 DEFAULT_STUDY = DEFAULT_STUDY_DIR.name
 """The bundled sample study's folder name: the default spec folder."""
@@ -46,6 +37,10 @@ def register(app: click.Group) -> None:
 
         MAPPING_DIR defaults to mappings/cart-psca-001.
         """
+        from sdtm.mapping.load_excel import write_excel_spec
+        from sdtm.mapping.load_yaml import read_yaml_spec
+        from sdtm.mapping.problems import raise_if_problems
+
         mapping_dir = mapping_dir or DEFAULT_MAPPINGS_DIR / DEFAULT_STUDY
         loaded = read_yaml_spec(mapping_dir)
         raise_if_problems(loaded.problems)
@@ -87,6 +82,16 @@ def register(app: click.Group) -> None:
         Cells holding formulas are refused with their references (Sheet!A1) unless
         --formula-values is given.
         """
+        from rich.console import Console
+
+        from sdtm.config import default_specs_dir
+        from sdtm.mapping.check import check_spec
+        from sdtm.mapping.load_excel import read_excel_spec
+        from sdtm.mapping.load_yaml import read_yaml_spec
+        from sdtm.mapping.problems import raise_if_problems
+        from sdtm.mapping.write_yaml import write_yaml_spec
+        from sdtm.standards import load_standards
+
         spec = read_excel_spec(workbook, formula_values=formula_values)
         standards = load_standards(specs_dir or default_specs_dir())
         raise_if_problems(check_spec(spec, standards))
@@ -124,7 +129,7 @@ def register(app: click.Group) -> None:
     )
     @click.option(
         "--threshold",
-        default=DEFAULT_THRESHOLD,
+        default=REVIEW_THRESHOLD,
         show_default=True,
         help="Steps with a confidence below this are reviewed.",
     )
@@ -146,6 +151,12 @@ def register(app: click.Group) -> None:
         that changed; with nothing left undecided the draft becomes status: reviewed. Problems
         are listed with workbook:sheet:row or the spec's file:line (exit 2, nothing written).
         """
+        from sdtm.authoring.review import apply_review, write_review_workbook
+        from sdtm.config import default_specs_dir
+        from sdtm.mapping.load_yaml import read_yaml_spec
+        from sdtm.mapping.problems import raise_if_problems
+        from sdtm.standards import load_standards
+
         if (out_file is None) == (apply_file is None):
             raise InputError("give exactly one of --out (write the queue) or --apply WORKBOOK")
         if out_file is not None:

@@ -5,11 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.console import Console
 
-from sdtm.mapping.lineage import read_lineage, trace_record
-from sdtm.mapping.load_yaml import read_yaml_spec
-from sdtm.pipeline import DEFAULT_MAPPINGS_DIR, DEFAULT_OUT_DIR, DEFAULT_STUDY_DIR
+from sdtm.cli.defaults import DEFAULT_MAPPINGS_DIR, DEFAULT_OUT_DIR, DEFAULT_STUDY_DIR
 
 
 def register(app: click.Group) -> None:
@@ -54,6 +51,11 @@ def register(app: click.Group) -> None:
         Exit code 2 when no record matches (1 is reserved for findings, which trace never
         reports).
         """
+        from rich.console import Console
+
+        from sdtm.mapping.lineage import read_lineage, trace_record
+        from sdtm.mapping.load_yaml import read_yaml_spec
+
         name = study_dir.resolve().name
         out_dir = out_dir or DEFAULT_OUT_DIR / name
         mapping_dir = mapping_dir or DEFAULT_MAPPINGS_DIR / name

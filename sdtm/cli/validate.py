@@ -5,19 +5,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.table import Table
 
-from sdtm.export.package import RUN_FILE
-from sdtm.export.report import write_report
-from sdtm.findings import FindingsTable, Severity
-from sdtm.read.sdtm_package import read_sdtm_package
-from sdtm.standards import load_standards
-from sdtm.validate.package import standards_info, tool_info, validate_package
-from sdtm.validate.registry import build_registry
-from sdtm.validate.waivers import load_waivers
+from sdtm.cli.defaults import SEVERITIES
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from sdtm.findings import FindingsTable, Severity
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -30,6 +27,10 @@ _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "notice": "cyan"}
 
 def render_findings(findings: FindingsTable, console: Console, *, fail_on: Severity) -> None:
     """Print findings grouped by rule, dataset and variable, with counts and one example each."""
+    from rich.table import Table
+
+    from sdtm.findings import Severity
+
     frame = findings.frame
     if frame.empty:
         console.print("No findings.")
@@ -68,13 +69,17 @@ def render_findings(findings: FindingsTable, console: Console, *, fail_on: Sever
     )
 
 
+RUN_RECORD = "run.json"
+"""``sdtm.export.package.RUN_FILE``: the record an ``sdtm run`` writes into its folder."""
+
+
 def recorded_waivers(path: Path) -> Path | None:
     """The waivers file an ``sdtm run`` recorded in its output folder ``path``, if any.
 
     ``run.json`` names it (``"waivers": "waivers.yaml"``) and the run copied it next to the
     datasets; a folder without that record (any other package) has none.
     """
-    run = path / RUN_FILE
+    run = path / RUN_RECORD
     if not path.is_dir() or not run.is_file():
         return None
     try:
@@ -124,8 +129,8 @@ def register(app: click.Group) -> None:
     )
     @click.option(
         "--fail-on",
-        type=click.Choice([level.value for level in Severity]),
-        default=Severity.ERROR.value,
+        type=click.Choice(SEVERITIES),
+        default="error",
         show_default=True,
         help="Exit 1 when findings at or above this severity exist.",
     )
@@ -162,12 +167,24 @@ def register(app: click.Group) -> None:
         """
         if output_format in ("csv", "xlsx", "junit") and output is None:
             raise click.UsageError(f"--format {output_format} needs --output FILE")
+        from rich.console import Console
+
+        from sdtm.export.report import write_report
+        from sdtm.findings import Severity
+        from sdtm.read.sdtm_package import read_sdtm_package
+        from sdtm.standards import load_standards
+        from sdtm.validate.package import standards_info, tool_info, validate_package
+        from sdtm.validate.registry import build_registry
+        from sdtm.validate.waivers import load_waivers
+
         standards = load_standards(specs_dir, ct_version)
         registry = build_registry(specs_dir / "rules" if specs_dir else None)
         if waivers_file is None:
             waivers_file = recorded_waivers(path)
             if waivers_file is not None:
-                Console(stderr=True, highlight=False).print(
+                from rich.console import Console as ErrorConsole
+
+                ErrorConsole(stderr=True, highlight=False).print(
                     f"applying the waivers the run recorded: {waivers_file}"
                 )
         waivers = load_waivers(waivers_file) if waivers_file is not None else ()

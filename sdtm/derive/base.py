@@ -202,6 +202,11 @@ def compute_canonical_number(values: pd.Series, decimals: pd.Series | int) -> pd
             continue
         # printf rounding of the binary value; np.round first would add its own error.
         text = np.char.mod(f"%.{int(d)}f", numbers[chosen].to_numpy())
-        out[chosen] = pd.array(text, dtype="string")
-    out = out.str.replace(r"(\.\d*?)0+$", r"\1", regex=True).str.replace(r"\.$", "", regex=True)
-    return out.mask((out == "-0").fillna(False), "0")
+        # Trailing zeros after the point, then a trailing point, go: what the regexes
+        # (\.\d*?)0+$ -> \1 and \.$ -> "" do, as C string functions on the whole array.
+        has_point = np.strings.find(text, ".") >= 0
+        trimmed = np.strings.rstrip(np.strings.rstrip(text, "0"), ".")
+        text = np.where(has_point, trimmed, text)
+        text = np.where(text == "-0", "0", text)
+        out[chosen] = pd.array(text.astype(object), dtype="string")
+    return out

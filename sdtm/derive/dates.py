@@ -13,6 +13,8 @@ from enum import IntEnum
 import numpy as np
 import pandas as pd
 
+from sdtm.read.text import regex_mask, stripped
+
 _DTC_RE = (
     r"^(?P<year>\d{4})"
     r"(?:-(?P<month>\d{2})"
@@ -46,7 +48,7 @@ def _distinct(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
     maps the answer back by code instead of running its regexes on every record.
     """
     codes, uniques = pd.factorize(values.astype("string"), use_na_sentinel=True)
-    return codes, pd.Series(np.asarray(uniques, dtype=object), dtype="string").str.strip()
+    return codes, stripped(pd.Series(np.asarray(uniques, dtype=object), dtype="string"))
 
 
 def _spread(per_distinct: pd.Series, codes: np.ndarray, index: pd.Index, fill: object) -> pd.Series:
@@ -57,10 +59,15 @@ def _spread(per_distinct: pd.Series, codes: np.ndarray, index: pd.Index, fill: o
 
 def _precision_of(text: pd.Series) -> np.ndarray:
     """``DatePrecision`` values of stripped ISO 8601 texts (the distinct values of a column)."""
+    array = text.to_numpy(dtype=object, na_value=None)
+    present = np.flatnonzero(~pd.isna(array))
+    values = array[present]
     # Length identifies the precision of a valid value; fullmatch (no group extraction) keeps
-    # this fast.
-    valid = text.str.fullmatch(_DTC_RE).fillna(False).to_numpy(dtype=bool)
-    length = text.str.len().fillna(0).astype("int64").to_numpy()
+    # this fast. The regexes run as compiled-pattern methods mapped in C over the values.
+    valid = np.zeros(len(array), dtype=bool)
+    valid[present] = regex_mask(values, _DTC_RE, "fullmatch")
+    length = np.zeros(len(array), dtype=np.int64)
+    length[present] = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
     level = np.select(
         [length == 4, length == 7, length == 10, length == 13, length == 16, length >= 19],
         [1, 2, 3, 4, 5, 6],
@@ -68,17 +75,14 @@ def _precision_of(text: pd.Series) -> np.ndarray:
     )
     precision = np.where(valid, level, int(DatePrecision.INVALID))
     # Placeholder forms such as "2024---15" or "2024-03-12T-:30" keep only their leading part.
-    gap_level = np.select(
-        [
-            text.str.match(r"^\d{4}-\d{2}-\d{2}T-").fillna(False).to_numpy(dtype=bool),
-            text.str.match(r"^\d{4}-\d{2}--").fillna(False).to_numpy(dtype=bool),
-            text.str.match(r"^\d{4}--").fillna(False).to_numpy(dtype=bool),
-        ],
-        [3, 2, 1],
-        default=0,
-    )
+    gaps = []
+    for pattern in (r"^\d{4}-\d{2}-\d{2}T-", r"^\d{4}-\d{2}--", r"^\d{4}--"):
+        found = np.zeros(len(array), dtype=bool)
+        found[present] = regex_mask(values, pattern, "match")
+        gaps.append(found)
+    gap_level = np.select(gaps, [3, 2, 1], default=0)
     precision = np.where(~valid & (gap_level > 0), gap_level, precision)
-    missing = (text.isna() | (text == "")).fillna(True).to_numpy(dtype=bool)
+    missing = length == 0
     return np.where(missing, int(DatePrecision.MISSING), precision).astype("int64")
 
 
@@ -147,10 +151,11 @@ def _compare_text(left: pd.Series, right: pd.Series) -> pd.Series:
         at_level = common == level
         if not at_level.any():
             continue
-        a = left.str.slice(0, length)
-        b = right.str.slice(0, length)
-        cmp = pd.Series(0, index=left.index, dtype="Int64").mask(a < b, -1).mask(a > b, 1)
-        result = result.mask(at_level, cmp)
+        # Casting to a numpy string of ``length`` characters keeps the leading ``length``
+        # characters (str.slice(0, length)); numpy compares them by code point, as Python does.
+        a = left.to_numpy(dtype=object, na_value="")[at_level].astype(f"U{length}")
+        b = right.to_numpy(dtype=object, na_value="")[at_level].astype(f"U{length}")
+        result[at_level] = np.where(a < b, -1, np.where(a > b, 1, 0))
     return result
 
 

@@ -26,6 +26,7 @@ from sdtm.derive.base import (
 )
 from sdtm.findings import FindingsTable, Severity
 from sdtm.mapping.design import ResultStandards, StandardUnit
+from sdtm.read.text import stripped, stripped_or_missing
 
 UNIT_WITHOUT_CONVERSION = DeriveRule("MP0540", "unit-without-conversion", Severity.WARNING)
 STANDARD_UNIT_NOT_DECLARED = DeriveRule("MP0541", "standard-unit-not-declared", Severity.WARNING)
@@ -55,7 +56,19 @@ def compute_parsed_result(result: pd.Series) -> pd.DataFrame:
         Frame aligned with ``result`` with ``op`` (``<``, ``<=``, ``>``, ``>=`` or null) and
         ``number`` (float, NaN when the text is not a possibly-censored number).
     """
-    text = result.astype("string").str.strip()
+    # Each distinct result text is parsed once (results repeat: "NEGATIVE", "<0.5", "12.3").
+    codes, uniques = pd.factorize(result.astype("string"), use_na_sentinel=True)
+    parsed = _parse_results(stripped(pd.Series(np.asarray(uniques, dtype=object), dtype="string")))
+    op = pd.api.extensions.take(parsed["op"].array, codes, allow_fill=True, fill_value=pd.NA)
+    number = np.append(parsed["number"].to_numpy(dtype="float64"), np.nan)[codes]
+    return pd.DataFrame(
+        {"op": pd.Series(op, index=result.index, dtype="string"), "number": number},
+        index=result.index,
+    )
+
+
+def _parse_results(text: pd.Series) -> pd.DataFrame:
+    """``compute_parsed_result`` of stripped texts (the distinct values of a column)."""
     op = pd.Series(
         np.select(
             [
@@ -65,14 +78,14 @@ def compute_parsed_result(result: pd.Series) -> pd.DataFrame:
             ["<=", ">=", "<", ">"],
             default="",
         ),
-        index=result.index,
+        index=text.index,
         dtype="string",
     )
     rest = text.where(op == "", text.str.lstrip("<>=").str.strip())
     # fullmatch first: to_numeric alone would accept "inf" and "nan"
     is_number = rest.str.fullmatch(_NUMBER).fillna(False)
     number = pd.to_numeric(rest.where(is_number), errors="coerce").astype("float64")
-    return pd.DataFrame({"op": op.where(op != ""), "number": number}, index=result.index)
+    return pd.DataFrame({"op": op.where(op != ""), "number": number}, index=text.index)
 
 
 def derive_standard_results(
@@ -120,8 +133,8 @@ def derive_standard_results(
     """
     testcd_var, orres_var, orresu_var = f"{domain}TESTCD", f"{domain}ORRES", f"{domain}ORRESU"
     require_columns(df, ("USUBJID", testcd_var, orres_var, orresu_var), "derive_standard_results")
-    orres = df[orres_var].astype("string").str.strip()
-    orresu = df[orresu_var].astype("string").str.strip().replace("", pd.NA)
+    orres = stripped(df[orres_var])
+    orresu = stripped_or_missing(df[orresu_var])
     lookup = result_standards.factors(df[testcd_var], orresu)
     parsed = compute_parsed_result(orres)
     upper = orres.str.upper()
@@ -176,7 +189,7 @@ def derive_standard_results(
         source = f"{domain}ORNR{side}"
         if source not in df.columns:
             continue
-        bound_text = df[source].astype("string").str.strip().replace("", pd.NA)
+        bound_text = stripped_or_missing(df[source])
         bound = pd.to_numeric(bound_text, errors="coerce")
         value = pd.to_numeric(
             compute_canonical_number(bound * factor, decimals), errors="coerce"
@@ -206,7 +219,7 @@ def derive_standard_results(
     # An LLOQ that was sent but cannot be read is reported by MP0545 (the cause), not as absent.
     blq_no_lloq = is_blq & lloq_orig.isna() & declared & ~lloq_unreadable
     lloq_text_raw = (
-        df[lloq_var].astype("string").str.strip()
+        stripped(df[lloq_var])
         if has_lloq_column
         else pd.Series(pd.NA, index=df.index, dtype="string")
     )

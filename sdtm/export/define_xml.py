@@ -35,7 +35,7 @@ from lxml import etree
 
 from sdtm.export.dataset_json import iso_datetime, item_group_oid, item_oid
 from sdtm.export.define_metadata import DefineMetadata, VariableOrigin
-from sdtm.export.metadata import ColumnMeta, PreparedDataset, utf8_lengths
+from sdtm.export.metadata import ColumnMeta, PreparedDataset, text_values, utf8_byte_lengths
 from sdtm.export.rules import make_finding
 from sdtm.export.xpt import xpt_file_name
 from sdtm.findings import FindingsTable
@@ -144,8 +144,8 @@ def _item_for(
         data_type = "integer" if integer else "float"
         significant = digits if data_type == "float" else None
     else:
-        present = values.dropna().astype("string")
-        length = max(1, int(utf8_lengths(present).max())) if len(present) else 1
+        _, text = text_values(values)
+        length = max(1, int(utf8_byte_lengths(text).max())) if len(text) else 1
         data_type = _define_type(column)
         significant = None
     return _Item(

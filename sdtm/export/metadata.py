@@ -24,7 +24,20 @@ import pandas as pd
 
 from sdtm.export.rules import findings_frame, make_finding
 from sdtm.findings import FindingsTable
+from sdtm.read.text import printable_ascii, text_values, utf8_byte_lengths
 from sdtm.standards.model import DomainSpec, Standards
+
+__all__ = [
+    "ColumnMeta",
+    "DatasetMeta",
+    "PreparedDataset",
+    "find_domain_spec",
+    "prepare_dataset",
+    "printable_ascii",
+    "text_values",
+    "utf8_byte_lengths",
+    "utf8_lengths",
+]
 
 RULE_IDS: tuple[str, ...] = ("XP0010", "XP0011", "XP0012", "XP0013", "XP0014", "XP0015")
 
@@ -118,25 +131,24 @@ def find_domain_spec(name: str, frame: pd.DataFrame, standards: Standards) -> Do
 
 
 def utf8_lengths(values: pd.Series) -> pd.Series:
-    """Return the UTF-8 byte length of each text value (missing stays missing).
-
-    Character counts equal byte counts for ASCII text, so only values holding other characters
-    are encoded; that keeps the common case vectorized.
-    """
-    text = values.astype("string")
-    lengths = text.str.len()
-    wide = text.str.contains(r"[^\x00-\x7f]", regex=True).fillna(False)
-    if wide.any():
-        lengths = lengths.astype("Int64")
-        lengths[wide] = text[wide].str.encode("utf-8").str.len().astype("Int64")
-    return lengths
+    """Return the UTF-8 byte length of each text value (missing stays missing), as Int64."""
+    positions, text = text_values(values)
+    lengths = np.zeros(len(values), dtype=np.int64)
+    lengths[positions] = utf8_byte_lengths(text)
+    mask = np.ones(len(values), dtype=bool)
+    mask[positions] = False
+    return pd.Series(pd.arrays.IntegerArray(lengths, mask), index=values.index)
 
 
 def _char_values(series: pd.Series) -> pd.Series:
     """Return ``series`` as object dtype holding str or None (blank text counts as missing)."""
-    text = series.astype("string")
-    text = text.where(text.str.strip() != "", None)
-    return text.astype("object").where(text.notna(), None)
+    positions, text = text_values(series)
+    # strip() removes exactly the characters isspace() accepts: blank is empty or all space.
+    blank = np.fromiter(map(str.isspace, text), dtype=bool, count=len(text))
+    blank |= np.fromiter(map(len, text), dtype=np.int64, count=len(text)) == 0
+    out = np.full(len(series), None, dtype=object)
+    out[positions[~blank]] = text[~blank]
+    return pd.Series(out, index=series.index, dtype=object)
 
 
 def _numbers_as_text(series: pd.Series) -> pd.Series:
@@ -282,9 +294,8 @@ def prepare_dataset(name: str, frame: pd.DataFrame, standards: Standards) -> Pre
                 values = _char_values(series)
             values = pd.Series(values, dtype="object").reset_index(drop=True)
             prepared[column] = values
-            present = values.dropna()
-            byte_lengths = utf8_lengths(present)
-            length = max(1, int(byte_lengths.max())) if len(present) else 1
+            _, text = text_values(values)
+            length = max(1, int(utf8_byte_lengths(text).max())) if len(text) else 1
             integer = False
         label = variable.label if variable is not None else column_labels.get(column, "")
         if not label:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -226,6 +226,7 @@ def export_submission(
     formats: tuple[str, ...] = FORMATS,
     settings: ExportSettings | None = None,
     inputs: Iterable[InputFile] | None = None,
+    on_records: Callable[[int, int], None] | None = None,
 ) -> FindingsTable:
     """Export SDTM datasets as XPT v5, Define-XML 2.1 and Dataset-JSON 1.1, plus a manifest.
 
@@ -244,6 +245,8 @@ def export_submission(
             ``default_export_settings()``.
         inputs: The files the run read (:func:`input_files`), fingerprinted in the manifest;
             ``None`` writes the manifest without them.
+        on_records: Called as each dataset is written with (records written so far, records
+            in all datasets), for a progress display.
 
     Returns:
         All findings of the export. A dataset with error findings is not written in the
@@ -268,7 +271,12 @@ def export_submission(
         dataset = prepare_dataset(name, frames[name], standards)
         prepared[dataset.meta.name] = dataset
     written: dict[Path, int | None] = {}
+    total = sum(dataset.meta.records for dataset in prepared.values())
+    done = 0
     for name, dataset in prepared.items():
+        if on_records is not None:
+            on_records(done, total)
+        done += dataset.meta.records
         if "xpt" in formats:
             result = write_xpt(
                 dataset,
@@ -307,6 +315,8 @@ def export_submission(
                     tables.append(_not_written(name, folder, found, stale))
                 else:
                     written[path] = dataset.meta.records
+    if on_records is not None:
+        on_records(total, total)
     if "define" in formats and prepared:
         tree, found = build_define(
             prepared, standards, metadata=metadata, creation_datetime=creation_datetime

@@ -34,7 +34,12 @@ import pandas as pd
 import pyreadstat
 
 from sdtm.errors import ExportError
-from sdtm.export.metadata import PreparedDataset, utf8_lengths
+from sdtm.export.metadata import (
+    PreparedDataset,
+    printable_ascii,
+    text_values,
+    utf8_byte_lengths,
+)
 from sdtm.export.rules import findings_frame, make_finding
 from sdtm.findings import FindingsTable, Severity
 
@@ -127,6 +132,13 @@ def _per_row(
     return out
 
 
+def _mask(size: int, positions: np.ndarray) -> pd.Series:
+    """A boolean Series of ``size`` rows, true at ``positions``."""
+    mask = np.zeros(size, dtype=bool)
+    mask[positions] = True
+    return pd.Series(mask)
+
+
 def _name_findings(kind: str, name: str, dataset: str, variable: str | None) -> list:
     found = []
     if len(name) > MAX_NAME:
@@ -207,13 +219,13 @@ def preflight_xpt(
         loose += _label_findings(column.label, meta.name, column.name)
         values = prepared.frame[column.name]
         if column.data_type == "Char":
-            text = values.astype("string")
-            byte_lengths = utf8_lengths(text)
-            long_values = (byte_lengths > MAX_VALUE_BYTES).fillna(False)
+            positions, text = text_values(values)
+            byte_lengths = utf8_byte_lengths(text)
+            long_values = _mask(len(values), positions[byte_lengths > MAX_VALUE_BYTES])
             if long_values.any():
                 message = (
                     ": value is "
-                    + byte_lengths[long_values].astype("Int64").astype(str)
+                    + pd.Series(byte_lengths[byte_lengths > MAX_VALUE_BYTES]).astype(str)
                     + f" bytes; XPT v5 allows {MAX_VALUE_BYTES} (FDA TCG). Split the text "
                     "into the variable and SUPPQUAL records as the SDTMIG describes for long text"
                 )
@@ -221,7 +233,7 @@ def preflight_xpt(
                     findings_frame("XP0006", _per_row(prepared, column.name, long_values, message))
                 )
             # Printable ASCII is bytes 32-126 (P21 SD1029); tabs and line breaks count as bad.
-            non_ascii = text.str.contains(r"[^\x20-\x7e]", regex=True).fillna(False)
+            non_ascii = _mask(len(values), positions[~printable_ascii(text)])
             if non_ascii.any():
                 tables.append(
                     findings_frame(
@@ -308,7 +320,9 @@ def _value_differences(prepared: PreparedDataset, frame: pd.DataFrame) -> list[s
             )
         else:
             # A missing text value is written as blanks and read back as "".
-            same = (got.fillna("").astype(str) == meant.fillna("").astype(str)).to_numpy()
+            wanted = meant.to_numpy(dtype=object, na_value=None, copy=True)
+            wanted[pd.isna(wanted)] = ""
+            same = np.asarray(got.to_numpy(dtype=object, na_value="") == wanted, dtype=bool)
         if not same.all():
             rows = np.flatnonzero(~same) + 1
             problems.append(

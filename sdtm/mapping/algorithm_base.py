@@ -14,6 +14,7 @@ import pandas as pd
 
 from sdtm.findings import Stage
 from sdtm.mapping.spec import Step
+from sdtm.read.text import stripped_or_missing
 from sdtm.standards.model import Codelist, Standards
 
 SRC_FILE = "_src_file"
@@ -73,8 +74,7 @@ def resolve_codelist(standards: Standards | None, name: str | None) -> Codelist 
 
 def raw_text(frame: pd.DataFrame, column: str) -> pd.Series:
     """Raw column as stripped text; blank becomes missing."""
-    values = frame[column].astype("string").str.strip()
-    return values.where(values != "", pd.NA)
+    return stripped_or_missing(frame[column])
 
 
 def empty_values(frame: pd.DataFrame) -> pd.Series:

@@ -78,6 +78,7 @@ def validate_frames(
     standards: Standards,
     *,
     extra_checks: Iterable[PackageCheck] = (),
+    on_records: Callable[[int, int], None] | None = None,
 ) -> FindingsTable:
     """Validate every dataset of a package.
 
@@ -88,13 +89,20 @@ def validate_frames(
         standards: The SDTMIG metadata and CT package.
         extra_checks: Further package-level checks (e.g. the rule registry's cross-dataset
             checks), run after the per-dataset schemas.
+        on_records: Called after each dataset with (records validated so far, records in
+            all datasets), for a progress display.
 
     Returns:
         All findings, dataset by dataset in name order, then those of ``extra_checks``.
     """
     tables = []
+    total = sum(len(frame) for frame in frames.values())
+    done = 0
     for name in sorted(frames):
         frame = frames[name]
+        done += len(frame)
+        if on_records is not None:
+            on_records(done - len(frame), total)
         source_file = frame.attrs.get("source_file")
         spec = resolve_spec(name, frame, standards)
         if spec is None:
@@ -109,6 +117,8 @@ def validate_frames(
         tables.append(
             validate_dataset(frame, spec, standards, dataset=name.upper(), source_file=source_file)
         )
+    if on_records is not None:
+        on_records(total, total)
     for check in extra_checks:
         tables.append(check(frames, standards))
     return FindingsTable.concat(tables)

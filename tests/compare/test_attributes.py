@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from sdtm.compare.attributes import compare_attributes
+from sdtm.comparison.attributes import compare_attributes
 
 
 def dataset(columns: list[str], **attrs) -> pd.DataFrame:

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sdtm.compare.engine import compare_values, number_text, pair_records
-from sdtm.compare.result import CompareOptions
+from sdtm.comparison.engine import compare_values, number_text, pair_records
+from sdtm.comparison.result import CompareOptions
 
 KEYS = ("USUBJID", "LBTESTCD")
 

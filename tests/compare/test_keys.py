@@ -3,8 +3,8 @@
 import pandas as pd
 import pytest
 
-from sdtm.compare.keys import choose_keys
-from sdtm.compare.result import CompareOptions
+from sdtm.comparison.keys import choose_keys
+from sdtm.comparison.result import CompareOptions
 from sdtm.errors import InputError
 
 

@@ -8,8 +8,8 @@ import pytest
 from openpyxl import load_workbook
 from rich.console import Console
 
-from sdtm.compare.package import compare_frames, options_from
-from sdtm.compare.report import render_html, render_text, to_json_document, write_compare_report
+from sdtm.comparison.package import compare_frames, options_from
+from sdtm.comparison.report import render_html, render_text, to_json_document, write_compare_report
 from sdtm.errors import ExportError
 
 

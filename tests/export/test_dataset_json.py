@@ -158,3 +158,90 @@ def test_pilot_dataset_json_validates_and_reads_back_equal(
         pd.testing.assert_frame_equal(frame, prepared.frame)
         assert metadata["records"] == len(source.frame)
         assert frame.attrs["labels"] == source.frame.attrs["labels"]
+
+
+def _tampered(prepared, column, values, **meta_changes):
+    """The prepared dataset with one column's values replaced (as a caller could pass it)."""
+    from dataclasses import replace
+
+    frame = prepared.frame.copy()
+    frame[column] = pd.Series(values, dtype=object if frame[column].dtype == object else None)
+    return replace(prepared, frame=frame, meta=replace(prepared.meta, **meta_changes))
+
+
+@pytest.mark.parametrize("ndjson", [False, True], ids=["json", "ndjson"])
+@pytest.mark.parametrize(
+    ("column", "values", "where", "problem"),
+    [
+        # AETERM is column 4 (0-based) of the AE fixture; row 1 is the second record.
+        ("AETERM", ["HEADACHE", 5, "RASH"], "/rows/1/4", "not a string"),
+        ("AETERM", ["HEADACHE", "X" * 26, "RASH"], "/rows/1/4", "longer than"),
+        ("AESEQ", [1.0, 2.5, 3.0], "/rows/1/3", "not an integer"),
+        ("AESTDY", [1.0, 2.0, "3"], "/rows/2/7", "not a number"),
+    ],
+    ids=["char-holds-number", "char-too-long", "integer-holds-fraction", "num-holds-text"],
+)
+def test_a_bad_row_is_caught_and_nothing_is_written(
+    tmp_path, tiny_standards, ae_frame, creation, dataset_json_schema_dir, ndjson,
+    column, values, where, problem,
+):  # fmt: skip
+    prepared = prepare_dataset("AE", ae_frame, tiny_standards)
+    bad = _tampered(prepared, column, values)
+    path, findings = _write(bad, tmp_path, creation, dataset_json_schema_dir, ndjson)
+    assert path is None
+    assert list(tmp_path.iterdir()) == []
+    assert set(findings.frame["rule_id"]) == {"XP0020"}
+    messages = " | ".join(findings.frame["message"])
+    assert where in messages
+    assert problem in messages
+    assert findings.frame["variable"].tolist() == [column]
+
+
+def test_metadata_is_still_validated_with_the_schema(
+    tmp_path, tiny_standards, ae_frame, creation, dataset_json_schema_dir
+):
+    from dataclasses import replace
+
+    prepared = prepare_dataset("AE", ae_frame, tiny_standards)
+    bad = replace(prepared, meta=replace(prepared.meta, label=None))
+    path, findings = _write(bad, tmp_path, creation, dataset_json_schema_dir)
+    assert path is None
+    assert "None is not of type 'string' at /label" in " ".join(findings.frame["message"])
+
+
+def test_rows_passing_the_column_checks_pass_the_full_schema(
+    tmp_path, tiny_standards, ae_frame, creation, dataset_json_schema_dir
+):
+    prepared = prepare_dataset("AE", ae_frame, tiny_standards)
+    path, findings = _write(prepared, tmp_path, creation, dataset_json_schema_dir)
+    assert len(findings) == 0
+    document = json.loads(path.read_text(encoding="utf-8"))
+    assert len(validate_dataset_json(document, dataset_json_schema_dir)) == 0
+    assert len(document["rows"]) == document["records"] == 3
+
+
+def test_rows_are_written_the_same_across_chunk_boundaries(
+    tmp_path, empty_standards, creation, dataset_json_schema_dir, monkeypatch
+):
+    import sdtm.export.dataset_json as module
+
+    frame = pd.DataFrame({"A": ["a", None, "c", "d", "\u00e9"], "N": [1.0, 2.0, None, 4.0, 5.0]})
+    frame.attrs = {"dataset_label": "Test", "labels": {"A": "A", "N": "N"}}
+    prepared = prepare_dataset("DS", frame, empty_standards)
+    texts = {}
+    for size in (2, 100):
+        monkeypatch.setattr(module, "ROW_CHUNK", size)
+        for ndjson in (False, True):
+            folder = tmp_path / f"{size}-{ndjson}"
+            folder.mkdir()
+            path, _ = _write(prepared, folder, creation, dataset_json_schema_dir, ndjson)
+            texts[(size, ndjson)] = path.read_text(encoding="utf-8")
+    assert texts[(2, False)] == texts[(100, False)]
+    assert texts[(2, True)] == texts[(100, True)]
+    # Worked out by hand: the rows of the JSON file, and one NDJSON line per record.
+    assert texts[(2, False)].endswith(
+        ',"rows":[["a",1],[null,2],["c",null],["d",4],["\u00e9",5]]}\n'
+    )
+    assert texts[(2, True)].splitlines()[1:] == [
+        '["a",1]', "[null,2]", '["c",null]', '["d",4]', '["\u00e9",5]'
+    ]

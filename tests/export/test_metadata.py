@@ -1,4 +1,6 @@
+import numpy as np
 import pandas as pd
+import pytest
 
 from sdtm.export.metadata import find_domain_spec, prepare_dataset
 
@@ -106,3 +108,27 @@ def test_utf8_lengths_counts_bytes_and_keeps_missing():
     assert lengths.tolist()[:2] == [3, 5]
     assert pd.isna(lengths.iloc[2])
     assert lengths.iloc[3] == 3  # the euro sign is 3 bytes in UTF-8
+
+
+@pytest.mark.parametrize(
+    ("text", "expected_bytes", "expected_printable"),
+    [
+        ("", 0, True),
+        ("abc ~", 5, True),
+        ("caf\u00e9", 5, False),  # e acute: 2 bytes in UTF-8
+        ("\u20ac", 3, False),  # euro sign: 3 bytes
+        ("\U0001f600", 4, False),  # emoji outside the BMP: 4 bytes
+        ("tab\there", 8, False),  # byte 9 is a control character
+        ("del\x7f", 4, False),  # byte 127 is not printable
+        ("\x1f", 1, False),
+    ],
+    ids=["empty", "ascii", "latin1", "euro", "astral", "tab", "del", "unit-separator"],
+)
+def test_vectorized_text_checks_agree_with_the_byte_definition(
+    text, expected_bytes, expected_printable
+):
+    from sdtm.export.metadata import printable_ascii, utf8_byte_lengths
+
+    values = np.array(["x", text, "y"], dtype=object)
+    assert utf8_byte_lengths(values).tolist() == [1, expected_bytes, 1]
+    assert printable_ascii(values).tolist() == [True, expected_printable, True]

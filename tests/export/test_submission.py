@@ -201,3 +201,21 @@ def test_manifest_without_inputs_has_no_inputs_key(tmp_path, frames, tiny_standa
     )
     manifest = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
     assert sorted(manifest) == ["creation_datetime", "files"]
+
+
+def test_export_reports_records_written_for_a_progress_display(tmp_path, tiny_standards, ae_frame):
+    from datetime import datetime
+
+    from sdtm.export.submission import export_submission
+
+    calls = []
+    export_submission(
+        {"AE": ae_frame, "DM": ae_frame.iloc[:2]},
+        tiny_standards,
+        tmp_path,
+        creation_datetime=datetime(2025, 1, 1),
+        formats=("xpt",),
+        on_records=lambda done, total: calls.append((done, total)),
+    )
+    # Datasets in name order (AE 3 records, then DM 2), then the end: worked out by hand.
+    assert calls == [(0, 5), (3, 5), (5, 5)]

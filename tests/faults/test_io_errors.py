@@ -12,6 +12,7 @@ import pyreadstat
 import pytest
 
 import sdtm.cli.validate
+import sdtm.standards
 from sdtm.errors import ExportError
 from sdtm.export.output_folder import PackageWriter
 from sdtm.fileio import atomic_write_text, describe_os_error
@@ -117,7 +118,8 @@ def test_unwrapped_os_error_is_one_line_with_the_path(package, kit, capsys, monk
     def unreadable(*_args, **_kwargs):
         raise PermissionError(errno.EACCES, "Permission denied", "/srv/specs/sdtmig-3.4")
 
-    monkeypatch.setattr(sdtm.cli.validate, "load_standards", unreadable)
+    # sdtm validate imports load_standards when it runs (lazy CLI imports, issue 13).
+    monkeypatch.setattr(sdtm.standards, "load_standards", unreadable)
     code, _, err = kit.run_cli(["validate", str(package)], capsys)
     assert code == 2
     assert "error: cannot read or write /srv/specs/sdtmig-3.4: Permission denied" in err

@@ -154,3 +154,14 @@ def test_dataset_json_number_in_char_column_is_one_type_finding(
         ["ST0006", "AE", 1, "12345"]
     ]
     assert not findings.frame["rule_id"].isin(["ST0010", "ST0019"]).any()
+
+
+def test_validate_frames_reports_records_done_for_a_progress_display(standards):
+    frames = {
+        "TE": pd.DataFrame({"STUDYID": ["S"], "DOMAIN": ["TE"], "ETCD": ["A"]}),
+        "AE": pd.DataFrame({"STUDYID": ["S", "S"], "DOMAIN": ["AE", "AE"]}),
+    }
+    calls = []
+    validate_frames(frames, standards, on_records=lambda done, total: calls.append((done, total)))
+    # Datasets in name order: AE (2 records) starts at 0, TE at 2, then all 3 are done.
+    assert calls == [(0, 3), (2, 3), (3, 3)]

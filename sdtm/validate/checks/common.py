@@ -17,6 +17,7 @@ import pandas as pd
 
 from sdtm.derive.dates import compute_dtc_compare
 from sdtm.findings import FINDING_COLUMNS, FindingsTable
+from sdtm.read.text import stripped_or_missing
 
 # Canonical ISO 8601 date-time prefix: only leading components that are fully known count.
 # "2024---15" (unknown month) therefore has year precision; comparisons use this prefix.
@@ -128,8 +129,7 @@ def prepare_frames(frames: Mapping[str, pd.DataFrame]) -> Mapping[str, pd.DataFr
         for column in out.columns:
             series = out[column]
             if pd.api.types.is_string_dtype(series) or series.dtype == object:
-                as_text = series.astype("string").str.strip()
-                out[column] = as_text.where(as_text.str.len() > 0)
+                out[column] = stripped_or_missing(series)
         # pandas deep-copies attrs into every derived Series: keep them to a few strings.
         labels = json.dumps(dict(frame.attrs.get("labels") or {}))
         out.attrs = {_PREPARED: True, _DOMAIN: domain_of(name, frame), _LABELS: labels}
@@ -162,7 +162,7 @@ def text(frame: pd.DataFrame, column: str) -> pd.Series:
         else:
             as_text = rounded.astype("string").str.replace(r"\.0$", "", regex=True)
     elif pd.api.types.is_string_dtype(series) or series.dtype == object:
-        as_text = series.astype("string").str.strip()
+        return stripped_or_missing(series)
     else:
         as_text = series.astype("string")
     return as_text.where(as_text.str.len() > 0)

@@ -23,7 +23,7 @@ from numbers import Real
 import numpy as np
 import pandas as pd
 
-from sdtm.compare.result import (
+from sdtm.comparison.result import (
     DUPLICATE_COLUMNS,
     EXAMPLE_COLUMNS,
     RECORD_COLUMNS,

@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from sdtm import __version__
-from sdtm.compare.result import CompareResult
+from sdtm.comparison.result import CompareResult
 from sdtm.errors import ExportError
 from sdtm.export.report import neutralize
 

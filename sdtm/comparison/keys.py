@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from sdtm.compare.result import CompareOptions
+from sdtm.comparison.result import CompareOptions
 from sdtm.errors import InputError
 from sdtm.export.metadata import find_domain_spec
 from sdtm.standards.model import Standards

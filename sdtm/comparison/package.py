@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from sdtm.compare.attributes import compare_attributes
-from sdtm.compare.engine import compare_values, pair_records
-from sdtm.compare.keys import ALL_DATASETS, choose_keys
-from sdtm.compare.result import (
+from sdtm.comparison.attributes import compare_attributes
+from sdtm.comparison.engine import compare_values, pair_records
+from sdtm.comparison.keys import ALL_DATASETS, choose_keys
+from sdtm.comparison.result import (
     ATTRIBUTE_COLUMNS,
     DATASET_COLUMNS,
     DUPLICATE_COLUMNS,

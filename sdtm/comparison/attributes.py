@@ -12,8 +12,8 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from sdtm.compare.engine import is_numeric
-from sdtm.compare.result import ATTRIBUTE_COLUMNS, empty_frame
+from sdtm.comparison.engine import is_numeric
+from sdtm.comparison.result import ATTRIBUTE_COLUMNS, empty_frame
 
 PRESENT = "present"
 ABSENT = "absent"

@@ -1,9 +1,0 @@
-"""``sdtm compare``: independent double-programming QC of two SDTM packages.
-
-The entry point is :func:`sdtm.compare` (:func:`sdtm.compare.package.compare`); see
-``docs/compare.md``. The result types are in :mod:`sdtm.compare.result`.
-"""
-
-from sdtm.compare.result import CompareOptions, CompareResult
-
-__all__ = ["CompareOptions", "CompareResult"]
