@@ -26,10 +26,10 @@ from sdtm.standards.model import Codelist
 
 TEXT_RULES = MappingProxyType(
     {
-        "MP0040": ("range-text-unreadable", "warning"),
-        "MP0041": ("value-not-matching-pattern", "warning"),
-        "MP0042": ("value-not-in-lookup", "error"),
-        "MP0043": ("paired-term-missing", "error"),
+        "MP0050": ("range-text-unreadable", "warning"),
+        "MP0051": ("value-not-matching-pattern", "warning"),
+        "MP0052": ("value-not-in-lookup", "error"),
+        "MP0053": ("paired-term-missing", "error"),
     }
 )
 """Rule id -> (name, severity) of the findings these algorithms raise."""
@@ -66,7 +66,7 @@ def _range(frame: pd.DataFrame, step: Step, context: MapContext, part: str) -> S
     findings = data_findings(
         frame,
         ~parts["readable"],
-        "MP0040",
+        "MP0050",
         dataset=context.domain,
         variable=step.target,
         column=step.source or "",
@@ -83,7 +83,7 @@ def _range(frame: pd.DataFrame, step: Step, context: MapContext, part: str) -> S
 def assign_range_low(frame: pd.DataFrame, step: Step, context: MapContext) -> StepResult:
     """The lower limit of a range text: ``3.0`` of ``3.0-7.0``, ``5`` of ``>5``, none of ``<5``.
 
-    A non-blank text of no known shape gives a null and ``MP0040`` naming file, row, column
+    A non-blank text of no known shape gives a null and ``MP0050`` naming file, row, column
     and value. A strict limit (``<5``) gives the limit itself: SDTM --ORNRLO/--ORNRHI hold the
     limits, not the comparison.
     """
@@ -119,7 +119,7 @@ def assign_extract(frame: pd.DataFrame, step: Step, context: MapContext) -> Step
     """The part of the raw value a regular expression's group captures (first match).
 
     The pattern is data, not code: one group, or the group named ``value``. A non-blank value
-    it does not match gives a null and ``MP0041``.
+    it does not match gives a null and ``MP0051``.
     """
     raw = raw_text(frame, step.source or "")
     compiled = re.compile(step.pattern or "")
@@ -131,7 +131,7 @@ def assign_extract(frame: pd.DataFrame, step: Step, context: MapContext) -> Step
     findings = data_findings(
         frame,
         unmatched,
-        "MP0041",
+        "MP0051",
         dataset=context.domain,
         variable=step.target,
         column=step.source or "",
@@ -146,7 +146,7 @@ def assign_lookup(frame: pd.DataFrame, step: Step, context: MapContext) -> StepR
     """Look the raw value up in a study table of ``lookups.yaml`` (e.g. LOINC -> LBTESTCD).
 
     Matching ignores case and surrounding spaces. A value the table lacks is not submitted:
-    the target stays null and ``MP0042`` names file, row, column and value.
+    the target stays null and ``MP0052`` names file, row, column and value.
     """
     table = context.lookups.get(step.lookup or "", {})
     by_key = {str(k).strip().upper(): v for k, v in table.items()}
@@ -156,7 +156,7 @@ def assign_lookup(frame: pd.DataFrame, step: Step, context: MapContext) -> StepR
     findings = data_findings(
         frame,
         missing,
-        "MP0042",
+        "MP0052",
         dataset=context.domain,
         variable=step.target,
         column=step.source or "",
@@ -206,7 +206,7 @@ def assign_paired_term(frame: pd.DataFrame, step: Step, context: MapContext) -> 
     CDISC publishes test codes and test names as two codelists whose terms share their
     C-codes (LBTESTCD ``INTLK6`` and LBTEST ``Interleukin 6`` are both C74834), so
     ``--TEST`` follows from ``--TESTCD`` without a hand-written map. A source value that is
-    not a term, or whose term has no pair, gives a null and ``MP0043``.
+    not a term, or whose term has no pair, gives a null and ``MP0053``.
     """
     source_list, target_list = paired_codelists(step, context)
     pairs: dict[str, str] = {}
@@ -227,7 +227,7 @@ def assign_paired_term(frame: pd.DataFrame, step: Step, context: MapContext) -> 
     findings = data_findings(
         frame,
         missing,
-        "MP0043",
+        "MP0053",
         dataset=context.domain,
         variable=step.target,
         column=step.source or "",

@@ -94,8 +94,8 @@ PLANTED = MappingProxyType(
         "dm-partial-birth": "subject 006: BRTHDAT_RAW UN/JUN/<YYYY> -> BRTHDTC <YYYY>-06",
         "cm-partial-start": "subject 001: acyclovir CMSTDAT <YYYY-MM> (ODM partial date)",
         "lab-unknown-loinc": "subject 002, Day 8: LOINC 33959-8 (procalcitonin) not in the "
-        "study's lookup table -> MP0042",
-        "lab-range-text": "subject 004, Screening, CRP: REF_RANGE 'see report' -> MP0040",
+        "study's lookup table -> MP0052",
+        "lab-range-text": "subject 004, Screening, CRP: REF_RANGE 'see report' -> MP0050",
         "lab-not-done": "subject 005, Day 4, CRP: RESULT '.' with a comment -> LBSTAT NOT DONE",
         "lab-duplicate": "subject 001, Screening, CRP: the row is delivered twice -> RD0005",
         "ex-notes-sheet": "edc/EX.xlsx sheet Notes holds a data manager's note: read as its "

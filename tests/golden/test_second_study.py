@@ -62,8 +62,8 @@ def test_each_planted_problem_is_reported_where_it_was_planted(second):
     found = second.findings.rows(["rule_id", "source_file", "source_row", "value"])
     # README rows 2, 5, 6, 8, 9 (lab lines count the 3 banner lines and the header)
     assert ["RD0102", "edc/AE.csv", 7, "31/FEB/2024"] in found
-    assert ["MP0042", "lab/central_lab.csv", 76, "33959-8"] in found
-    assert ["MP0040", "lab/central_lab.csv", 92, "see report"] in found
+    assert ["MP0052", "lab/central_lab.csv", 76, "33959-8"] in found
+    assert ["MP0050", "lab/central_lab.csv", 92, "see report"] in found
     assert ["RD0005", "lab/central_lab.csv", 7, "duplicate of row 6"] in found
     notes = [row for row in found if row[0] == "MP0002"]
     assert [row[1:3] for row in notes] == [["edc/EX.xlsx[Notes]", 2]]

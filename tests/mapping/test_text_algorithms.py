@@ -40,7 +40,7 @@ def test_assign_range_low_reads_each_shape(make_raw):
     step = Step("LBORNRLO", "assign_range_low", source="RANGE")
     result = ALGORITHMS["assign_range_low"].function(raw, step, MapContext("LB"))
     assert _values(result) == ["3.0", None, None, "10", "2", "-1", "4.0", None, None]
-    assert _found(result) == [["MP0040", 10, "RANGE", "normal"]]
+    assert _found(result) == [["MP0050", 10, "RANGE", "normal"]]
 
 
 def test_assign_range_high_reads_each_shape(make_raw):
@@ -48,7 +48,7 @@ def test_assign_range_high_reads_each_shape(make_raw):
     step = Step("LBORNRHI", "assign_range_high", source="RANGE")
     result = ALGORITHMS["assign_range_high"].function(raw, step, MapContext("LB"))
     assert _values(result) == ["7.0", "5.0", "0.5", None, None, "4", "11.0", None, None]
-    assert _found(result) == [["MP0040", 10, "RANGE", "normal"]]
+    assert _found(result) == [["MP0050", 10, "RANGE", "normal"]]
 
 
 def test_assign_extract_keeps_the_group_and_reports_values_it_does_not_match(make_raw):
@@ -56,7 +56,7 @@ def test_assign_extract_keeps_the_group_and_reports_values_it_does_not_match(mak
     step = Step("SITEID", "assign_extract", source="SITE", pattern=r"Site (\d+)")
     result = ALGORITHMS["assign_extract"].function(raw, step, MapContext("DM"))
     assert _values(result) == ["101", "7", None]
-    assert _found(result) == [["MP0041", 4, "SITE", "Boston"]]
+    assert _found(result) == [["MP0051", 4, "SITE", "Boston"]]
 
 
 def test_assign_extract_named_group(make_raw):
@@ -80,7 +80,7 @@ def test_assign_lookup_maps_loinc_to_testcd_and_reports_unknown_codes(make_raw):
     context = MapContext("LB", lookups={"loinc_lbtestcd": {"26881-3": "INTLK6", "1988-5": "CRP"}})
     result = ALGORITHMS["assign_lookup"].function(raw, step, context)
     assert _values(result) == ["INTLK6", "CRP", None, None]
-    assert _found(result) == [["MP0042", 4, "LOINC", "9999-9"]]
+    assert _found(result) == [["MP0052", 4, "LOINC", "9999-9"]]
 
 
 def test_assign_paired_term_gives_the_test_name_of_the_test_code(make_raw, standards):
@@ -88,7 +88,7 @@ def test_assign_paired_term_gives_the_test_name_of_the_test_code(make_raw, stand
     step = Step("LBTEST", "assign_paired_term", source="LBTESTCD")
     result = ALGORITHMS["assign_paired_term"].function(raw, step, MapContext("LB", standards))
     assert _values(result) == ["Interleukin 6", "C Reactive Protein", None]
-    assert _found(result) == [["MP0043", 4, "LBTESTCD", "NOTATERM"]]
+    assert _found(result) == [["MP0053", 4, "LBTESTCD", "NOTATERM"]]
 
 
 def test_assign_paired_term_with_codelists_named(make_raw, standards):
