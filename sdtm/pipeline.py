@@ -37,9 +37,10 @@ from sdtm.mapping.accounting import COUNTS_COLUMNS, find_values_not_numbers, raw
 from sdtm.mapping.stage import account_study, load_mapping, map_study
 from sdtm.mapping.status import draft_findings
 from sdtm.mapping.study import load_study_config, resolve_creation_datetime
-from sdtm.read.raw import read_study_files
+from sdtm.read.tables import read_study_tables
 from sdtm.standards import load_standards
 from sdtm.validate.stage import (
+    WAIVERS_FILE,
     apply_study_waivers,
     build_run_registry,
     locate_findings,
@@ -161,7 +162,7 @@ def run_study(
     config = load_study_config(spec)
 
     _say(progress, f"reading raw files in {study_dir}")
-    raw = read_study_files(study_dir, also=spec.raw_files)
+    raw = read_study_tables(study_dir, spec.read_plan)
     # A draft spec (sdtm propose) runs, but says so until a reviewer has approved it.
     findings = FindingsTable.concat([*(f.findings for f in raw.values()), draft_findings(spec)])
 
@@ -230,6 +231,7 @@ def run_study(
             ),
             export=export,
             follows=follows,
+            waivers=mapping_dir / WAIVERS_FILE,
         )
         findings = package.findings
         notes.extend(package.notes)

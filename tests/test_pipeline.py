@@ -89,7 +89,9 @@ def test_spec_problems_stop_the_run_with_every_location(tiny_copy):
     assert "tiny/ae.yaml:9: AE.AEOUT: codelist 'OUTCOME' is not in CT package" in message
 
 
-def test_a_column_missing_from_a_transfer_is_a_finding_and_the_run_goes_on(tiny_copy):
+def test_a_column_missing_from_a_transfer_refuses_the_block_and_reports_its_rows(tiny_copy):
+    # Issue 10: a block whose file lacks a column it reads is refused, not mapped with
+    # empty values: no AE record, every AE row reported (RD0020), the column named (RD0007).
     study, mapping = tiny_copy
     ae = study / "edc" / "ae.csv"
     lines = ae.read_text(encoding="utf-8").splitlines()
@@ -103,17 +105,13 @@ def test_a_column_missing_from_a_transfer_is_a_finding_and_the_run_goes_on(tiny_
     assert ["RD0007", "edc/ae.csv", 1, "AEPT"] in found
     message = result.findings.frame.query("rule_id == 'RD0007'")["message"].iloc[0]
     assert "tiny/ae.yaml:8" in message
-    # Issue 17: without AEPT every AE lacks its Required AEDECOD (MP0041): the records are
-    # withheld (MP0040), each reported and counted; the run goes on.
-    assert len(result.frames["AE"]) == 0
-    withheld = result.findings.frame.query("rule_id == 'MP0040'")
-    assert withheld["source_row"].tolist() == [2, 3, 4, 5]
-    assert withheld["caused_by"].tolist()[:3] == [
-        "MP0041 edc/ae.csv:2",
-        "MP0041 edc/ae.csv:3",
-        "MP0041 edc/ae.csv:4",
-    ]
-    assert result.counts.set_index("file").loc["edc/ae.csv"].tolist() == [4, 0, 4]
+    assert "AE" not in result.frames or len(result.frames["AE"]) == 0
+    refused = result.findings.frame.query("rule_id == 'RD0020'")
+    assert sorted(refused["source_row"].astype(int)) == [2, 3, 4, 5]
+    assert "row not mapped to AE" in refused["message"].iloc[0]
+    assert "MP0001" not in set(result.findings.frame["rule_id"])
+    counts = result.counts.set_index("file")
+    assert counts.loc["edc/ae.csv"].tolist() == [4, 0, 4]
 
 
 def _drop_column(path, column):
@@ -127,29 +125,24 @@ def _drop_column(path, column):
 
 
 @pytest.mark.parametrize(
-    ("file", "column", "dataset", "mapped"),
-    [
-        # AETERM is Required: the AE records are withheld and reported (issue 17)
-        ("edc/ae.csv", "AETERM", "AE", 0),
-        # DM records are never withheld (validation reports the null SEX)
-        ("edc/dm.csv", "SEX", "DM", 2),
-        ("edc/dm.csv", "SUBJID", "DM", 2),
-    ],
+    ("file", "column", "dataset"),
+    [("edc/ae.csv", "AETERM", "AE"), ("edc/dm.csv", "SEX", "DM"), ("edc/dm.csv", "SUBJID", "DM")],
     ids=["AETERM", "SEX", "SUBJID"],
 )
-def test_a_missing_column_named_like_its_target_is_a_finding_not_a_crash(
-    tiny_copy, file, column, dataset, mapped
+def test_a_missing_column_named_like_its_target_is_reported_not_a_crash(
+    tiny_copy, file, column, dataset
 ):
-    # The step `{target: AETERM, source: AETERM}` reads the raw column, not its own target.
+    # The step `{target: AETERM, source: AETERM}` reads the raw column, not its own target;
+    # the block lacking it is refused and each of its rows reported (issue 10).
     study, mapping = tiny_copy
     _drop_column(study / file, column)
     result = _run(study, mapping)
     found = result.findings.rows(["rule_id", "source_file", "source_row", "variable"])
     assert ["RD0007", file, 1, column] in found
-    assert result.frames[dataset][column].isna().all()
+    assert dataset not in result.frames or len(result.frames[dataset]) == 0
     counts = result.counts.set_index("file")
-    assert counts.loc[file, "rows_mapped"] == mapped
-    assert counts.loc[file, "rows_in"] == mapped + counts.loc[file, "rows_reported"]
+    assert counts.loc[file, "rows_mapped"] == 0
+    assert counts.loc[file, "rows_in"] == counts.loc[file, "rows_reported"] > 0
 
 
 @pytest.fixture(scope="module")

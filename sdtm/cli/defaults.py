@@ -23,6 +23,12 @@ DEFAULT_SUBJECTS = 26
 """``sdtm.sample.generate.DEFAULT_SUBJECTS``."""
 DEFAULT_SEED = 20240312
 """``sdtm.sample.generate.DEFAULT_SEED``."""
+SAMPLE_LAYOUTS: tuple[str, ...] = ("cart-psca-001", "cart-cd19-002")
+"""``sdtm.sample.layout.LAYOUT`` (the default) and ``sdtm.sample.cd19.LAYOUT``."""
+SECOND_LAYOUT_SUBJECTS = 10
+"""``sdtm.sample.cd19.DEFAULT_SUBJECTS``."""
+SECOND_LAYOUT_SEED = 20240501
+"""``sdtm.sample.cd19.DEFAULT_SEED``."""
 
 EXPORT_FORMATS: tuple[str, ...] = ("xpt", "define", "dataset-json")
 """``sdtm.export.submission.FORMATS``."""

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import click
 
+from sdtm.cli.defaults import DEFAULT_STUDY_DIR
 from sdtm.errors import InputError
 
-DEFAULT_STUDY = "cart-psca-001"
+DEFAULT_STUDY = DEFAULT_STUDY_DIR.name
+"""The bundled sample study's folder name: the default spec folder."""
 MAX_TERMS = 12
 
 
@@ -20,7 +22,7 @@ def register(app: click.Group) -> None:
         "--mapping",
         "mapping_dir",
         type=click.Path(path_type=Path, file_okay=False),
-        help="Mapping spec to look in (default: mappings/cart-psca-001 when it exists).",
+        help=f"Mapping spec to look in (default: mappings/{DEFAULT_STUDY} when it exists).",
     )
     @click.option("--specs", "specs_dir", type=click.Path(path_type=Path), help="Standards folder.")
     @click.option(

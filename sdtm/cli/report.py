@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from sdtm.cli.defaults import DEFAULT_STUDY_DIR
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -44,7 +46,8 @@ def register(app: click.Group) -> None:
         type=click.Path(dir_okay=False, path_type=Path),
         default=None,
         help="HTML file to write (default: <OUT_DIR>-report.html beside the folder, e.g. "
-        "out/cart-psca-001-report.html; not inside it, where sdtm run would report it).",
+        f"out/{DEFAULT_STUDY_DIR.name}-report.html; not inside it, where sdtm run would report "
+        "it).",
     )
     @click.option(
         "--subject",

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import click
 
-from sdtm.cli.defaults import DEFAULT_MAPPINGS_DIR, REVIEW_THRESHOLD
+from sdtm.cli.defaults import DEFAULT_MAPPINGS_DIR, DEFAULT_STUDY_DIR, REVIEW_THRESHOLD
 from sdtm.errors import InputError
 
-DEFAULT_STUDY = "cart-psca-001"
+DEFAULT_STUDY = DEFAULT_STUDY_DIR.name
+"""The bundled sample study's folder name: the default spec folder."""
 
 
 def register(app: click.Group) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from sdtm.cli.defaults import DEFAULT_OUT_DIR, DEFAULT_STUDY_DIR
+from sdtm.cli.defaults import DEFAULT_MAPPINGS_DIR, DEFAULT_OUT_DIR, DEFAULT_STUDY_DIR
 
 
 def register(app: click.Group) -> None:
@@ -25,13 +25,26 @@ def register(app: click.Group) -> None:
         help="Study folder the run read.",
     )
     @click.option(
+        "--mapping",
+        "mapping_dir",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Mapping spec of the run, for how each raw file was read (sheets, delimiters, "
+        "banner lines); default mappings/<study folder name> when it exists.",
+    )
+    @click.option(
         "--out",
         "out_dir",
         type=click.Path(path_type=Path),
         help="Output folder of the run (default: out/<study folder name>).",
     )
     def trace_command(
-        usubjid: str, domain: str, seq: float | None, study_dir: Path, out_dir: Path | None
+        usubjid: str,
+        domain: str,
+        seq: float | None,
+        study_dir: Path,
+        mapping_dir: Path | None,
+        out_dir: Path | None,
     ) -> int:
         """Print the raw rows behind the record USUBJID DOMAIN SEQ (SEQ omitted for DM).
 
@@ -41,9 +54,13 @@ def register(app: click.Group) -> None:
         from rich.console import Console
 
         from sdtm.mapping.lineage import read_lineage, trace_record
+        from sdtm.mapping.load_yaml import read_yaml_spec
 
-        out_dir = out_dir or DEFAULT_OUT_DIR / study_dir.resolve().name
-        traced = trace_record(read_lineage(out_dir), study_dir, usubjid, domain, seq)
+        name = study_dir.resolve().name
+        out_dir = out_dir or DEFAULT_OUT_DIR / name
+        mapping_dir = mapping_dir or DEFAULT_MAPPINGS_DIR / name
+        plan = read_yaml_spec(mapping_dir).spec.read_plan if mapping_dir.is_dir() else None
+        traced = trace_record(read_lineage(out_dir), study_dir, usubjid, domain, seq, plan)
         console = Console(highlight=False)
         label = f"{usubjid} {domain.upper()}" + ("" if seq is None else f" {seq:g}")
         if not traced:

@@ -76,6 +76,29 @@ def render_findings(findings: FindingsTable, console: Console, *, fail_on: Sever
     )
 
 
+RUN_RECORD = "run.json"
+"""``sdtm.export.package.RUN_FILE``: the record an ``sdtm run`` writes into its folder."""
+
+
+def recorded_waivers(path: Path) -> Path | None:
+    """The waivers file an ``sdtm run`` recorded in its output folder ``path``, if any.
+
+    ``run.json`` names it (``"waivers": "waivers.yaml"``) and the run copied it next to the
+    datasets; a folder without that record (any other package) has none.
+    """
+    run = path / RUN_RECORD
+    if not path.is_dir() or not run.is_file():
+        return None
+    try:
+        name = json.loads(run.read_text(encoding="utf-8")).get("waivers")
+    except (OSError, ValueError, AttributeError):
+        return None
+    if not isinstance(name, str) or Path(name).name != name:
+        return None  # only a file inside the folder, named plainly
+    target = path / name
+    return target if target.is_file() else None
+
+
 def register(app: click.Group) -> None:
     """Add ``sdtm validate`` to ``app``."""
 
@@ -102,7 +125,8 @@ def register(app: click.Group) -> None:
         type=click.Path(dir_okay=False, path_type=Path),
         default=None,
         help="Waivers file (mappings/<study>/waivers.yaml): covered findings are kept, "
-        "marked waived, and do not count for --fail-on.",
+        "marked waived, and do not count for --fail-on. Default: the waivers an `sdtm run` "
+        "recorded in PATH (its run.json and waivers.yaml), if any.",
     )
     @click.option(
         "--select",
@@ -162,6 +186,14 @@ def register(app: click.Group) -> None:
 
         standards = load_standards(specs_dir, ct_version)
         registry = build_registry(specs_dir / "rules" if specs_dir else None)
+        if waivers_file is None:
+            waivers_file = recorded_waivers(path)
+            if waivers_file is not None:
+                from rich.console import Console as ErrorConsole
+
+                ErrorConsole(stderr=True, highlight=False).print(
+                    f"applying the waivers the run recorded: {waivers_file}"
+                )
         waivers = load_waivers(waivers_file) if waivers_file is not None else ()
         frames, read_findings = read_sdtm_package(path, encoding=encoding)
         findings = read_findings + validate_package(

@@ -41,6 +41,8 @@ LINEAGE_FILE = "lineage.csv"
 COUNTS_FILE = "counts.csv"
 FINDINGS_FILE = "findings.json"
 RUN_FILE = "run.json"
+RUN_WAIVERS_FILE = "waivers.yaml"
+"""Copy of the study's waivers the run applied; ``sdtm validate OUT`` applies it again."""
 
 def write_run_files(
     out_dir: Path,
@@ -52,8 +54,12 @@ def write_run_files(
     *,
     csv_names: tuple[str, ...],
     created: tuple[datetime, str],
+    waivers: Path | None = None,
 ) -> list[str]:
     """Write the run's own files: CSV datasets, lineage, counts, findings and ``run.json``.
+
+    The study's waivers file, when the run applied one, is copied as ``waivers.yaml`` and
+    named in ``run.json``, so that validating the folder later applies the same waivers.
 
     Returns:
         The files written, relative to ``out_dir``.
@@ -82,6 +88,11 @@ def write_run_files(
         standards={"sdtmig": standards.sdtmig_version, "ct": standards.ct_version},
     )
     written.append(FINDINGS_FILE)
+    recorded: dict[str, str] = {}
+    if waivers is not None and waivers.is_file():
+        (out_dir / RUN_WAIVERS_FILE).write_bytes(waivers.read_bytes())
+        written.append(RUN_WAIVERS_FILE)
+        recorded["waivers"] = RUN_WAIVERS_FILE
     (out_dir / RUN_FILE).write_text(
         json.dumps(
             {
@@ -91,6 +102,7 @@ def write_run_files(
                 "creation_source": created[1],
                 "datasets": {name: len(frame) for name, frame in frames.items()},
                 "severity": findings.count_by_severity(),
+                **recorded,
             },
             indent=2,
         )
@@ -172,6 +184,7 @@ def write_package(
     inputs: tuple[InputFile, ...] | None = None,
     export: bool = True,
     follows: Mapping[str, Sequence[str]] | None = None,
+    waivers: Path | None = None,
 ) -> PackageResult:
     """Clear the earlier run's outputs, export the datasets and write the run's own files.
 
@@ -190,6 +203,7 @@ def write_package(
         export: Export XPT/Define-XML/Dataset-JSON; else the datasets are written as CSV.
         follows: Rule id -> rules its findings can follow from (the registry's
             ``follows()``), so export findings name their cause too.
+        waivers: The study's waivers file the run applied (copied into the folder).
 
     Returns:
         The findings (with the export's), the files written and notes for the summary.
@@ -242,6 +256,7 @@ def write_package(
             standards,
             csv_names=csv_names,
             created=created,
+            waivers=waivers,
         )
         outputs = package.commit(inventory, creation_datetime=created[0], inputs=inputs)
     return PackageResult(findings=table, outputs=tuple(outputs), notes=tuple(notes))

@@ -88,7 +88,7 @@ def find_columns_not_read(raw: Mapping[str, RawFile], spec: MappingSpec) -> Find
         path
         for mapping in spec.domains.values()
         for block in mapping.blocks
-        for path in (block.file, *(join.file for join in block.joins))
+        for path in (block.table, *(join.table for join in block.joins))
     }
     rows = []
     name, severity = ACCOUNTING_RULES["MP0017"]
@@ -187,8 +187,13 @@ def account_raw_rows(
     # with a Python set converts the whole set on every call (seconds per file at 1,000
     # subjects).
     mapped_values = pd.Index(list(mapped), dtype=object)
-    reported_values = pd.Index(list(reported_ids), dtype=object)
     frame_findings = findings.frame
+    # Rows of a refused block (RD0020) are reported already, each by its own finding.
+    refused = frame_findings.loc[frame_findings["rule_id"] == "RD0020"]
+    refused_ids = (
+        refused["source_file"].astype(str) + ":" + refused["source_row"].astype("Int64").astype(str)
+    )
+    reported_values = pd.Index([*reported_ids, *refused_ids], dtype=object)
     parts = []
     for path, raw_file in raw.items():
         if raw_file.frame is None:
@@ -200,7 +205,7 @@ def account_raw_rows(
         skipped = pd.Series(False, index=frame.index)
         reasons = pd.Series(pd.NA, index=frame.index, dtype="string")
         for skip in spec.skips:
-            if skip.file != path:
+            if skip.table != path:
                 continue
             hit = evaluate(frame, skip.where) & unmapped & ~already & ~skipped
             reasons = reasons.where(~hit, skip.reason)
@@ -240,7 +245,9 @@ def account_raw_rows(
     )
     everything = pd.concat([frame_findings, new.frame], ignore_index=True)
     row_level = everything.loc[
-        everything["rule_id"].isin(["MP0001", "MP0002", "RD0004", "RD0009", "MP0014", "MP0040"])
+        everything["rule_id"].isin(
+            ["MP0001", "MP0002", "RD0004", "RD0009", "MP0014", "MP0040", "RD0020"]
+        )
     ]
     counts = []
     for path, raw_file in raw.items():
@@ -259,7 +266,7 @@ def raw_sources(spec: MappingSpec) -> Mapping[tuple[str, str, str], str]:
     """(dataset, raw file, variable) -> raw column a step copies into the variable."""
     return MappingProxyType(
         {
-            (name, block.file, step.target): step.source
+            (name, block.table, step.target): step.source
             for name, mapping in spec.domains.items()
             for block in mapping.blocks
             for step in block.steps

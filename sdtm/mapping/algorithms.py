@@ -9,17 +9,34 @@ from __future__ import annotations
 
 import fnmatch
 import unicodedata
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from types import MappingProxyType
 
 import pandas as pd
 
-from sdtm.findings import Stage
+from sdtm.mapping import algorithm_base
+from sdtm.mapping.algorithm_base import (
+    PROVENANCE,
+    SRC_FILE,
+    SRC_ID,
+    SRC_ROW,
+    Algorithm,
+    MapContext,
+    StepResult,
+    resolve_codelist,
+)
+from sdtm.mapping.algorithm_base import empty_values as _empty
+from sdtm.mapping.algorithm_base import raw_text as _text
 from sdtm.mapping.dates import DATE_FORMATS, compute_iso_datetime
 from sdtm.mapping.spec import Condition, Operator, Step, When
-from sdtm.read.text import stripped_or_missing
-from sdtm.standards.model import Codelist, Standards
+from sdtm.mapping.text_algorithms import (
+    assign_extract,
+    assign_lookup,
+    assign_paired_term,
+    assign_range_high,
+    assign_range_low,
+)
+from sdtm.standards.model import Codelist
 
 DATA_RULES = MappingProxyType(
     {
@@ -34,69 +51,17 @@ DATA_RULES = MappingProxyType(
 
 RULE_IDS: tuple[str, ...] = tuple(DATA_RULES)
 
-SRC_FILE = "_src_file"
-SRC_ROW = "_src_row"
-SRC_ID = "_src_id"
-PROVENANCE = (SRC_FILE, SRC_ROW, SRC_ID)
-
-
-@dataclass(frozen=True, slots=True)
-class MapContext:
-    """What an algorithm needs besides the raw frame and the step."""
-
-    domain: str
-    """Target dataset."""
-    standards: Standards | None = None
-    """Standards with the CT package; ``None`` only in tests of CT-free algorithms."""
-    synonyms: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-    """Study synonym maps: codelist (C-code or short name) -> raw text (upper) -> term."""
-    visits: Mapping[str, str] = field(default_factory=dict)
-    """Raw visit label (upper) -> planned VISITNUM as text, from the study's visit schedule."""
-    unscheduled_visits: tuple[str, ...] = ()
-    """Shell patterns (upper) of raw labels that mean an unscheduled visit (study setting
-    ``unscheduled_visit_labels``); a label neither planned nor matching one is reported."""
-
-
-@dataclass(frozen=True, slots=True)
-class StepResult:
-    """Values computed by one step and the findings it raised."""
-
-    values: pd.Series
-    """Values for the rows of the block (missing where the step assigns nothing)."""
-    findings: pd.DataFrame | None = None
-    """Findings as a frame with finding columns, or ``None``."""
-
-
-@dataclass(frozen=True, slots=True)
-class Algorithm:
-    """One entry of ``ALGORITHMS``."""
-
-    function: Callable[[pd.DataFrame, Step, MapContext], StepResult]
-    """The implementation."""
-    required: tuple[str, ...]
-    """Step fields that must be given."""
-    kind: str
-    """``variable`` (fills a dataset variable), ``supp``, ``relrec`` or ``none``."""
-    description: str
-    """One line for reviewers (Methods sheet, docs)."""
-
-
-def resolve_codelist(standards: Standards | None, name: str | None) -> Codelist | None:
-    """Return the codelist named by C-code or by short name (submission value), or ``None``."""
-    if standards is None or not name:
-        return None
-    if name in standards.codelists:
-        return standards.codelists[name]
-    return standards.codelist_by_short_name(name)
-
-
-def _text(frame: pd.DataFrame, column: str) -> pd.Series:
-    """Raw column as stripped text; blank becomes missing."""
-    return stripped_or_missing(frame[column])
-
-
-def _empty(frame: pd.DataFrame) -> pd.Series:
-    return pd.Series(pd.NA, index=frame.index, dtype="string")
+__all__ = [
+    "ALGORITHMS",
+    "PROVENANCE",
+    "SRC_FILE",
+    "SRC_ID",
+    "SRC_ROW",
+    "Algorithm",
+    "MapContext",
+    "StepResult",
+    "resolve_codelist",
+]
 
 
 def data_findings(
@@ -110,52 +75,18 @@ def data_findings(
     values: pd.Series,
     problem: str | pd.Series,
 ) -> pd.DataFrame | None:
-    """Build findings for the rows in ``mask``, naming file, row, raw column and value.
-
-    Args:
-        frame: Block frame with provenance columns.
-        mask: Rows with the problem.
-        rule_id: A key of ``DATA_RULES`` (or another table passed through ``rule_table``).
-        dataset: Target dataset.
-        variable: Target variable.
-        column: Raw column the value came from.
-        values: The offending values (raw text).
-        problem: Text after the value, saying what is wrong and what to do (one text, or a
-            Series aligned with ``frame`` when it differs per row).
-
-    Returns:
-        A findings frame, or ``None`` when ``mask`` selects nothing.
-    """
-    if not mask.any():
-        return None
-    rows = frame.loc[mask]
-    name, severity = DATA_RULES[rule_id]
-    shown = values.loc[mask].astype("string").fillna("")
-    location = rows[SRC_FILE].astype("string") + ":" + rows[SRC_ROW].astype("string")
-    said = problem.loc[mask].astype("string") if isinstance(problem, pd.Series) else problem
-    message = (
-        location
-        + f" {column} -> {dataset}.{variable}: value '"
-        + shown
-        + "' "
-        + said
-        + f" [{rule_id} {name}]"
+    """Findings of a rule of ``DATA_RULES`` (``algorithm_base.data_findings``)."""
+    return algorithm_base.data_findings(
+        frame,
+        mask,
+        rule_id,
+        dataset=dataset,
+        variable=variable,
+        column=column,
+        values=values,
+        problem=problem,
+        rules=DATA_RULES,
     )
-    return pd.DataFrame(
-        {
-            "rule_id": rule_id,
-            "rule_name": name,
-            "severity": severity,
-            "stage": Stage.MAP.value,
-            "dataset": dataset,
-            "variable": column,
-            "value": shown.astype(object),
-            "source_file": rows[SRC_FILE].astype(object),
-            "source_row": rows[SRC_ROW].astype("Int64"),
-            "message": message.astype(object),
-        }
-    ).reset_index(drop=True)
-
 
 ASCII_REPLACEMENTS = MappingProxyType(
     {
@@ -320,10 +251,10 @@ def assign_datetime(frame: pd.DataFrame, step: Step, context: MapContext) -> Ste
     complete date, to the precision collected (``2024-03-12T08``). Unreadable dates give a
     missing value and an ``RD0102`` finding; unreadable times keep the date and give ``RD0103``.
     """
-    fmt = step.date_format or "DD MON YYYY"
+    fmt = step.date_format or ""
     dates = frame[step.date or ""]
     times = frame[step.time] if step.time else None
-    iso, bad_date, bad_time = compute_iso_datetime(dates, times, fmt)
+    iso, bad_date, bad_time = compute_iso_datetime(dates, times, fmt, step.time_format)
     found = [
         data_findings(
             frame,
@@ -346,7 +277,10 @@ def assign_datetime(frame: pd.DataFrame, step: Step, context: MapContext) -> Ste
                 variable=step.target,
                 column=step.time or "",
                 values=times.astype("string"),
-                problem="cannot be read as a time (expected HH:MM); the date is kept without it",
+                problem=(
+                    f"cannot be read as a time (expected {step.time_format or 'HH:MM'}); the "
+                    "date is kept without it"
+                ),
             )
         )
     frames = [f for f in found if f is not None]
@@ -472,6 +406,36 @@ ALGORITHMS: Mapping[str, Algorithm] = MappingProxyType(
             ("source", "rdomain", "rvariable"),
             "relrec",
             "Relate the record to the rdomain record whose rvariable equals the raw value.",
+        ),
+        "assign_range_low": Algorithm(
+            assign_range_low,
+            ("source",),
+            "variable",
+            "Lower limit of a range text (lo-hi, >x, >=x); none for <x.",
+        ),
+        "assign_range_high": Algorithm(
+            assign_range_high,
+            ("source",),
+            "variable",
+            "Upper limit of a range text (lo-hi, <x, <=x); none for >x.",
+        ),
+        "assign_extract": Algorithm(
+            assign_extract,
+            ("source", "pattern"),
+            "variable",
+            "The part of the raw value a regular expression's one group captures.",
+        ),
+        "assign_lookup": Algorithm(
+            assign_lookup,
+            ("source", "lookup"),
+            "variable",
+            "Look the raw value up in a study table of lookups.yaml (e.g. LOINC -> LBTESTCD).",
+        ),
+        "assign_paired_term": Algorithm(
+            assign_paired_term,
+            ("source",),
+            "variable",
+            "The CT term paired with the source's term by C-code (--TEST from --TESTCD).",
         ),
         "not_submitted": Algorithm(
             not_submitted, ("reason",), "none", "Variable deliberately not submitted."

@@ -296,8 +296,10 @@ def _block_columns(block: Block) -> list[tuple[str, Location, frozenset[str]]]:
     for join in block.joins:
         columns.extend((main, join.location, before) for main, _ in join.on)
     for step in block.steps:
-        columns.extend((column, step.location, before) for column in step_columns(step))
         algorithm = ALGORITHMS.get(step.algorithm)
+        # not_submitted always names raw columns, even one named like an earlier target.
+        read_before = frozenset() if step.algorithm == "not_submitted" else before
+        columns.extend((column, step.location, read_before) for column in step_columns(step))
         if algorithm is not None and algorithm.kind == "variable":
             before = before | {step.target}
     return columns
@@ -308,7 +310,7 @@ class MissingColumn:
     """A raw column (or file) the spec reads that the raw data lacks."""
 
     file: str
-    """Raw file, relative to the study folder."""
+    """Raw table key: the file relative to the study folder (``[part]`` for a sheet)."""
     column: str | None
     """The column; ``None`` when the whole file is missing or unreadable."""
     location: Location
@@ -336,47 +338,66 @@ def missing_raw_columns(
     missing: list[MissingColumn] = []
     for mapping in spec.domains.values():
         for block in mapping.blocks:
-            if block.file not in columns_by_file:
-                missing.append(MissingColumn(block.file, None, block.location))
-                continue
-            own = columns_by_file[block.file]
-            by_prefix: dict[str, Join] = {}
-            for join in block.joins:
-                if join.file not in columns_by_file:
-                    missing.append(MissingColumn(join.file, None, join.location))
-                    continue
-                lookup = columns_by_file[join.file]
-                used = [*condition_columns(join.where), *(other for _, other in join.on)]
-                missing.extend(
-                    MissingColumn(join.file, column, join.location, lookup)
-                    for column in used
-                    if column not in lookup
-                )
-                by_prefix[join.prefix] = join
-            for column, location, computed in _block_columns(block):
-                if column in own or column in computed:
-                    continue
-                join = next(
-                    (j for prefix, j in by_prefix.items() if column.startswith(prefix)), None
-                )
-                if join is not None:
-                    bare = column[len(join.prefix) :]
-                    if bare not in columns_by_file[join.file]:
-                        missing.append(
-                            MissingColumn(join.file, bare, location, columns_by_file[join.file])
-                        )
-                    continue
-                missing.append(MissingColumn(block.file, column, location, own))
+            missing.extend(block_missing_columns(block, columns_by_file))
     for skip in spec.skips:
-        if skip.file not in columns_by_file:
-            missing.append(MissingColumn(skip.file, None, skip.location))
+        if skip.table not in columns_by_file:
+            missing.append(MissingColumn(skip.table, None, skip.location))
         else:
             missing.extend(
-                MissingColumn(skip.file, column, skip.location, columns_by_file[skip.file])
+                MissingColumn(skip.table, column, skip.location, columns_by_file[skip.table])
                 for column in condition_columns(skip.where)
-                if column not in columns_by_file[skip.file]
+                if column not in columns_by_file[skip.table]
             )
     return tuple(missing)
+
+
+def block_missing_columns(
+    block: Block, columns_by_file: Mapping[str, tuple[str, ...]]
+) -> list[MissingColumn]:
+    """The raw tables and columns one block reads that the raw data lacks.
+
+    Columns read through a join prefix are attributed to the lookup table; a column that
+    names the variable target of an earlier step of the block is not a raw column.
+
+    Args:
+        block: The block.
+        columns_by_file: Header of each raw table that could be read, by table key.
+
+    Returns:
+        One entry per use of a missing column or table, in spec order.
+    """
+    if block.table not in columns_by_file:
+        return [MissingColumn(block.table, None, block.location)]
+    missing: list[MissingColumn] = []
+    own = columns_by_file[block.table]
+    by_prefix: dict[str, Join] = {}
+    for join in block.joins:
+        lookup = columns_by_file.get(join.table)
+        if lookup is None:
+            # The table itself is missing; its columns are listed too (an unreadable lookup
+            # joins no row, and the run needs the columns it would have given).
+            missing.append(MissingColumn(join.table, None, join.location))
+            lookup = ()
+        used = [*condition_columns(join.where), *(other for _, other in join.on)]
+        missing.extend(
+            MissingColumn(join.table, column, join.location, lookup)
+            for column in used
+            if column not in lookup
+        )
+        by_prefix[join.prefix] = join
+    for column, location, computed in _block_columns(block):
+        if column in own or column in computed:
+            continue
+        join = next((j for prefix, j in by_prefix.items() if column.startswith(prefix)), None)
+        if join is not None:
+            bare = column[len(join.prefix) :]
+            if bare not in columns_by_file.get(join.table, ()):
+                missing.append(
+                    MissingColumn(join.table, bare, location, columns_by_file.get(join.table, ()))
+                )
+            continue
+        missing.append(MissingColumn(block.table, column, location, own))
+    return missing
 
 
 def check_raw_columns(

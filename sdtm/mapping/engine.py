@@ -363,12 +363,12 @@ def _block(
     mapping: DomainMapping,
     context: MapContext,
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[pd.DataFrame], frozenset[str]]:
-    frame = raw[block.file]
+    frame = raw[block.table]
     findings: list[pd.DataFrame] = []
     reported: set[str] = set()
     join_id_columns = []
     for join in block.joins:
-        frame, join_findings, join_reported = _join(frame, raw[join.file], join, mapping.domain)
+        frame, join_findings, join_reported = _join(frame, raw[join.table], join, mapping.domain)
         if join_findings is not None:
             findings.append(join_findings)
         reported |= join_reported
@@ -404,7 +404,7 @@ def _block(
         subjects = subjects[~subjects.index.duplicated()]
         for i, found in enumerate(findings):
             if "usubjid" not in found.columns:
-                same_file = found["source_file"] == block.file
+                same_file = found["source_file"] == block.table
                 found = found.assign(
                     usubjid=found["source_row"].map(subjects).where(same_file).astype(object)
                 )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from sdtm.errors import InputError
+from sdtm.read.options import DEFAULT_OPTIONS, ReadOptions
 from sdtm.read.raw import PROVENANCE, SRC_FILE, SRC_ROW, read_raw_file
 
 LINEAGE_FILE = "lineage.csv"
@@ -38,7 +40,12 @@ def read_lineage(out_dir: Path) -> pd.DataFrame:
 
 
 def trace_record(
-    lineage: pd.DataFrame, study_dir: Path, usubjid: str, domain: str, seq: float | None
+    lineage: pd.DataFrame,
+    study_dir: Path,
+    usubjid: str,
+    domain: str,
+    seq: float | None,
+    plan: Mapping[str, tuple[str, ReadOptions]] | None = None,
 ) -> list[TracedRow]:
     """Return the raw rows behind one SDTM record.
 
@@ -48,6 +55,9 @@ def trace_record(
         usubjid: USUBJID of the record.
         domain: Dataset name (``AE``, ``LB``, ``DM`` ...).
         seq: ``--SEQ`` of the record; ``None`` for DM (one record per subject).
+        plan: The mapping spec's read plan (``MappingSpec.read_plan``): how each raw table
+            was read (sheet, delimiter, banner lines ...); tables it does not name are read
+            with the defaults.
 
     Returns:
         The raw rows, in file and row order; empty when no record matches.
@@ -59,7 +69,8 @@ def trace_record(
     rows = rows.sort_values([SRC_FILE, SRC_ROW], kind="mergesort")
     traced = []
     for file, group in rows.groupby(SRC_FILE, sort=True):
-        raw = read_raw_file(study_dir, str(file))
+        file_name, options = (plan or {}).get(str(file), (str(file), DEFAULT_OPTIONS))
+        raw = read_raw_file(study_dir, file_name, options, key=str(file))
         frame = raw.frame
         wanted = set(group[SRC_ROW].astype(int))
         if frame is None:

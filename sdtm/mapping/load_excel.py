@@ -9,6 +9,7 @@ YAML -> Excel -> spec gives an equal spec. Cells are written as text so that cod
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from pathlib import Path
 from types import MappingProxyType
@@ -36,6 +37,7 @@ from sdtm.mapping.spec import (
     Visit,
     When,
 )
+from sdtm.read.options import ReadOptions
 
 LIST_SEPARATOR = " | "
 
@@ -50,6 +52,10 @@ STEP_COLUMNS = (
     ("Date", "date"),
     ("Time", "time"),
     ("Format", "date_format"),
+    ("Time Format", "time_format"),
+    ("Pattern", "pattern"),
+    ("Lookup", "lookup"),
+    ("Source Codelist", "source_codelist"),
     ("When", "when"),
     ("QLABEL", "qlabel"),
     ("QORIG", "qorig"),
@@ -68,18 +74,43 @@ OPTIONAL_COLUMNS = MappingProxyType({"Variables": ("Confidence", "Rationale")})
 SHEETS = MappingProxyType(
     {
         "Study": ("Key", "Value"),
-        "Datasets": ("Dataset", "Block", "File", "Where"),
-        "Joins": ("Dataset", "Block", "Join", "File", "On", "Prefix", "Where"),
+        "Datasets": ("Dataset", "Block", "File", "Where", "Read"),
+        "Joins": ("Dataset", "Block", "Join", "File", "On", "Prefix", "Where", "Read"),
         "Variables": ("Dataset", "Block", "Order", *(title for title, _ in STEP_COLUMNS)),
         "Value Level": ("Condition Set", "Mode", "Order", "Column", "Operator", "Value"),
         "Codelists": ("Codelist", "Raw Value", "Submission Value"),
         "Methods": ("Algorithm", "Kind", "Required", "Description"),
-        "Visits": ("VISITNUM", "VISIT", "VISITDY", "EPOCH", "Raw Names"),
+        "Visits": ("VISITNUM", "VISIT", "VISITDY", "EPOCH", "Raw Names", "TVSTRL"),
         "Units": ("TESTCD", "From", "To", "Factor", "Decimals"),
         "Design": ("Table", "Row", "Field", "Value"),
-        "Skips": ("File", "Reason", "Where"),
+        "Skips": ("File", "Reason", "Where", "Read"),
+        "Lookups": ("Lookup", "Raw Value", "Value"),
     }
 )
+
+
+def _read_cell(options: ReadOptions | None) -> str | None:
+    """Reader options as a JSON cell (``{"delimiter": ";"}``); empty when none declared."""
+    if options is None:
+        return None
+    given = {k: list(v) if isinstance(v, tuple) else v for k, v in options.given().items()}
+    return json.dumps(given, ensure_ascii=False)
+
+
+def _read_options(cell: str | None, location: Location) -> ReadOptions | None:
+    if cell is None:
+        return None
+    try:
+        data = json.loads(cell)
+        if not isinstance(data, dict):
+            raise ValueError("not an object")
+        if "na_values" in data:
+            data["na_values"] = tuple(str(v) for v in data["na_values"])
+        return ReadOptions(**data)
+    except (ValueError, TypeError) as error:
+        raise SpecError(
+            f"{location}: Read must be a JSON object of reader options ({error})"
+        ) from error
 
 
 def _text(value: Any) -> str | None:
@@ -156,11 +187,13 @@ def write_excel_spec(spec: MappingSpec, path: Path) -> None:
     for name, mapping in spec.domains.items():
         for b, block in enumerate(mapping.blocks, start=1):
             where = conditions.add(f"{name}.{b}.where", block.where)
-            datasets.append((name, b, block.file, where))
+            datasets.append((name, b, block.file, where, _read_cell(block.read)))
             for j, join in enumerate(block.joins, start=1):
                 on = "; ".join(f"{main}={other}" for main, other in join.on)
                 join_where = conditions.add(f"{name}.{b}.join{j}", join.where)
-                joins.append((name, b, j, join.file, on, join.prefix, join_where))
+                joins.append(
+                    (name, b, j, join.file, on, join.prefix, join_where, _read_cell(join.read))
+                )
             for s, step in enumerate(block.steps, start=1):
                 cells: list[Any] = [name, b, s]
                 for _, attribute in STEP_COLUMNS:
@@ -177,7 +210,14 @@ def write_excel_spec(spec: MappingSpec, path: Path) -> None:
                 variables.append(cells)
     skips = []
     for k, skip in enumerate(spec.skips, start=1):
-        skips.append((skip.file, skip.reason, conditions.add(f"skip.{k}", skip.where)))
+        skips.append(
+            (
+                skip.file,
+                skip.reason,
+                conditions.add(f"skip.{k}", skip.where),
+                _read_cell(skip.read),
+            )
+        )
     _sheet(workbook, "Datasets", datasets)
     _sheet(workbook, "Variables", variables)
     _sheet(workbook, "Value Level", conditions.rows)
@@ -209,6 +249,7 @@ def write_excel_spec(spec: MappingSpec, path: Path) -> None:
                 None if v.visitdy is None else str(v.visitdy),
                 v.epoch,
                 _join_list(v.raw_names),
+                v.tvstrl,
             )
             for v in spec.visits
         ],
@@ -238,6 +279,15 @@ def write_excel_spec(spec: MappingSpec, path: Path) -> None:
         ],
     )
     _sheet(workbook, "Skips", skips)
+    _sheet(
+        workbook,
+        "Lookups",
+        [
+            (name, raw, value)
+            for name, table in spec.lookups.items()
+            for raw, value in table.items()
+        ],
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path, operation="write the workbook") as temp:
         workbook.save(temp)
@@ -385,6 +435,7 @@ def read_excel_spec(path: Path, *, formula_values: bool = False) -> MappingSpec:
             tuple(pairs),
             row["Prefix"] or "",
             _condition_set(whens, row["Where"]),
+            _read_options(row.get("Read"), location),
             location,
         )
         joins.setdefault((row["Dataset"] or "", row["Block"] or ""), []).append(join)
@@ -398,6 +449,7 @@ def read_excel_spec(path: Path, *, formula_values: bool = False) -> MappingSpec:
                 steps=tuple(steps.get(key, ())),
                 where=_condition_set(whens, row["Where"]),
                 joins=tuple(joins.get(key, ())),
+                read=_read_options(row.get("Read"), location),
                 location=location,
             )
         )
@@ -417,6 +469,7 @@ def read_excel_spec(path: Path, *, formula_values: bool = False) -> MappingSpec:
             visit=row["VISIT"] or "",
             visitdy=None if row["VISITDY"] is None else int(_float(row["VISITDY"], location)),
             raw_names=_split_list(row["Raw Names"]),
+            tvstrl=row.get("TVSTRL"),
             epoch=row["EPOCH"],
             location=location,
         )
@@ -442,10 +495,14 @@ def read_excel_spec(path: Path, *, formula_values: bool = False) -> MappingSpec:
             row["File"] or "",
             row["Reason"] or "",
             _condition_set(whens, row["Where"]),
+            _read_options(row.get("Read"), location),
             location,
         )
         for location, row in sheets["Skips"]
     )
+    lookups: dict[str, dict[str, str]] = {}
+    for _, row in sheets["Lookups"]:
+        lookups.setdefault(row["Lookup"] or "", {})[row["Raw Value"] or ""] = row["Value"] or ""
     status = study.get("status") or None
     if status is not None and status not in SPEC_STATUSES:
         raise SpecError(
@@ -463,6 +520,7 @@ def read_excel_spec(path: Path, *, formula_values: bool = False) -> MappingSpec:
         design={table: tuple(rows.values()) for table, rows in design.items()},
         skips=skips,
         sources=(name,),
+        lookups=lookups,
     )
 
 

@@ -12,6 +12,8 @@ Files in the study folder:
 - ``units.yaml``: ``conversions:`` unit conversions to standard units.
 - ``synonyms.yaml``: ``synonyms:`` study CT synonym maps by codelist.
 - ``design.yaml``: trial design tables (each key a list of flat rows).
+- ``lookups.yaml``: ``lookups:`` study lookup tables by name (raw value -> value), read by the
+  ``assign_lookup`` algorithm (e.g. LOINC code -> LBTESTCD).
 - any other ``*.yaml`` with a ``domain:`` key: one target dataset. ``waivers.yaml`` is read by
   the validation stage and ``review.yaml`` by ``sdtm report`` (``sdtm.review``), not here.
 """
@@ -28,8 +30,10 @@ import yaml
 
 from sdtm.errors import SpecError
 from sdtm.mapping.algorithms import ALGORITHMS
-from sdtm.mapping.dates import DATE_FORMATS
+from sdtm.mapping.dates import date_format_problem, time_format_problem
+from sdtm.mapping.lookups import read_lookups, unknown_lookups
 from sdtm.mapping.problems import SpecProblem
+from sdtm.mapping.read_spec import conflicting_options, read_options
 from sdtm.mapping.spec import (
     Block,
     Condition,
@@ -44,9 +48,17 @@ from sdtm.mapping.spec import (
     Visit,
     When,
 )
+from sdtm.mapping.text_algorithms import extract_group
 from sdtm.safe_parse import UnsafeYamlError, compose_yaml
 
-STUDY_FILES = ("study.yaml", "visits.yaml", "units.yaml", "synonyms.yaml", "design.yaml")
+STUDY_FILES = (
+    "study.yaml",
+    "visits.yaml",
+    "units.yaml",
+    "synonyms.yaml",
+    "design.yaml",
+    "lookups.yaml",
+)
 IGNORED_FILES = ("waivers.yaml", "review.yaml")
 
 STEP_KEYS = (
@@ -60,6 +72,10 @@ STEP_KEYS = (
     "date",
     "time",
     "format",
+    "time_format",
+    "pattern",
+    "lookup",
+    "source_codelist",
     "when",
     "qlabel",
     "qorig",
@@ -300,12 +316,18 @@ def _step(reader: _Reader, node: Node, domain: str) -> Step | None:
             if not given:
                 reader.problem(node.line, f"{domain}.{target}: algorithm {algorithm} needs '{key}'")
     date_format = fields.get("date_format")
-    if date_format is not None and date_format not in DATE_FORMATS:
-        reader.problem(
-            data["format"].line,
-            f"{domain}.{target}: unknown date format {date_format!r} "
-            f"(known: {', '.join(DATE_FORMATS)})",
-        )
+    if algorithm == "assign_datetime" or date_format is not None:
+        problem = date_format_problem(date_format)
+        if problem is not None:
+            line = data["format"].line if "format" in data else node.line
+            reader.problem(line, f"{domain}.{target}: {problem}")
+    problem = time_format_problem(fields.get("time_format"))
+    if problem is not None:
+        reader.problem(data["time_format"].line, f"{domain}.{target}: {problem}")
+    if fields.get("pattern") is not None:
+        problem = extract_group(fields["pattern"])
+        if problem is not None:
+            reader.problem(data["pattern"].line, f"{domain}.{target}: {problem}")
     flag = reader.text(data, "to_ascii", "step", required=False)
     to_ascii = (flag or "false").lower() in TRUE_WORDS
     if flag is not None and flag.lower() not in (*TRUE_WORDS, *FALSE_WORDS):
@@ -383,7 +405,7 @@ def _relocate(node: Node, line: int) -> None:
 
 
 def _join(reader: _Reader, node: Node) -> Join | None:
-    data = reader.mapping(node, "join", ("file", "on", "prefix", "where"))
+    data = reader.mapping(node, "join", ("file", "on", "prefix", "where", "read"))
     file = reader.text(data, "file", "join", required=True)
     prefix = reader.text(data, "prefix", "join", required=True)
     pairs: list[tuple[str, str]] = []
@@ -399,7 +421,8 @@ def _join(reader: _Reader, node: Node) -> Join | None:
     if file is None or prefix is None or not pairs:
         return None
     where = reader.when(data.get("where"), f"where of join {file}")
-    return Join(file, tuple(pairs), prefix, where, reader.at(node.line))
+    options = read_options(reader, data.get("read"), file)
+    return Join(file, tuple(pairs), prefix, where, options, reader.at(node.line))
 
 
 def _block(reader: _Reader, data: dict[str, Node], line: int, domain: str) -> Block | None:
@@ -425,11 +448,12 @@ def _block(reader: _Reader, data: dict[str, Node], line: int, domain: str) -> Bl
         steps=steps,
         where=reader.when(data.get("where"), f"where of {domain} block"),
         joins=joins,
+        read=read_options(reader, data.get("read"), file),
         location=reader.at(line),
     )
 
 
-_BLOCK_KEYS = ("file", "where", "join", "steps")
+_BLOCK_KEYS = ("file", "read", "where", "join", "steps")
 
 
 def _domain(reader: _Reader, root: Node) -> DomainMapping | None:
@@ -479,12 +503,13 @@ def _study(reader: _Reader, root: Node, out: dict[str, Any]) -> None:
         }
     skips = []
     for item in reader.sequence(data.get("skip"), "skip"):
-        skip = reader.mapping(item, "skip", ("file", "reason", "where"))
+        skip = reader.mapping(item, "skip", ("file", "reason", "where", "read"))
         file = reader.text(skip, "file", "skip", required=True)
         reason = reader.text(skip, "reason", "skip", required=True)
         if file and reason:
             where = reader.when(skip.get("where"), "where of skip")
-            skips.append(Skip(file, reason, where, reader.at(item.line)))
+            options = read_options(reader, skip.get("read"), file)
+            skips.append(Skip(file, reason, where, options, reader.at(item.line)))
     out["skips"] = tuple(skips)
 
 
@@ -492,7 +517,9 @@ def _visits(reader: _Reader, root: Node, out: dict[str, Any]) -> None:
     data = reader.mapping(root, "visits.yaml", ("visits",))
     visits = []
     for item in reader.sequence(data.get("visits"), "visits"):
-        visit = reader.mapping(item, "visit", ("visitnum", "visit", "visitdy", "epoch", "raw"))
+        visit = reader.mapping(
+            item, "visit", ("visitnum", "visit", "visitdy", "epoch", "raw", "tvstrl")
+        )
         number = reader.number(visit, "visitnum", "visit", required=True)
         name = reader.text(visit, "visit", "visit", required=True)
         day = reader.number(visit, "visitdy", "visit", required=False)
@@ -507,6 +534,7 @@ def _visits(reader: _Reader, root: Node, out: dict[str, Any]) -> None:
                 visitdy=None if day is None else int(day),
                 raw_names=reader.texts(visit.get("raw"), "raw"),
                 epoch=reader.text(visit, "epoch", "visit", required=False),
+                tvstrl=reader.text(visit, "tvstrl", "visit", required=False),
                 location=reader.at(item.line),
             )
         )
@@ -578,6 +606,7 @@ def _design(reader: _Reader, root: Node, out: dict[str, Any]) -> None:
 
 _STUDY_READERS = MappingProxyType(
     {
+        "lookups.yaml": read_lookups,
         "study.yaml": _study,
         "visits.yaml": _visits,
         "units.yaml": _units,
@@ -654,4 +683,6 @@ def read_yaml_spec(mapping_dir: Path) -> LoadedSpec:
         for codelist, line in out.pop("synonym_lines", {}).items()
     }
     spec = MappingSpec(study=study, domains=domains, sources=tuple(sources), **out)
+    problems.extend(conflicting_options(spec))
+    problems.extend(unknown_lookups(spec))
     return LoadedSpec(spec, tuple(problems), synonym_lines)

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 
+from sdtm.read.options import ReadOptions, merge_options, table_key
+
 
 @dataclass(frozen=True, slots=True, order=True)
 class Location:
@@ -100,7 +102,17 @@ class Step:
     time: str | None = None
     """Raw time column (``assign_datetime``), optional."""
     date_format: str | None = None
-    """Raw date format name (``assign_datetime``), e.g. ``DD MON YYYY``."""
+    """Raw date format (``assign_datetime``): a name such as ``DD MON YYYY`` or a pattern
+    such as ``%Y/%m/%d %H:%M``."""
+    time_format: str | None = None
+    """Raw time format of ``time`` (``assign_datetime``): ``HH:MM`` (default) or ``HHMM``."""
+    pattern: str | None = None
+    """Regular expression with one group (or a group named ``value``) (``assign_extract``)."""
+    lookup: str | None = None
+    """Name of a study lookup table in ``lookups.yaml`` (``assign_lookup``)."""
+    source_codelist: str | None = None
+    """Codelist of the source's terms (``assign_paired_term``); default: the SDTMIG codelist
+    of the variable named in ``source``."""
     when: When | None = None
     """Condition: the step assigns only rows where it holds."""
     qlabel: str | None = None
@@ -139,8 +151,15 @@ class Join:
     """Prefix given to the lookup's columns (steps refer to ``<prefix><column>``)."""
     where: When | None = None
     """Filter on the lookup's rows (written with the lookup's own column names)."""
+    read: ReadOptions | None = None
+    """Reader options of the lookup file (``read:``), if declared here."""
     location: Location = field(default=NOWHERE, compare=False)
     """Where the join is written."""
+
+    @property
+    def table(self) -> str:
+        """Key of the raw table joined (``file`` or ``file[sheet]``)."""
+        return table_key(self.file, self.read)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,8 +174,15 @@ class Block:
     """Row filter; rows not selected must be mapped by another block or declared skipped."""
     joins: tuple[Join, ...] = ()
     """Lookup files joined before the steps run."""
+    read: ReadOptions | None = None
+    """Reader options of the file (``read:``): encoding, delimiter, header row, sheet ..."""
     location: Location = field(default=NOWHERE, compare=False)
     """Where the block is written."""
+
+    @property
+    def table(self) -> str:
+        """Key of the raw table read (``file`` or ``file[sheet]``), its rows' ``_src_file``."""
+        return table_key(self.file, self.read)
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,8 +217,15 @@ class Skip:
     """Why the rows are not submitted."""
     where: When | None = None
     """Which rows; ``None`` means every row not mapped by a block."""
+    read: ReadOptions | None = None
+    """Reader options of the file (``read:``), if declared here."""
     location: Location = field(default=NOWHERE, compare=False)
     """Where the skip is written."""
+
+    @property
+    def table(self) -> str:
+        """Key of the raw table whose rows are skipped."""
+        return table_key(self.file, self.read)
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +242,9 @@ class Visit:
     """Raw visit labels that mean this visit (EDC folder, vendor visit codes)."""
     epoch: str | None = None
     """Planned epoch of the visit."""
+    tvstrl: str | None = None
+    """Start rule written for TV.TVSTRL; default ``Planned on study day <VISITDY>``, or
+    ``<Visit> visit`` for a visit without a planned day."""
     location: Location = field(default=NOWHERE, compare=False)
     """Where the visit is written."""
 
@@ -255,6 +291,8 @@ class MappingSpec:
     """Raw rows deliberately not submitted."""
     sources: tuple[str, ...] = ()
     """Spec files read, relative paths."""
+    lookups: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Study lookup tables (``lookups.yaml``): table name -> raw value -> value assigned."""
     status: str | None = None
     """Review status from ``study.yaml`` (``study: {status: draft}``): ``draft`` for a spec
     proposed by ``sdtm propose`` and not yet reviewed; ``None`` for a reviewed spec."""
@@ -268,6 +306,11 @@ class MappingSpec:
             MappingProxyType({k: MappingProxyType(dict(v)) for k, v in self.synonyms.items()}),
         )
         object.__setattr__(self, "design", MappingProxyType(dict(self.design)))
+        object.__setattr__(
+            self,
+            "lookups",
+            MappingProxyType({k: MappingProxyType(dict(v)) for k, v in self.lookups.items()}),
+        )
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, MappingSpec):
@@ -287,6 +330,37 @@ class MappingSpec:
         files.update(skip.file for skip in self.skips)
         return tuple(sorted(files))
 
+    def uses(self) -> tuple[tuple[str, str, ReadOptions, Location], ...]:
+        """Every use of a raw table: (table key, file, declared options, where), spec order."""
+        out = []
+        for mapping in self.domains.values():
+            for block in mapping.blocks:
+                out.append((block.table, block.file, block.read or ReadOptions(), block.location))
+                out.extend(
+                    (join.table, join.file, join.read or ReadOptions(), join.location)
+                    for join in block.joins
+                )
+        out.extend(
+            (skip.table, skip.file, skip.read or ReadOptions(), skip.location)
+            for skip in self.skips
+        )
+        return tuple(out)
+
+    @property
+    def read_plan(self) -> Mapping[str, tuple[str, ReadOptions]]:
+        """Table key -> (file, reader options): every use's options combined.
+
+        The spec loader reports options that conflict, so the first given wins here.
+        """
+        plan: dict[str, tuple[str, ReadOptions]] = {}
+        for key, file, options, _ in self.uses():
+            if key in plan:
+                merged, _conflicts = merge_options(plan[key][1], options)
+                plan[key] = (file, merged)
+            else:
+                plan[key] = (file, options)
+        return MappingProxyType(plan)
+
 
 def _comparable(spec: MappingSpec) -> tuple:
     """Return the content of a spec, without locations and reader details, for equality."""
@@ -300,5 +374,6 @@ def _comparable(spec: MappingSpec) -> tuple:
         tuple(sorted((k, tuple(sorted(v.items()))) for k, v in spec.synonyms.items())),
         tuple(sorted((k, v) for k, v in spec.design.items() if v)),
         spec.skips,
+        tuple(sorted((k, tuple(sorted(v.items()))) for k, v in spec.lookups.items())),
         spec.status,
     )

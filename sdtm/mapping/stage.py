@@ -27,6 +27,7 @@ from sdtm.mapping.check import check_raw_columns, check_spec, missing_raw_column
 from sdtm.mapping.engine import DomainResult, map_domain
 from sdtm.mapping.load_yaml import read_yaml_spec
 from sdtm.mapping.problems import raise_if_problems
+from sdtm.mapping.refuse import refuse_block
 from sdtm.mapping.spec import MappingSpec
 from sdtm.mapping.withhold import find_required_values_missing, withhold_records
 from sdtm.read.raw import RawFile, add_missing_columns
@@ -95,11 +96,12 @@ def map_study(
 ) -> MapStageResult:
     """Map every dataset of the spec from the raw files read.
 
-    Columns the spec reads that a transfer lacks are data findings (RD0007) and their values
-    are missing; a lookup file that could not be read joins no row; a dataset none of whose
-    files could be read is not mapped and is named in the notes. Records that fail a hard
-    rule (subject not in DM, exact duplicate raw row, Required value missing) are withheld
-    and reported (``sdtm.mapping.withhold``) unless ``keep_invalid_records``.
+    Columns the spec reads that a transfer lacks are data findings (RD0007), and a block
+    reading such a column is refused: no record, each of its rows reported (RD0020). A
+    lookup file that could not be read joins no row; a dataset none of whose files could be
+    read is not mapped and is named in the notes. Records that fail a hard rule (subject not
+    in DM, exact duplicate raw row, Required value missing) are withheld and reported
+    (``sdtm.mapping.withhold``) unless ``keep_invalid_records``.
 
     Args:
         raw: Raw files by path relative to the study folder.
@@ -137,17 +139,35 @@ def map_study(
     results: dict[str, DomainResult] = {}
     notes: list[str] = []
     for name, mapping in spec.domains.items():
-        if any(block.file not in frames_in for block in mapping.blocks):
-            readable = tuple(b for b in mapping.blocks if b.file in frames_in)
+        if any(block.table not in frames_in for block in mapping.blocks):
+            readable = tuple(b for b in mapping.blocks if b.table in frames_in)
             if not readable:
                 # Every source file of the dataset is missing or unreadable (RD0001/RD0002
                 # say which): there is nothing to map, and the later stages run without it.
-                files = ", ".join(dict.fromkeys(b.file for b in mapping.blocks))
+                files = ", ".join(dict.fromkeys(b.table for b in mapping.blocks))
                 notes.append(f"{name} not mapped: its raw file(s) {files} could not be read")
                 continue
             mapping = type(mapping)(mapping.domain, readable, mapping.location)
+        # A block whose table lacks a column it reads is refused, not mapped with empty
+        # values: its rows are reported (RD0020) and the count check shows them as such.
+        kept = []
+        for block in mapping.blocks:
+            refused = refuse_block(block, name, raw, columns)
+            if refused is None:
+                kept.append(block)
+            else:
+                findings.append(refused)
+        if not kept:
+            notes.append(f"{name} not mapped: its raw file(s) lack columns the spec reads")
+            continue
+        mapping = type(mapping)(mapping.domain, tuple(kept), mapping.location)
         context = MapContext(
-            name, standards, dict(spec.synonyms), visit_lookup, unscheduled_visit_labels(spec)
+            name,
+            standards,
+            dict(spec.synonyms),
+            visit_lookup,
+            unscheduled_visits=unscheduled_visit_labels(spec),
+            lookups=dict(spec.lookups),
         )
         results[name] = map_domain(unread | frames_in, mapping, context)
         findings.append(results[name].findings)

@@ -188,10 +188,11 @@ def study_design(spec: MappingSpec) -> StudyDesign:
             v.visitnum,
             v.visit,
             v.visitdy,
-            tvstrl=(
+            tvstrl=v.tvstrl
+            or (
                 f"Planned on study day {v.visitdy}"
                 if v.visitdy is not None
-                else f"{v.visit.capitalize()} visit, before lymphodepletion"
+                else f"{v.visit.capitalize()} visit"
             ),
         )
         for v in spec.visits

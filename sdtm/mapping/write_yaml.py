@@ -23,6 +23,7 @@ from sdtm.mapping.spec import (
     Step,
     When,
 )
+from sdtm.read.options import ReadOptions
 
 _STEP_ORDER = (
     ("target", "target"),
@@ -35,6 +36,10 @@ _STEP_ORDER = (
     ("date", "date"),
     ("time", "time"),
     ("format", "date_format"),
+    ("time_format", "time_format"),
+    ("pattern", "pattern"),
+    ("lookup", "lookup"),
+    ("source_codelist", "source_codelist"),
     ("qlabel", "qlabel"),
     ("qorig", "qorig"),
     ("qeval", "qeval"),
@@ -133,15 +138,24 @@ def _step(step: Step) -> dict[str, Any]:
     return out
 
 
+def _read(options: ReadOptions | None) -> dict[str, Any]:
+    """The ``read:`` entry of a block, join or skip (nothing when no option is declared)."""
+    if options is None or not options.given():
+        return {}
+    given = {k: list(v) if isinstance(v, tuple) else v for k, v in options.given().items()}
+    return {"read": given}
+
+
 def _join(join: Join) -> dict[str, Any]:
     out: dict[str, Any] = {"file": join.file, "on": dict(join.on), "prefix": join.prefix}
     if join.where is not None:
         out["where"] = _when(join.where)
+    out |= _read(join.read)
     return out
 
 
 def _block(block: Block) -> dict[str, Any]:
-    out: dict[str, Any] = {"file": block.file}
+    out: dict[str, Any] = {"file": block.file, **_read(block.read)}
     if block.where is not None:
         out["where"] = _when(block.where)
     if block.joins:
@@ -164,7 +178,12 @@ def study_document(spec: MappingSpec) -> dict[str, Any]:
         study["study"]["settings"] = dict(spec.settings)
     if spec.skips:
         study["skip"] = [
-            {"file": s.file, "reason": s.reason, **({"where": _when(s.where)} if s.where else {})}
+            {
+                "file": s.file,
+                "reason": s.reason,
+                **({"where": _when(s.where)} if s.where else {}),
+                **_read(s.read),
+            }
             for s in spec.skips
         ]
     return study
@@ -208,6 +227,7 @@ def write_yaml_spec(spec: MappingSpec, folder: Path) -> list[Path]:
                     **({"visitdy": v.visitdy} if v.visitdy is not None else {}),
                     **({"epoch": v.epoch} if v.epoch else {}),
                     **({"raw": list(v.raw_names)} if v.raw_names else {}),
+                    **({"tvstrl": v.tvstrl} if v.tvstrl else {}),
                 }
                 for v in spec.visits
             ]
@@ -227,6 +247,8 @@ def write_yaml_spec(spec: MappingSpec, folder: Path) -> list[Path]:
         }
     if spec.synonyms:
         files["synonyms.yaml"] = {"synonyms": {k: dict(v) for k, v in spec.synonyms.items()}}
+    if spec.lookups:
+        files["lookups.yaml"] = {"lookups": {k: dict(v) for k, v in spec.lookups.items()}}
     if spec.design:
         files["design.yaml"] = {k: [dict(r) for r in v] for k, v in spec.design.items()}
     for name, mapping in spec.domains.items():

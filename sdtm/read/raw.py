@@ -18,21 +18,17 @@ only a study folder that does not exist stops the run.
 from __future__ import annotations
 
 import codecs
-import csv
 import os
-import re
-import warnings
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from io import StringIO
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
 
-import numpy as np
 import pandas as pd
 
 from sdtm.errors import InputError
 from sdtm.findings import FindingsTable, Stage
+from sdtm.read.options import DEFAULT_OPTIONS, RAW_SUFFIXES, ReadOptions, file_format
 from sdtm.safe_parse import MAX_COLUMNS, MAX_VALUE_CHARS
 
 SRC_FILE = "_src_file"
@@ -53,13 +49,17 @@ READ_RULES = MappingProxyType(
         "RD0009": ("row-fields-missing", "error"),
         "RD0010": ("raw-file-not-read", "warning"),
         "RD0011": ("raw-file-without-rows", "warning"),
+        "RD0021": ("delimiter-detected", "notice"),
+        "RD0022": ("item-group-not-read", "error"),
     }
 )
 """Rule id -> (name, severity) of the findings raised while reading."""
 
 RULE_IDS: tuple[str, ...] = tuple(READ_RULES)
 
-SUPPORTED_SUFFIXES = (".csv", ".xlsx")
+SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".sas7bdat", ".xpt", ".parquet", ".xml")
+"""Raw files read without the mapping spec naming them; other readable files (``.txt``,
+``.tsv``) are read when the spec names them, and reported as not read (RD0010) otherwise."""
 DOCUMENT_SUFFIXES = (".md", ".pdf")
 """Documentation in a study folder (``README.md``, an annotated CRF): neither read nor reported.
 Every other file is read, or reported as not read (RD0010)."""
@@ -179,128 +179,13 @@ def _decode(data: bytes, path: str) -> tuple[str, list[dict[str, object]]]:
     return fallback, findings
 
 
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
-"""A physical line break as a text editor counts it (CRLF, CR or LF)."""
+def _read_csv(
+    path: Path, relative: str, options: ReadOptions = DEFAULT_OPTIONS
+) -> tuple[pd.DataFrame, int, list[dict[str, object]]]:
+    """Read a delimited file (``sdtm.read.delimited``); rows that do not fit are reported."""
+    from sdtm.read.delimited import read_delimited
 
-
-@dataclass(frozen=True, slots=True)
-class _Records:
-    """Where each data record of a CSV file starts and ends, and how many fields it has."""
-
-    start: np.ndarray
-    """Physical line (1-based) where the record starts."""
-    end: np.ndarray
-    """Physical line where the record ends (later than ``start`` for a quoted line break)."""
-    fields: np.ndarray
-    """Number of fields of the record."""
-
-
-def _physical_lines(text: str) -> list[str]:
-    """The file's lines as a text editor shows them (no final empty line after the last break)."""
-    lines = _LINE_BREAK.split(text)
-    if lines and lines[-1] == "":
-        lines.pop()
-    return lines
-
-
-def _records(text: str, lines: list[str]) -> _Records:
-    """Start line, end line and field count of every data record (blank lines skipped).
-
-    A file without any quote character has one record per non-blank line and its field
-    count is its comma count plus one, computed vectorized (lab transfers have 100k+ rows).
-    Only a file with quotes, where a quoted field may hold a comma or a line break, is
-    tokenized with the ``csv`` module, whose ``line_num`` gives the line a record ends on.
-    """
-    if '"' not in text:
-        series = pd.Series(lines, dtype=object)
-        keep = (series.str.strip() != "").to_numpy(dtype=bool)
-        numbers = np.arange(1, len(lines) + 1)[keep]
-        fields = (series.str.count(",").to_numpy(dtype="int64") + 1)[keep]
-        return _Records(numbers[1:], numbers[1:], fields[1:])
-    starts, ends, counts = [], [], []
-    reader = csv.reader(StringIO(text, newline=""))
-    previous = 0
-    for record in reader:
-        # pandas skips blank lines, and lines holding only spaces, as blank too.
-        if record and not (len(record) == 1 and not record[0].strip()):
-            starts.append(previous + 1)
-            ends.append(reader.line_num)
-            counts.append(len(record))
-        previous = reader.line_num
-    return _Records(
-        np.asarray(starts[1:], dtype="int64"),
-        np.asarray(ends[1:], dtype="int64"),
-        np.asarray(counts[1:], dtype="int64"),
-    )
-
-
-def _read_csv(path: Path, relative: str) -> tuple[pd.DataFrame, int, list[dict[str, object]]]:
-    """Read a CSV file; rows with more or fewer fields than the header are reported, not read.
-
-    ``_src_row`` is the physical line the record starts on (what a text editor shows, the
-    header being line 1): blank lines and line breaks inside quoted values count as lines.
-    """
-    data = path.read_bytes()
-    text, findings = _decode(data, relative)
-    if not text.strip():
-        size = "0 bytes" if not data else "only blank lines"
-        raise ValueError(f"the file is empty ({size}): no header row and no data")
-    with warnings.catch_warnings():
-        # Rows with too many fields are reported below, from the tokenizer's own count.
-        warnings.simplefilter("ignore", pd.errors.ParserWarning)
-        frame = pd.read_csv(
-            StringIO(text),
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            on_bad_lines="warn",
-            skip_blank_lines=True,
-        )
-    width = len(frame.columns)
-    lines = _physical_lines(text)
-    try:
-        records = _records(text, lines)
-    except csv.Error:  # pandas read what the csv module cannot: number rows as lines
-        records = None
-    if records is None or int((records.fields <= width).sum()) != len(frame):
-        # The two tokenizers disagree on the records (unusual quoting): fall back to one
-        # record per line after the header, so that every row still has a distinct number.
-        numbers = np.arange(2, len(frame) + 2, dtype="int64")
-        frame[SRC_ROW] = numbers
-        return frame, len(frame), findings
-    kept = records.fields <= width
-    frame[SRC_ROW] = records.start[kept]
-    short = records.fields[kept] < width
-    bad = ~kept
-    bad[kept] = short
-    for start, end, count in zip(
-        records.start[bad].tolist(),
-        records.end[bad].tolist(),
-        records.fields[bad].tolist(),
-        strict=True,
-    ):
-        shown = "\n".join(lines[start - 1 : end])
-        if count > width:
-            rule, what = "RD0004", "more"
-            advice = "fix the quoting in the source (a comma inside an unquoted value)"
-        else:
-            rule, what = "RD0009", "fewer"
-            advice = (
-                "its values cannot be matched to their columns; fix the row in the source "
-                "(a missing separator, or a line break inside an unquoted value)"
-            )
-        findings.append(
-            _finding(
-                rule,
-                relative,
-                f"{count} field(s), {what} than the header's {width}; the row is not read, "
-                + advice,
-                row=start,
-                value=shown,
-            )
-        )
-    frame = frame.loc[~short].reset_index(drop=True)
-    return frame, len(records.start), findings
+    return read_delimited(path, relative, options)
 
 
 def _read_xlsx(path: Path, relative: str) -> tuple[pd.DataFrame, int, list[dict[str, object]], int]:
@@ -378,55 +263,149 @@ def _check_limits(frame: pd.DataFrame) -> None:
             )
 
 
-def read_raw_file(study_dir: Path, relative: str) -> RawFile:
-    """Read one raw file of a study into text columns plus provenance.
+def _read_sheet(
+    path: Path, relative: str, options: ReadOptions
+) -> tuple[pd.DataFrame, int, list[dict[str, object]], int]:
+    """Read the worksheet ``options.sheet`` with its header on ``options.header_line``.
 
-    Args:
-        study_dir: The study folder.
-        relative: Path of the file relative to ``study_dir`` (``/`` separators).
+    The other worksheets are the study reader's business (``sdtm.read.tables``): each is read
+    as its own table when the spec names it, or reported.
 
-    Returns:
-        The file; ``frame`` is ``None`` (and a finding says why) when it cannot be read.
+    Raises:
+        ValueError: when the workbook has no worksheet of that name.
+    """
+    header = options.header_line
+    try:
+        frame = pd.read_excel(
+            path,
+            sheet_name=options.sheet,
+            header=header - 1,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            engine="openpyxl",
+        )
+    except ValueError as error:
+        names = workbook_sheet_names(path)
+        raise ValueError(
+            f"no worksheet {options.sheet!r} (worksheets: {', '.join(names)})"
+        ) from error
+    frame[SRC_ROW] = range(header + 1, len(frame) + header + 1)
+    return frame, len(frame), [], 0
+
+
+def workbook_sheet_names(path: Path) -> list[str]:
+    """Names of the worksheets of a workbook, in order."""
+    return list(pd.ExcelFile(path, engine="openpyxl").sheet_names)
+
+
+def _read_table(
+    path: Path, relative: str, options: ReadOptions
+) -> tuple[pd.DataFrame, int, list[dict[str, object]], int]:
+    """Dispatch on the file's format; returns frame, rows in, findings, rows not read."""
+    kind = file_format(relative)
+    if kind == "workbook":
+        if options.sheet is None and options.header_line == 1:
+            return _read_xlsx(path, relative)
+        if options.sheet is None:
+            options = replace(options, sheet=workbook_sheet_names(path)[0])
+        return _read_sheet(path, relative, options)
+    if kind == "delimited":
+        frame, rows_in, findings = _read_csv(path, relative, options)
+        return frame, rows_in, findings, 0
+    if kind == "sas":
+        from sdtm.read.binary import read_sas
+
+        frame, rows_in, findings = read_sas(path, relative, options)
+        return frame, rows_in, findings, 0
+    if kind == "parquet":
+        from sdtm.read.binary import read_parquet
+
+        frame, rows_in, findings = read_parquet(path, relative, options)
+        return frame, rows_in, findings, 0
+    if kind == "odm":
+        from sdtm.read.odm import read_odm_table
+
+        frame, rows_in, findings = read_odm_table(path, relative, options.item_group)
+        return frame, rows_in, findings, 0
+    raise ValueError(
+        f"unsupported file type {path.suffix!r} (use {', '.join(RAW_SUFFIXES)})"
+    )
+
+
+def refuse_path(study_dir: Path, relative: str, key: str) -> RawFile | None:
+    """The table, unread, with the finding that says why, when its path cannot be read.
+
+    A path leaving the study folder (by its text or through a symbolic link) is RD0002; a
+    file that is not there is RD0001. ``None`` when the file may be read.
     """
     refused = raw_path_problem(relative)
     if refused is not None:
         finding = _finding(
-            "RD0002", relative, f"not read: the path is {refused}, outside the study folder"
+            "RD0002", key, f"not read: the path is {refused}, outside the study folder"
         )
-        return RawFile(relative, None, 0, FindingsTable.from_frame(pd.DataFrame([finding])))
+        return RawFile(key, None, 0, FindingsTable.from_frame(pd.DataFrame([finding])))
     path = study_dir / relative
     if not path.is_file():
-        finding = _finding("RD0001", relative, f"file not found in {study_dir.name}/")
-        return RawFile(relative, None, 0, FindingsTable.from_frame(pd.DataFrame([finding])))
+        finding = _finding("RD0001", key, f"file not found in {study_dir.name}/")
+        return RawFile(key, None, 0, FindingsTable.from_frame(pd.DataFrame([finding])))
     if not Path(os.path.realpath(path)).is_relative_to(os.path.realpath(study_dir)):
         finding = _finding(
             "RD0002",
-            relative,
+            key,
             "not read: a symbolic link on the path leads outside the study folder "
             f"(to {os.path.realpath(path)}); copy the file into the study folder",
         )
-        return RawFile(relative, None, 0, FindingsTable.from_frame(pd.DataFrame([finding])))
-    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+        return RawFile(key, None, 0, FindingsTable.from_frame(pd.DataFrame([finding])))
+    return None
+
+
+def read_raw_file(
+    study_dir: Path,
+    relative: str,
+    options: ReadOptions = DEFAULT_OPTIONS,
+    *,
+    key: str | None = None,
+    named: bool = False,
+) -> RawFile:
+    """Read one raw table of a study into text columns plus provenance.
+
+    Args:
+        study_dir: The study folder.
+        relative: Path of the file relative to ``study_dir`` (``/`` separators).
+        options: Reader options the mapping spec declares for the table.
+        key: The table's key and ``_src_file`` (``file[sheet]`` for one worksheet); default
+            ``relative``.
+        named: The mapping spec names the file (then ``.txt``/``.tsv`` files are read too).
+
+    Returns:
+        The table; ``frame`` is ``None`` (and a finding says why) when it cannot be read.
+    """
+    key = key or relative
+    refused = refuse_path(study_dir, relative, key)
+    if refused is not None:
+        return refused
+    path = study_dir / relative
+    readable = path.suffix.lower() in SUPPORTED_SUFFIXES or (
+        named and file_format(relative) is not None
+    )
+    if not readable:
         finding = _finding(
             "RD0010",
-            relative,
-            f"file of type {path.suffix or '(none)'!r} in the study folder is not read (only "
-            f"{' and '.join(SUPPORTED_SUFFIXES)} files are): convert it, or move it out of the "
-            "study folder",
+            key,
+            f"file of type {path.suffix or '(none)'!r} in the study folder is not read (read "
+            f"are {', '.join(SUPPORTED_SUFFIXES)} files, and {', '.join(RAW_SUFFIXES)} files a "
+            "block of the mapping spec names): convert it, name it in the spec, or move it out "
+            "of the study folder",
             value=relative,
         )
-        return RawFile(relative, None, 0, FindingsTable.from_frame(pd.DataFrame([finding])))
-    findings: list[dict[str, object]] = []
-    ignored = 0
+        return RawFile(key, None, 0, FindingsTable.from_frame(pd.DataFrame([finding])))
     try:
-        if path.suffix.lower() == ".xlsx":
-            frame, rows_in, findings, ignored = _read_xlsx(path, relative)
-        else:
-            frame, rows_in, findings = _read_csv(path, relative)
+        frame, rows_in, findings, ignored = _read_table(path, relative, options)
         _check_limits(frame)
     except Exception as error:  # any parser failure is reported, never a traceback
-        finding = _finding("RD0002", relative, f"cannot read the file: {error}")
-        return RawFile(relative, None, 0, FindingsTable.from_frame(pd.DataFrame([finding])))
+        finding = _finding("RD0002", key, f"cannot read the file: {error}")
+        return RawFile(key, None, 0, FindingsTable.from_frame(pd.DataFrame([finding])))
     if rows_in == 0:
         findings.append(
             _finding(
@@ -434,9 +413,41 @@ def read_raw_file(study_dir: Path, relative: str) -> RawFile:
                 relative,
                 "the file has a header but no data rows: check the transfer (an empty export "
                 "is usually a failed one)",
-                row=1,
+                row=options.header_line,
             )
         )
+    if key != relative:
+        for finding in findings:
+            finding["source_file"] = finding["dataset"] = key
+    return finish_raw_frame(key, frame, rows_in, findings, options, ignored)
+
+
+def finish_raw_frame(
+    key: str,
+    frame: pd.DataFrame,
+    rows_in: int,
+    findings: list[dict[str, object]],
+    options: ReadOptions = DEFAULT_OPTIONS,
+    ignored: int = 0,
+) -> RawFile:
+    """Turn a format reader's frame into a ``RawFile``: text columns, options, provenance.
+
+    Header names are stripped (a name read twice is reported, RD0006); ``na_values`` become
+    missing and ``decimal`` marks are normalised (``sdtm.read.values``); ``_src_file``,
+    ``_src_id`` are added; exact duplicate rows are reported (RD0005).
+
+    Args:
+        key: The table's key (``_src_file``).
+        frame: Columns as read plus ``_src_row``.
+        rows_in: Data rows of the table, including rows that could not be parsed.
+        findings: Findings of the format reader (added to).
+        options: The declared reader options.
+        ignored: Rows not read and reported per part (other worksheets).
+
+    Returns:
+        The table.
+    """
+    relative = key
     frame.columns = [str(c).strip() for c in frame.columns]
     duplicated_names = [c for c in frame.columns if str(c).endswith(".1")]
     for name in duplicated_names:
@@ -445,13 +456,17 @@ def read_raw_file(study_dir: Path, relative: str) -> RawFile:
                 "RD0006",
                 relative,
                 f"column name appears twice in the header; the second is read as {name!r}",
-                row=1,
+                row=options.header_line,
                 column=name,
             )
         )
     data_columns = [c for c in frame.columns if c != SRC_ROW]
     for column in data_columns:
         frame[column] = frame[column].astype("string")
+    if options.na_values or options.decimal:
+        from sdtm.read.values import apply_value_options
+
+        frame = apply_value_options(frame, data_columns, options)
     frame[SRC_FILE] = relative
     frame[SRC_ID] = relative + ":" + frame[SRC_ROW].astype(str)
     frame[SRC_ROW] = frame[SRC_ROW].astype("int64")
@@ -517,8 +532,9 @@ def add_missing_columns(
             _finding(
                 "RD0007",
                 raw_file.path,
-                f"column the mapping spec reads ({where}) is missing from the file; its values "
-                f"are treated as missing (columns: {', '.join(raw_file.columns)})",
+                f"column the mapping spec reads ({where}) is missing from the file; a block "
+                f"reading it is not mapped, each of its rows is reported (RD0020) "
+                f"(columns: {', '.join(raw_file.columns)})",
                 row=1,
                 column=column,
             )

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 STUDY_ID = "CART-PSCA-001"
 """Protocol identifier written into every raw file."""
 
+LAYOUT = "cart-psca-001"
+"""Name of this layout (``sdtm sample --layout``, the default) and of its study folder."""
+
 EDC_KEYS: tuple[str, ...] = ("STUDYID", "SITEID", "SUBJID", "FOLDER", "FORM", "INSTANCE", "LINE")
 """Record-key columns that open every EDC export."""
 

@@ -58,6 +58,12 @@ def test_cli_copies_of_defaults_match_their_owners():
     assert defaults.DEFAULT_SEED == DEFAULT_SEED
     assert defaults.EXPORT_FORMATS == FORMATS
     assert defaults.REVIEW_THRESHOLD == REVIEW_THRESHOLD
+    from sdtm.sample import cd19
+    from sdtm.sample.layout import LAYOUT
+
+    assert defaults.SAMPLE_LAYOUTS == (LAYOUT, cd19.LAYOUT)
+    assert defaults.SECOND_LAYOUT_SUBJECTS == cd19.DEFAULT_SUBJECTS
+    assert defaults.SECOND_LAYOUT_SEED == cd19.DEFAULT_SEED
 
 
 def test_public_api_is_still_importable_from_the_package():

@@ -125,3 +125,43 @@ def test_corrupt_file_is_reported_not_crashed(small_package: Path, capsys) -> No
     assert run_cli(["validate", str(small_package)]) == 1
     out = capsys.readouterr().out
     assert "ST0017" in out
+
+
+def _record_run(folder: Path, waivers: Path) -> None:
+    """Make ``folder`` look like an `sdtm run` output that applied ``waivers``."""
+    shutil.copy(waivers, folder / "waivers.yaml")
+    (folder / "run.json").write_text(json.dumps({"waivers": "waivers.yaml"}), encoding="utf-8")
+
+
+def _waived(captured) -> list[tuple[str, bool]]:
+    document = json.loads(captured.out)
+    return sorted(
+        {(f["rule_id"], bool(f.get("waived"))) for f in document["findings"]
+         if f["rule_id"] in ("XR0002", "XR0003")}
+    )
+
+
+def test_validate_a_run_folder_applies_the_waivers_the_run_recorded(
+    small_package, scrnfail_waivers, capsys
+):
+    # Issue 10: `sdtm validate OUT` on a run's output folder applies the run's waivers.
+    _record_run(small_package, scrnfail_waivers)
+    run_cli(["validate", str(small_package), "--format", "json"])
+    captured = capsys.readouterr()
+    assert _waived(captured) == [("XR0002", True), ("XR0003", True)]
+    assert "applying the waivers the run recorded" in captured.err
+
+
+def test_validate_a_folder_without_a_run_record_applies_no_waivers(small_package, capsys):
+    run_cli(["validate", str(small_package), "--format", "json"])
+    assert _waived(capsys.readouterr()) == [("XR0002", False), ("XR0003", False)]
+
+
+def test_a_run_record_pointing_outside_the_folder_is_ignored(
+    small_package, scrnfail_waivers, capsys
+):
+    (small_package / "run.json").write_text(
+        json.dumps({"waivers": str(scrnfail_waivers)}), encoding="utf-8"
+    )
+    run_cli(["validate", str(small_package), "--format", "json"])
+    assert _waived(capsys.readouterr()) == [("XR0002", False), ("XR0003", False)]

@@ -6,7 +6,7 @@ SHA-256 of every file CORE read (CORE needs Python 3.12 and its own environment,
 reads the recorded report instead of running CORE). `tests/golden/core_expected.yaml` explains,
 by hand, every issue CORE reports: a problem planted in the sample data (its case number in
 `sample_data/cart-psca-001/README.md`), a conflict waived with its reason in `waivers.yaml`, a
-documented CORE false positive, or one left to another issue. The tests fail when the package
+documented CORE false positive. The tests fail when the package
 changes without CORE being run again, when CORE reports something nobody explained, or when an
 explained issue disappears.
 """
@@ -24,7 +24,7 @@ HERE = Path(__file__).parent
 REPO = HERE.parents[1]
 REPORT = json.loads((HERE / "core_report.json").read_text(encoding="utf-8"))
 EXPECTED = yaml.safe_load((HERE / "core_expected.yaml").read_text(encoding="utf-8"))
-KINDS = {"planted", "waived", "false-positive", "issue-17"}
+KINDS = {"planted", "waived", "false-positive"}
 README = (REPO / "sample_data" / "cart-psca-001" / "README.md").read_text(encoding="utf-8")
 
 
@@ -110,14 +110,30 @@ def test_what_core_no_longer_reports():
     # CORE-000328/000776), LBLLOQ before the timing variables (CORE-000852)
     rules = {issue["rule"] for issue in REPORT["issues"]}
     fixed = {"CORE-001081", "CORE-000744", "CORE-000321", "CORE-000793", "CORE-000328",
-             "CORE-000776", "CORE-000852"}  # fmt: skip
+             "CORE-000776", "CORE-000852",
+             # after issue 17: RFPENDTC counts AE and CM dates (102-009's AE ended after the
+             # last visit it had counted), and withheld records (CORE-000201, CORE-000356)
+             "CORE-000952", "CORE-000201", "CORE-000356"}  # fmt: skip
     assert rules & fixed == set()
 
 
 def test_planted_problems_core_and_our_validator_both_report(bundled):
-    # independent agreement on planted case 25: the 17 lab rows of subject 101-O11
-    core = {i["usubjid"] for i in REPORT["issues"] if i["rule"] == "CORE-000201"}
+    # independent agreement on planted case 6: the AE of 102-008 that ends before it starts
+    core = {i["usubjid"] for i in REPORT["issues"] if i["rule"] in ("CORE-000708", "CORE-000718")}
     frame = bundled.findings.frame
-    ours = set(frame.loc[frame["rule_id"].isin(["MP0013", "XR0001"]), "usubjid"])
-    assert core == ours == {"CART-PSCA-001-101-O11"}
-    assert sum(i["rule"] == "CORE-000201" for i in REPORT["issues"]) == 17
+    ours = set(frame.loc[frame["rule_id"] == "ST0064", "usubjid"])
+    assert core == ours == {"CART-PSCA-001-102-008"}
+
+
+def test_records_withheld_by_a_hard_rule_are_not_in_the_package_core_read(bundled):
+    # planted case 25 (17 lab rows of 101-O11, a subject not in DM) and case 12 (the AE of
+    # 102-010 without a verbatim term) are withheld and reported by us (MP0013/MP0041, then
+    # MP0040), so CORE, which reads the package, finds no record of them (issue 17)
+    frame = bundled.findings.frame
+    withheld = frame.loc[frame["rule_id"] == "MP0040"]
+    assert (withheld["usubjid"] == "CART-PSCA-001-101-O11").sum() == 17
+    ae_withheld = withheld.loc[withheld["dataset"] == "AE", "usubjid"]
+    assert ae_withheld.tolist() == ["CART-PSCA-001-102-010"]
+    assert not [i for i in REPORT["issues"] if i["usubjid"] == "CART-PSCA-001-101-O11"]
+    # CORE-000356 (AETERM/AEDECOD null) was its report of the empty verbatim term
+    assert not [i for i in REPORT["issues"] if i["rule"] == "CORE-000356"]

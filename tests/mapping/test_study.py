@@ -58,3 +58,33 @@ def test_a_bad_anchor_row_is_a_spec_error_naming_the_value(row, message):
 def test_an_unknown_design_table_is_a_spec_error():
     with pytest.raises(SpecError, match="unknown table"):
         study_design(_spec({"elementz": ()}))
+
+
+def test_tvstrl_comes_from_visits_yaml_with_a_default_naming_no_treatment():
+    # Issue 10: "before lymphodepletion" was a constant in code; it is the first study's
+    # wording in its visits.yaml now, and a study that writes none gets a neutral rule.
+    from sdtm.mapping.spec import Visit as SpecVisit
+
+    spec = MappingSpec(
+        study="s",
+        studyid="S",
+        domains={},
+        visits=(
+            SpecVisit(1, "SCREENING", None, (), tvstrl="Screening, within 28 days of Day 1"),
+            SpecVisit(2, "BASELINE", None, ()),
+            SpecVisit(3, "DAY 8", 8, ()),
+        ),
+    )
+    rules = [v.tvstrl for v in study_design(spec).visits]
+    assert rules == [
+        "Screening, within 28 days of Day 1",
+        "Baseline visit",
+        "Planned on study day 8",
+    ]
+
+
+def test_the_bundled_visits_keep_their_start_rules():
+    spec = load_mapping(REPO / "mappings" / "cart-psca-001", load_standards())
+    rules = {v.visit: v.tvstrl for v in study_design(spec).visits}
+    assert rules["SCREENING"] == "Screening visit, before lymphodepletion"
+    assert rules["DAY 7"] == "Planned on study day 8"
