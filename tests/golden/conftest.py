@@ -23,6 +23,17 @@ def bundled(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def second(tmp_path_factory):
+    """One run of the second bundled study (issue 10), as the golden tests record it."""
+    return run_study(
+        REPO / "sample_data" / "cart-cd19-002",
+        REPO / "mappings" / "cart-cd19-002",
+        tmp_path_factory.mktemp("out") / "cart-cd19-002",
+        creation_datetime=datetime(2024, 11, 1, 12, 0, tzinfo=UTC),
+    )
+
+
+@pytest.fixture(scope="session")
 def frames(bundled):
     return bundled.frames
 

@@ -6,26 +6,6 @@ study's README where it was planted. Expected counts are worked out from the gen
 design (sample_data/cart-cd19-002/README.md), not read back from a run.
 """
 
-from datetime import UTC, datetime
-from pathlib import Path
-
-import pytest
-
-from sdtm import run_study
-
-REPO = Path(__file__).resolve().parents[2]
-STUDY = "cart-cd19-002"
-
-
-@pytest.fixture(scope="module")
-def second(tmp_path_factory):
-    return run_study(
-        REPO / "sample_data" / STUDY,
-        REPO / "mappings" / STUDY,
-        tmp_path_factory.mktemp("out") / STUDY,
-        creation_datetime=datetime(2024, 11, 1, 12, 0, tzinfo=UTC),
-    )
-
 
 def test_the_second_study_writes_the_datasets_the_issue_names(second):
     for name in ("DM", "EX", "AE", "LB", "PC", "CM", "DS", "TS"):
@@ -36,7 +16,12 @@ def test_the_second_study_writes_the_datasets_the_issue_names(second):
     # code (no LBTESTCD, a Required variable) are withheld and reported (MP0040, issue 17);
     # DS: one screen failure + 10 consents
     assert {k: sizes[k] for k in ("DM", "EX", "PC", "LB", "DS", "TV")} == {
-        "DM": 10, "EX": 63, "PC": 72, "LB": 378, "DS": 11, "TV": 9,
+        "DM": 10,
+        "EX": 63,
+        "PC": 72,
+        "LB": 378,
+        "DS": 11,
+        "TV": 9,
     }
     withheld = second.findings.rows(["rule_id", "source_file", "source_row", "caused_by"])
     assert [row for row in withheld if row[0] == "MP0040"] == [
