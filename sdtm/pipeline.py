@@ -192,6 +192,10 @@ def run_study(
     )
     final = {name: finalize_dataset(frame, name, standards) for name, frame in frames.items()}
     provenance = provenance_of(frames)
+    raw_names, notes = tuple(raw), [*mapped.notes]
+    # Raw, mapped and derived frames are not needed past this point: released so that
+    # validation and export hold the final datasets only (peak memory, docs/scaling.md).
+    del raw, mapped, derived, frames
 
     # The rule registry is built once per run, from the standards folder's rules, and passed
     # to every step that needs rule metadata (DESIGN section 1).
@@ -207,7 +211,6 @@ def run_study(
     follows = registry.follows() if registry is not None else {}
     findings = link_causes(findings, follows)
 
-    notes = [*mapped.notes]
     package = None
     created = resolve_creation_datetime(creation_datetime, config) if write else None
     if created is not None:
@@ -225,7 +228,7 @@ def run_study(
             specs_dir=specs_dir,
             inputs=input_files(
                 study_dir,
-                raw,
+                raw_names,
                 mapping_dir,
                 (specs_dir or default_specs_dir()) / "ct" / standards.ct_version,
             ),

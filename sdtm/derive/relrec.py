@@ -35,6 +35,21 @@ SOURCE_NAME = "_src_var"
 """Optional links column: the raw column a link was read from, named by findings."""
 
 
+def _relrec_records(rel: pd.DataFrame, relid: pd.Series) -> pd.DataFrame:
+    """RELREC records (``RELREC_COLUMNS``, all text) of the related rows ``rel``, one RELID each."""
+    return pd.DataFrame(
+        {
+            "STUDYID": rel["STUDYID"],
+            "RDOMAIN": rel["RDOMAIN"],
+            "USUBJID": rel["USUBJID"],
+            "IDVAR": rel["IDVAR"],
+            "IDVARVAL": rel["IDVARVAL"],
+            "RELTYPE": pd.NA,
+            "RELID": relid,
+        }
+    ).astype(dict.fromkeys(RELREC_COLUMNS, "string"))
+
+
 def derive_relrec_links(
     df: pd.DataFrame,
     *,
@@ -147,17 +162,7 @@ def build_relrec(links: pd.DataFrame, frames: Mapping[str, pd.DataFrame]) -> Der
     sizes = rel.groupby(["USUBJID", "RELID"])["IDVARVAL"].transform("size")
     lonely = rel[sizes < 2]
     rel = rel[sizes >= 2]
-    out = pd.DataFrame(
-        {
-            "STUDYID": rel["STUDYID"],
-            "RDOMAIN": rel["RDOMAIN"],
-            "USUBJID": rel["USUBJID"],
-            "IDVAR": rel["IDVAR"],
-            "IDVARVAL": rel["IDVARVAL"],
-            "RELTYPE": pd.NA,
-            "RELID": rel["RELID"],
-        }
-    ).astype(dict.fromkeys(RELREC_COLUMNS, "string"))
+    out = _relrec_records(rel, rel["RELID"])
     sort_num = pd.to_numeric(out["IDVARVAL"], errors="coerce")
     out = (
         out.assign(_n=sort_num)
@@ -276,17 +281,6 @@ def build_group_relrec(
         for name, variable, present in keys
     ]
     rel = pd.concat(parts, ignore_index=True)
-    out = pd.DataFrame(
-        {
-            "STUDYID": rel["STUDYID"],
-            "RDOMAIN": rel["RDOMAIN"],
-            "USUBJID": rel["USUBJID"],
-            "IDVAR": rel["IDVAR"],
-            "IDVARVAL": rel["IDVARVAL"],
-            "RELTYPE": pd.NA,
-            "RELID": relid_prefix + rel["IDVARVAL"],
-        }
-    ).astype(dict.fromkeys(RELREC_COLUMNS, "string"))
+    out = _relrec_records(rel, relid_prefix + rel["IDVARVAL"])
     out = out.sort_values(["USUBJID", "RELID", "RDOMAIN"], kind="mergesort")
     return DeriveResult(out.reset_index(drop=True), FindingsTable())
-

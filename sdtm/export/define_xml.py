@@ -263,6 +263,23 @@ def _custom_value_level_items(
     return found
 
 
+def _register_value_item(
+    value_item: _Item,
+    where_oid: str,
+    methods: dict[str, str],
+    comments: dict[str, str],
+    items: dict[str, _Item],
+) -> tuple[str, str, str | None]:
+    """Record a value-level item, its method and comment; return its ValueListDef entry."""
+    method_id = value_item.origin.method_id
+    if method_id:
+        methods.setdefault(method_id, value_item.origin.method_text or method_id)
+    if value_item.comment_oid:
+        comments[value_item.comment_oid] = value_item.origin.comment
+    items[value_item.oid] = value_item
+    return (value_item.oid, where_oid, f"MT.{method_id}" if method_id else None)
+
+
 def build_define(
     datasets: Mapping[str, PreparedDataset],
     standards: Standards,
@@ -380,14 +397,8 @@ def build_define(
                     where_clauses.setdefault(
                         where_oid, (item_oid(meta.name, level.key), values, comparator)
                     )
-                    method_id = value_item.origin.method_id
-                    if method_id:
-                        methods.setdefault(method_id, value_item.origin.method_text or method_id)
-                    if value_item.comment_oid:
-                        comments[value_item.comment_oid] = value_item.origin.comment
-                    items[value_item.oid] = value_item
                     custom_entries.append(
-                        (value_item.oid, where_oid, f"MT.{method_id}" if method_id else None)
+                        _register_value_item(value_item, where_oid, methods, comments, items)
                     )
                 value_lists.append((value_list_oid, custom_entries))
             elif column.name in vlm_targets and vlm_key in frame.columns:
@@ -399,14 +410,8 @@ def build_define(
                     where_clauses.setdefault(
                         where_oid, (item_oid(meta.name, vlm_key), (key_value,), "")
                     )
-                    method_id = value_item.origin.method_id
-                    if method_id:
-                        methods.setdefault(method_id, value_item.origin.method_text or method_id)
-                    if value_item.comment_oid:
-                        comments[value_item.comment_oid] = value_item.origin.comment
-                    items[value_item.oid] = value_item
                     entries.append(
-                        (value_item.oid, where_oid, f"MT.{method_id}" if method_id else None)
+                        _register_value_item(value_item, where_oid, methods, comments, items)
                     )
                 value_lists.append((value_list_oid, entries))
             item = _item_for(
