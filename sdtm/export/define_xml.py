@@ -386,24 +386,19 @@ def build_define(
                     codelist_oid = f"CL.{codelist.short_name}"
                     used_terms.setdefault(code, set()).update(values)
                     break
-            value_list_oid = None
+            entries: list[tuple[str, str, str | None]] = []
             level = custom_levels.get((meta.name, column.name))
             if level is not None and level.key in frame.columns:
-                value_list_oid = f"VL.{meta.name}.{column.name}"
-                custom_entries: list[tuple[str, str, str | None]] = []
                 for value_item, where_oid, values, comparator in _custom_value_level_items(
                     prepared, column, level
                 ):
                     where_clauses.setdefault(
                         where_oid, (item_oid(meta.name, level.key), values, comparator)
                     )
-                    custom_entries.append(
+                    entries.append(
                         _register_value_item(value_item, where_oid, methods, comments, items)
                     )
-                value_lists.append((value_list_oid, custom_entries))
             elif column.name in vlm_targets and vlm_key in frame.columns:
-                value_list_oid = f"VL.{meta.name}.{column.name}"
-                entries: list[tuple[str, str, str | None]] = []
                 for value_item, where_oid, key_value in _value_level_items(
                     prepared, column, vlm_key, origin, metadata
                 ):
@@ -413,6 +408,10 @@ def build_define(
                     entries.append(
                         _register_value_item(value_item, where_oid, methods, comments, items)
                     )
+            # A ValueListDef needs at least one ItemRef (Define-XML 2.1 schema): a dataset
+            # without records (or without the key's values) gets none.
+            value_list_oid = f"VL.{meta.name}.{column.name}" if entries else None
+            if entries:
                 value_lists.append((value_list_oid, entries))
             item = _item_for(
                 column,

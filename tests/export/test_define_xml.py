@@ -87,6 +87,20 @@ def test_define_validates_against_xsd_and_has_no_structural_findings(
     assert check_define_structure(document).rows(["rule_id"]) == []
 
 
+def test_a_dataset_without_records_gets_no_empty_value_list(
+    frames, tiny_standards, metadata, creation, define_schema_dir
+):
+    # A raw file that could not be read leaves its dataset empty: LB keeps its columns but has
+    # no LBTESTCD value to key a value list on, and the schema needs one ItemRef per list.
+    empty = dict(frames, LB=frames["LB"].iloc[0:0])
+    document = _document(empty, tiny_standards, metadata, creation)
+    assert validate_define(document, define_schema_dir).rows(["rule_id"]) == []
+    root = etree.fromstring(document)
+    assert root.find(".//def:ValueListDef[@OID='VL.LB.LBORRES']", NS) is None
+    lborres = root.find(".//odm:ItemDef[@OID='IT.LB.LBORRES']", NS)
+    assert lborres.find("def:ValueListRef", NS) is None
+
+
 def test_define_structure_checked_independently(frames, tiny_standards, metadata, creation):
     root = etree.fromstring(_document(frames, tiny_standards, metadata, creation))
     item_defs = root.findall(".//odm:ItemDef", NS)
