@@ -18,6 +18,7 @@ import pandas as pd
 
 from sdtm.read.options import ReadOptions
 from sdtm.read.raw import SRC_ROW
+from sdtm.read.xpt_v5 import check_xpt_file
 
 
 def _number_text(value: object) -> object:
@@ -67,14 +68,18 @@ def read_sas(
 
     Returns:
         The text frame with ``_src_row`` (record number), the record count, no findings.
+
+    Raises:
+        InputError: when an XPORT file was cut short or damaged (pyreadstat would read the
+            records before the cut and say nothing), naming the byte offset.
     """
     import pyreadstat
 
-    reader = (
-        pyreadstat.read_sas7bdat
-        if path.suffix.lower() == ".sas7bdat"
-        else pyreadstat.read_xport
-    )
+    if path.suffix.lower() == ".sas7bdat":
+        reader = pyreadstat.read_sas7bdat
+    else:
+        check_xpt_file(path)
+        reader = pyreadstat.read_xport
     kwargs: dict[str, object] = {"disable_datetime_conversion": True}
     if options.encoding:
         kwargs["encoding"] = options.encoding

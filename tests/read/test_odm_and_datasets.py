@@ -136,6 +136,18 @@ def test_xport_raw_file_reads_like_a_sas_dataset(tmp_path):
     ]
 
 
+def test_xport_raw_file_cut_short_is_reported_not_read_in_part(tmp_path):
+    frame = pd.DataFrame({"USUBJ": [f"{n:03d}" for n in range(40)], "CONC": [1.5] * 40})
+    pyreadstat.write_xport(frame, str(tmp_path / "pk.xpt"), file_format_version=5)
+    data = (tmp_path / "pk.xpt").read_bytes()
+    # cut inside the records: pyreadstat alone reads the records before the cut, silently
+    (tmp_path / "pk.xpt").write_bytes(data[: len(data) - 300])
+    raw = read_raw_file(tmp_path, "pk.xpt")
+    assert raw.frame is None
+    assert raw.findings.rows(["rule_id"]) == [["RD0002"]]
+    assert "byte" in raw.findings.frame["message"].iloc[0]
+
+
 def test_parquet_values_as_text(tmp_path):
     frame = pd.DataFrame({"SUBJECT": ["001", None], "VALUE": [3.0, 0.125]})
     fastparquet.write(str(tmp_path / "lb.parquet"), frame)
