@@ -35,17 +35,27 @@ def _number_text(value: object) -> object:
     return str(value)
 
 
+def _numbers_as_text(values: pd.Series) -> pd.Series:
+    """Numbers as written (``_number_text``), by column: integral values in one conversion."""
+    if pd.api.types.is_integer_dtype(values):
+        # exact, whatever the size (a float would round integers beyond 2**53)
+        return values.astype("Int64").astype("string")
+    number = pd.to_numeric(values, errors="coerce").astype("float64")
+    integral = number.notna() & (number % 1 == 0) & (number.abs() < 1e15)
+    text = pd.Series(pd.NA, index=values.index, dtype="string")
+    text[integral] = number[integral].astype("int64").astype(str)
+    other = number.notna() & ~integral
+    text[other] = number[other].map(repr)
+    return text
+
+
 def frame_as_text(frame: pd.DataFrame) -> pd.DataFrame:
     """Every column as text (see the module doc for how numbers are written)."""
     out = pd.DataFrame(index=frame.index)
     for column in frame.columns:
         values = frame[column]
         if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-            out[str(column)] = pd.Series(
-                [_number_text(v) for v in values.to_numpy(dtype=object)],
-                index=frame.index,
-                dtype="string",
-            )
+            out[str(column)] = _numbers_as_text(values)
         elif pd.api.types.is_datetime64_any_dtype(values):
             text = values.dt.strftime("%Y-%m-%dT%H:%M:%S").str.replace("T00:00:00", "")
             out[str(column)] = text.astype("string")

@@ -158,6 +158,23 @@ def test_parquet_values_as_text(tmp_path):
     ]
 
 
+def test_numbers_are_written_as_a_reader_of_the_file_sees_them(tmp_path):
+    frame = pd.DataFrame(
+        {
+            "ID": pd.array([2**60 + 1, -3, None], dtype="Int64"),
+            "X": [0.1, 1e20, float("nan")],
+            "Y": [2.0, -0.0, float("inf")],
+        }
+    )
+    fastparquet.write(str(tmp_path / "n.parquet"), frame)
+    raw = read_raw_file(tmp_path, "n.parquet")
+    assert _values(raw.frame, ["ID", "X", "Y"]) == [
+        ["1152921504606846977", "0.1", "2"],
+        ["-3", "1e+20", "0"],
+        [None, None, "inf"],
+    ]
+
+
 def test_parquet_that_is_not_one_is_reported(tmp_path):
     (tmp_path / "lb.parquet").write_bytes(b"PAR1 truncated")
     raw = read_raw_file(tmp_path, "lb.parquet")
