@@ -136,6 +136,22 @@ def _item_value(element: etree._Element) -> str | None:
     return element.text
 
 
+def _refuse_transactions(root: etree._Element) -> None:
+    """Refuse ClinicalData that changes earlier data (``TransactionType`` other than Insert).
+
+    Read as a snapshot, a removed record would be submitted and an update would stand beside
+    the value it replaces; such a file needs the EDC's snapshot export instead.
+    """
+    for element in root.iter():
+        kind = element.get("TransactionType")
+        if kind is not None and kind != "Insert":
+            raise OdmRefusedError(
+                f"line {element.sourceline}: {_local(element)} has TransactionType {kind!r}: a "
+                "transactional ODM file is not read as data (export a snapshot, FileType "
+                "Snapshot, from the EDC)"
+            )
+
+
 def read_odm(path: Path) -> OdmTables:
     """Read every ItemGroup of an ODM file's ClinicalData into a table.
 
@@ -144,6 +160,7 @@ def read_odm(path: Path) -> OdmTables:
             is not ``ODM``.
     """
     root = _parse(path)
+    _refuse_transactions(root)
     order, decodes = _metadata(root)
     rows: dict[str, list[dict[str, object]]] = {}
     seen: dict[str, dict[str, None]] = {}
@@ -171,7 +188,9 @@ def read_odm(path: Path) -> OdmTables:
                             row[item_oid] = value
                             items.setdefault(item_oid, None)
                             if item_oid in decodes and value is not None:
-                                row[item_oid + DECODE_SUFFIX] = decodes[item_oid].get(value)
+                                # a code the file's codelist does not decode stays visible
+                                # (mapping then reports it) rather than becoming a null
+                                row[item_oid + DECODE_SUFFIX] = decodes[item_oid].get(value, value)
                         rows.setdefault(oid, []).append(row)
     tables = {}
     for oid, records in rows.items():

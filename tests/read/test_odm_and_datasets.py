@@ -52,6 +52,43 @@ def test_odm_reads_one_table_per_item_group_with_keys_items_and_decodes():
     ]
 
 
+def test_odm_code_the_codelist_does_not_decode_stays_visible(tmp_path):
+    text = (FIXTURES / "odm_clinical.xml").read_text(encoding="utf-8")
+    changed = text.replace('ItemOID="IT.AESEV" Value="3"', 'ItemOID="IT.AESEV" Value="9"')
+    assert changed != text
+    (tmp_path / "odm.xml").write_text(changed, encoding="utf-8")
+    ae = read_odm(tmp_path / "odm.xml").tables["IG.AE"]
+    # no decode for 9: the code itself, which mapping then reports, not a silent null
+    assert ae["IT.AESEV_DECODE"].tolist() == ["MODERATE", "MILD", "9"]
+
+
+@pytest.mark.parametrize("kind", ["Remove", "Update", "Upsert", "Context"])
+def test_odm_transactional_changes_are_refused_not_read_as_data(tmp_path, kind):
+    text = (FIXTURES / "odm_clinical.xml").read_text(encoding="utf-8")
+    changed = text.replace(
+        '<ItemGroupData ItemGroupOID="IG.AE"',
+        f'<ItemGroupData TransactionType="{kind}" ItemGroupOID="IG.AE"',
+        1,
+    )
+    assert changed != text
+    (tmp_path / "odm.xml").write_text(changed, encoding="utf-8")
+    with pytest.raises(OdmRefusedError, match=f"TransactionType '{kind}'"):
+        read_odm(tmp_path / "odm.xml")
+    raw = read_raw_file(tmp_path, "odm.xml", ReadOptions(item_group="IG.AE"), key="odm.xml[IG.AE]")
+    assert raw.frame is None
+    assert raw.findings.rows(["rule_id"]) == [["RD0002"]]
+
+
+def test_odm_inserts_are_data(tmp_path):
+    text = (FIXTURES / "odm_clinical.xml").read_text(encoding="utf-8")
+    changed = text.replace(
+        '<ItemGroupData ItemGroupOID="IG.AE"',
+        '<ItemGroupData TransactionType="Insert" ItemGroupOID="IG.AE"',
+    )
+    (tmp_path / "odm.xml").write_text(changed, encoding="utf-8")
+    assert len(read_odm(tmp_path / "odm.xml").tables["IG.AE"]) == 3
+
+
 def test_odm_audit_records_are_not_data():
     ae = read_odm(FIXTURES / "odm_clinical.xml").tables["IG.AE"]
     assert not any("Audit" in c or "DateTimeStamp" in c for c in ae.columns)
