@@ -8,7 +8,6 @@ problem, so the table is stored as a DataFrame.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from enum import StrEnum
@@ -18,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from sdtm.fileio import atomic_write_text
+from sdtm.json_text import dumps_indented
 
 
 class Severity(StrEnum):
@@ -84,10 +84,19 @@ FINDING_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(Finding))
 _NULLABLE_INT_COLUMNS = ("row", "source_row")
 
 
-def _empty_frame() -> pd.DataFrame:
+def _new_empty_frame() -> pd.DataFrame:
     frame = pd.DataFrame({name: pd.Series(dtype="object") for name in FINDING_COLUMNS})
     frame["waived"] = frame["waived"].astype(bool)
     return frame
+
+
+_EMPTY_FRAME = _new_empty_frame()
+
+
+def _empty_frame() -> pd.DataFrame:
+    # Building the frame column by column costs milliseconds, and a run builds hundreds of
+    # empty tables; copying a finished one is much cheaper.
+    return _EMPTY_FRAME.copy()
 
 
 def _normalise(frame: pd.DataFrame) -> pd.DataFrame:
@@ -187,10 +196,7 @@ class FindingsTable:
 
     def to_records(self) -> list[dict[str, Any]]:
         """Return the findings as JSON-ready dictionaries."""
-        return [
-            {key: _to_python(value) for key, value in record.items()}
-            for record in self._frame.to_dict(orient="records")
-        ]
+        return _json_records(self._frame)
 
     def to_json_document(
         self, *, tool: dict[str, Any], standards: dict[str, Any]
@@ -206,10 +212,7 @@ class FindingsTable:
             "tool": tool,
             "standards": standards,
             "summary": summarise(self),
-            "causes": [
-                {key: _to_python(value) for key, value in record.items()}
-                for record in groups.to_dict(orient="records")
-            ],
+            "causes": _json_records(groups),
             "findings": self.to_records(),
         }
 
@@ -223,7 +226,7 @@ class FindingsTable:
             ExportError: When the file cannot be written (the message names the path).
         """
         document = self.to_json_document(tool=tool, standards=standards)
-        atomic_write_text(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+        atomic_write_text(path, dumps_indented(document) + "\n")
 
 
 def summarise(table: FindingsTable) -> dict[str, Any]:
@@ -408,6 +411,20 @@ def cause_groups(table: FindingsTable) -> pd.DataFrame:
         ["_rank", "records"], ascending=[True, False], kind="mergesort"
     )
     return grouped.reset_index(drop=True).loc[:, columns]
+
+
+def _json_column(column: pd.Series) -> list[Any]:
+    """The values of one column as :func:`_to_python` turns them, converted column-wise."""
+    if column.dtype == object:
+        return [value if type(value) is str else _to_python(value) for value in column.tolist()]
+    return [_to_python(value) for value in column.tolist()]
+
+
+def _json_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of ``frame`` as JSON-ready dictionaries (the keys in column order)."""
+    names = list(frame.columns)
+    columns = [_json_column(frame[name]) for name in names]
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
 
 
 def _to_python(value: Any) -> Any:

@@ -17,7 +17,17 @@ import pytest
 import sdtm
 
 STAGES = ("read", "mapping", "derive", "validate", "export")
-BASE = ("findings", "errors", "config", "standards", "stage", "fileio", "safe_parse", "__version__")
+BASE = (
+    "findings",
+    "errors",
+    "config",
+    "standards",
+    "stage",
+    "fileio",
+    "json_text",
+    "safe_parse",
+    "__version__",
+)
 PACKAGE_DIR = Path(sdtm.__file__).parent
 
 
