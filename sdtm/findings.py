@@ -8,7 +8,7 @@ problem, so the table is stored as a DataFrame.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from enum import StrEnum
 from pathlib import Path
@@ -16,8 +16,8 @@ from typing import Any
 
 import pandas as pd
 
-from sdtm.fileio import atomic_write_text
-from sdtm.json_text import dumps_indented
+from sdtm.fileio import atomic_path
+from sdtm.json_text import iter_indented
 
 
 class Severity(StrEnum):
@@ -207,13 +207,15 @@ class FindingsTable:
         finding keeps its own record in ``findings``, with ``caused_by`` naming the finding
         it follows from.
         """
-        groups = cause_groups(self)
+        return {**self._json_head(tool=tool, standards=standards), "findings": self.to_records()}
+
+    def _json_head(self, *, tool: dict[str, Any], standards: dict[str, Any]) -> dict[str, Any]:
+        """The findings JSON document up to its ``findings`` list."""
         return {
             "tool": tool,
             "standards": standards,
             "summary": summarise(self),
-            "causes": _json_records(groups),
-            "findings": self.to_records(),
+            "causes": _json_records(cause_groups(self)),
         }
 
     def write_json(self, path: Path, *, tool: dict[str, Any], standards: dict[str, Any]) -> None:
@@ -225,8 +227,13 @@ class FindingsTable:
         Raises:
             ExportError: When the file cannot be written (the message names the path).
         """
-        document = self.to_json_document(tool=tool, standards=standards)
-        atomic_write_text(path, dumps_indented(document) + "\n")
+        # The findings are rendered in chunks as the file is written: built whole, their
+        # dictionaries and text took gigabytes on a 10,000-subject run.
+        document = self._json_head(tool=tool, standards=standards)
+        document["findings"] = _iter_json_records(self._frame, _JSON_CHUNK_ROWS)
+        with atomic_path(path) as temp, temp.open("w", encoding="utf-8", newline="") as stream:
+            stream.writelines(iter_indented(document))
+            stream.write("\n")
 
 
 def summarise(table: FindingsTable) -> dict[str, Any]:
@@ -425,6 +432,15 @@ def _json_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     names = list(frame.columns)
     columns = [_json_column(frame[name]) for name in names]
     return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+
+
+_JSON_CHUNK_ROWS = 20_000
+
+
+def _iter_json_records(frame: pd.DataFrame, size: int) -> Iterator[dict[str, Any]]:
+    """The rows of ``frame`` as JSON-ready dictionaries, converted ``size`` rows at a time."""
+    for start in range(0, len(frame), size):
+        yield from _json_records(frame.iloc[start : start + size])
 
 
 def _to_python(value: Any) -> Any:

@@ -5,12 +5,15 @@ value goes through a chain of Python generators, which made writing ``findings.j
 slowest steps of a large run. Here each scalar is encoded once by the C string encoder (or
 ``repr``) and containers are joined as whole strings. The output format is the standard
 library's, so the files stay byte-identical; ``tests/test_json_text.py`` holds the two equal on
-generated documents.
+generated documents. ``iter_indented`` gives the same text in pieces and takes an iterator
+where a list would be, so that a long list (the findings of a large run) is written as it is
+produced instead of being built whole in memory first.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from json.encoder import encode_basestring
 from typing import Any
 
@@ -85,3 +88,36 @@ def dumps_indented(document: Any, indent: int = 2) -> str:
         TypeError: For a value or key JSON cannot hold, as ``json.dumps`` does.
     """
     return _render(document, " " * indent, 0)
+
+
+def _pieces(value: Any, indent: str, level: int) -> Iterator[str]:
+    inner = "\n" + indent * (level + 1)
+    if isinstance(value, dict) and value:
+        yield "{"
+        separator = ""
+        for key, item in value.items():
+            yield separator + inner + _key_text(key) + ": "
+            separator = ","
+            yield from _pieces(item, indent, level + 1)
+        yield "\n" + indent * level + "}"
+    elif isinstance(value, Iterator):
+        opening = "["
+        for item in value:
+            yield opening + inner + _render(item, indent, level + 1)
+            opening = ","
+        yield "[]" if opening == "[" else "\n" + indent * level + "]"
+    else:
+        yield _render(value, indent, level)
+
+
+def iter_indented(document: Any, indent: int = 2) -> Iterator[str]:
+    """Yield the text of :func:`dumps_indented` in pieces, rendering iterators as arrays.
+
+    A value of ``document`` (at any depth inside dictionaries) that is an iterator, such as a
+    generator, is written as a JSON array of the items it yields, one item at a time; joined,
+    the pieces equal ``dumps_indented`` of the document with those iterators as lists.
+
+    Raises:
+        TypeError: For a value or key JSON cannot hold, as ``json.dumps`` does.
+    """
+    return _pieces(document, " " * indent, 0)

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sdtm.json_text import dumps_indented
+from sdtm.json_text import dumps_indented, iter_indented
 
 _SCALARS = (
     st.none()
@@ -57,3 +57,34 @@ def test_what_json_cannot_hold_is_refused_with_a_type_error(bad):
         json.dumps(bad, indent=2)
     with pytest.raises(TypeError):
         dumps_indented(bad)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_DOCUMENTS)
+def test_pieces_join_to_the_standard_library_text(document):
+    assert "".join(iter_indented(document)) == json.dumps(document, indent=2, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("items", [[], [{"a": 1, "b": [1.5, None]}], [{"x": "é"}, 2, "three"]])
+def test_an_iterator_is_written_as_the_array_of_its_items(items):
+    streamed = {"head": {"n": len(items)}, "rows": iter(items), "tail": list(items)}
+    expected = json.dumps(
+        {"head": {"n": len(items)}, "rows": items, "tail": list(items)},
+        indent=2,
+        ensure_ascii=False,
+    )
+    assert "".join(iter_indented(streamed)) == expected
+
+
+def test_a_long_generator_is_consumed_lazily():
+    produced = []
+
+    def rows():
+        for number in range(3):
+            produced.append(number)
+            yield {"row": number}
+
+    pieces = iter_indented({"rows": rows()})
+    next(pieces)
+    assert produced == []  # nothing generated before its place in the text is reached
+    assert json.loads("".join(["{", *pieces])) == {"rows": [{"row": 0}, {"row": 1}, {"row": 2}]}
