@@ -367,6 +367,129 @@ def _atomic_write(target: Path, chunks: Iterable[str]) -> None:
             temp.unlink()
 
 
+def _atomic_write_pair(targets: tuple[Path, Path], chunks: Iterable[tuple[str, str]]) -> None:
+    """Write two files side by side from pairs of text chunks, each atomically."""
+    temps: list[Path] = []
+    try:
+        for target in targets:
+            try:
+                handle, temp_name = tempfile.mkstemp(
+                    prefix=f".{target.name}.", dir=target.parent
+                )
+            except OSError as error:
+                raise ExportError(f"cannot write to {target.parent}: {error}") from error
+            os.close(handle)
+            temps.append(Path(temp_name))
+        try:
+            with contextlib.ExitStack() as stack:
+                streams = [
+                    stack.enter_context(temp.open("w", encoding="utf-8", newline="\n"))
+                    for temp in temps
+                ]
+                for first, second in chunks:
+                    streams[0].write(first)
+                    streams[1].write(second)
+            for temp, target in zip(temps, targets, strict=True):
+                os.chmod(temp, 0o644)
+                os.replace(temp, target)
+        except OSError as error:
+            raise ExportError(f"cannot write {targets[0]} and {targets[1]}: {error}") from error
+    finally:
+        for temp in temps:
+            with contextlib.suppress(FileNotFoundError):
+                temp.unlink()
+
+
+def write_dataset_json_pair(
+    prepared: PreparedDataset,
+    json_dir: Path,
+    ndjson_dir: Path,
+    *,
+    creation_datetime: datetime,
+    study: StudyInfo,
+    metadata_version_oid: str,
+    schema_dir: Path | None = None,
+) -> tuple[tuple[Path | None, FindingsTable], tuple[Path | None, FindingsTable]]:
+    """Write ``<dataset>.json`` and ``<dataset>.ndjson`` together, each as ``write_dataset_json``.
+
+    The two files hold the same rows: each record is converted, checked and encoded once and
+    written to both (the JSON file's rows are the NDJSON lines joined by commas), which halves
+    the cost of writing them one after the other. Paths and findings are those two calls of
+    ``write_dataset_json`` would give, in that order; when only one of the files passes its
+    checks, that one is written alone.
+
+    Returns:
+        ``(json path, findings), (ndjson path, findings)``; a path is ``None`` when that file
+        was not written.
+    """
+    meta = prepared.meta
+    findings = _non_finite_findings(prepared)
+    if len(findings):
+        return (None, findings), (None, findings)
+    metadata = dataset_metadata(
+        prepared,
+        creation_datetime=creation_datetime,
+        study=study,
+        metadata_version_oid=metadata_version_oid,
+    )
+    names = (f"{meta.name.lower()}.json", f"{meta.name.lower()}.ndjson")
+    checks = (FindingsTable(), FindingsTable())
+    if schema_dir is not None:
+        row_checks = check_rows(prepared, where=names[0])
+        # The row checks see the same rows for both files; only the file named in their
+        # messages differs, so they run again only when they found something.
+        ndjson_row_checks = (
+            check_rows(prepared, where=names[1]) if len(row_checks) else row_checks
+        )
+        checks = (
+            FindingsTable.concat(
+                [
+                    validate_dataset_json({**metadata, "rows": []}, schema_dir, where=names[0]),
+                    row_checks,
+                ]
+            ),
+            FindingsTable.concat(
+                [
+                    validate_dataset_json({**metadata, "rows": []}, schema_dir, where=names[1]),
+                    ndjson_row_checks,
+                    validate_ndjson_metadata(metadata, schema_dir, where=names[1]),
+                ]
+            ),
+        )
+    if len(checks[0]) or len(checks[1]):
+        outcomes = []
+        for ndjson, folder, found in ((False, json_dir, checks[0]), (True, ndjson_dir, checks[1])):
+            if len(found):
+                outcomes.append((None, found))
+            else:
+                path, found = write_dataset_json(
+                    prepared,
+                    folder,
+                    creation_datetime=creation_datetime,
+                    study=study,
+                    metadata_version_oid=metadata_version_oid,
+                    ndjson=ndjson,
+                )
+                outcomes.append((path, found))
+        return outcomes[0], outcomes[1]
+    targets = (json_dir / names[0], ndjson_dir / names[1])
+    encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+    head = encode(metadata)
+
+    def chunks() -> Iterator[tuple[str, str]]:
+        yield head[:-1] + ',"rows":[', head + "\n"
+        for index, chunk in enumerate(_row_chunks(prepared) if meta.columns else ()):
+            lines = [encode(row) for row in chunk]
+            # "[a,b]" encoded whole is "[" + "a,b" + "]": the JSON rows are the lines joined.
+            yield ("," if index else "") + ",".join(lines), "".join(
+                line + "\n" for line in lines
+            )
+        yield "]}\n", ""
+
+    _atomic_write_pair(targets, chunks())
+    return (targets[0], checks[0]), (targets[1], checks[1])
+
+
 def write_dataset_json(
     prepared: PreparedDataset,
     out_dir: Path,

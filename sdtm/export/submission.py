@@ -26,7 +26,7 @@ import pandas as pd
 
 from sdtm.config import default_specs_dir
 from sdtm.errors import ExportError, StandardsError
-from sdtm.export.dataset_json import write_dataset_json
+from sdtm.export.dataset_json import write_dataset_json_pair
 from sdtm.export.define_checks import check_define_structure, validate_define
 from sdtm.export.define_metadata import DefineMetadata
 from sdtm.export.define_xml import (
@@ -292,26 +292,28 @@ def export_submission(
         else:
             tables.append(dataset.findings)
         if "dataset-json" in formats:
-            for ndjson, folder in ((False, "json"), (True, "ndjson")):
-                target_dir = out_dir / folder
-                target_dir.mkdir(exist_ok=True)
-                stale = target_dir / f"{name.lower()}.{folder}"
-                own_errors = dataset.findings.at_or_above(Severity.ERROR)
-                if len(own_errors):
-                    tables.append(_not_written(name, folder, own_errors, stale))
-                    continue
-                path, found = write_dataset_json(
-                    dataset,
-                    target_dir,
-                    creation_datetime=creation_datetime,
-                    study=metadata.study,
-                    metadata_version_oid=metadata_version_oid(metadata.study.study_oid, standards),
-                    schema_dir=settings.dataset_json_schema_dir,
-                    ndjson=ndjson,
-                )
+            folders = ("json", "ndjson")
+            for folder in folders:
+                (out_dir / folder).mkdir(exist_ok=True)
+            old_files = [out_dir / folder / f"{name.lower()}.{folder}" for folder in folders]
+            own_errors = dataset.findings.at_or_above(Severity.ERROR)
+            if len(own_errors):
+                for folder, old_file in zip(folders, old_files, strict=True):
+                    tables.append(_not_written(name, folder, own_errors, old_file))
+                continue
+            outcomes = write_dataset_json_pair(
+                dataset,
+                out_dir / "json",
+                out_dir / "ndjson",
+                creation_datetime=creation_datetime,
+                study=metadata.study,
+                metadata_version_oid=metadata_version_oid(metadata.study.study_oid, standards),
+                schema_dir=settings.dataset_json_schema_dir,
+            )
+            for folder, old_file, (path, found) in zip(folders, old_files, outcomes, strict=True):
                 tables.append(found)
                 if path is None:
-                    tables.append(_not_written(name, folder, found, stale))
+                    tables.append(_not_written(name, folder, found, old_file))
                 else:
                     written[path] = dataset.meta.records
     if on_records is not None:

@@ -245,3 +245,59 @@ def test_rows_are_written_the_same_across_chunk_boundaries(
     assert texts[(2, True)].splitlines()[1:] == [
         '["a",1]', "[null,2]", '["c",null]', '["d",4]', '["\u00e9",5]'
     ]
+
+
+def _write_pair(prepared, folder, creation, schema_dir):
+    from sdtm.export.dataset_json import write_dataset_json_pair
+
+    (folder / "json").mkdir(parents=True)
+    (folder / "ndjson").mkdir()
+    return write_dataset_json_pair(
+        prepared,
+        folder / "json",
+        folder / "ndjson",
+        creation_datetime=creation,
+        study=STUDY,
+        metadata_version_oid="MDV.CART1",
+        schema_dir=schema_dir,
+    )
+
+
+@pytest.mark.parametrize("chunk", [2, 20_000])
+def test_the_pair_writer_gives_the_files_the_single_writer_gives(
+    tmp_path, tiny_standards, ae_frame, creation, dataset_json_schema_dir, monkeypatch, chunk
+):
+    import sdtm.export.dataset_json as module
+
+    monkeypatch.setattr(module, "ROW_CHUNK", chunk)
+    prepared = prepare_dataset("AE", ae_frame, tiny_standards)
+    (json_out, json_found), (ndjson_out, ndjson_found) = _write_pair(
+        prepared, tmp_path / "pair", creation, dataset_json_schema_dir
+    )
+    assert len(json_found) == len(ndjson_found) == 0
+    for ndjson, written in ((False, json_out), (True, ndjson_out)):
+        folder = tmp_path / f"single-{ndjson}"
+        folder.mkdir()
+        single, _ = _write(prepared, folder, creation, dataset_json_schema_dir, ndjson)
+        assert written.name == single.name
+        assert written.read_bytes() == single.read_bytes()
+    # Both files hold the records as the schema and the reader see them.
+    frame, _ = read_dataset_json(ndjson_out)
+    pd.testing.assert_frame_equal(frame, prepared.frame)
+    document = json.loads(json_out.read_text(encoding="utf-8"))
+    assert len(validate_dataset_json(document, dataset_json_schema_dir)) == 0
+
+
+def test_the_pair_writer_reports_a_bad_row_for_each_file_and_writes_neither(
+    tmp_path, tiny_standards, ae_frame, creation, dataset_json_schema_dir
+):
+    prepared = prepare_dataset("AE", ae_frame, tiny_standards)
+    bad = _tampered(prepared, "AETERM", ["HEADACHE", "X" * 26, "RASH"])
+    (json_out, json_found), (ndjson_out, ndjson_found) = _write_pair(
+        bad, tmp_path, creation, dataset_json_schema_dir
+    )
+    assert json_out is None and ndjson_out is None
+    assert list((tmp_path / "json").iterdir()) == list((tmp_path / "ndjson").iterdir()) == []
+    assert "ae.json: value is longer than" in " ".join(json_found.frame["message"])
+    assert "ae.ndjson: value is longer than" in " ".join(ndjson_found.frame["message"])
+    assert json_found.frame["variable"].tolist() == ndjson_found.frame["variable"].tolist()
