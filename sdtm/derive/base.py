@@ -101,6 +101,26 @@ def row_findings(
     return FindingsTable.from_frame(out.reset_index(drop=True))
 
 
+def located_message(
+    mask: pd.Series, *parts: str | pd.Series
+) -> Callable[[pd.DataFrame], pd.Series]:
+    """A ``row_findings`` message built for the rows ``mask`` selects only.
+
+    The message is the row's location (``where_label``) followed by ``parts``, which are text
+    or Series aligned with the frame. Most masks select no row or a few, so building the text
+    for every record first (a dozen string operations over each large dataset) would be wasted.
+    """
+    chosen = mask.fillna(False).astype(bool)
+
+    def build(rows: pd.DataFrame) -> pd.Series:
+        text = where_label(rows)
+        for part in parts:
+            text = text + (part if isinstance(part, str) else part.loc[chosen].to_numpy())
+        return text
+
+    return build
+
+
 def where_label(df: pd.DataFrame) -> pd.Series:
     """Return a per-row location label for messages.
 

@@ -6,7 +6,13 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from sdtm.derive.base import DeriveResult, DeriveRule, require_columns, row_findings, where_label
+from sdtm.derive.base import (
+    DeriveResult,
+    DeriveRule,
+    located_message,
+    require_columns,
+    row_findings,
+)
 from sdtm.derive.dates import DatePrecision, compute_dtc_compare, compute_dtc_precision
 from sdtm.findings import FindingsTable, Severity
 
@@ -121,18 +127,20 @@ def derive_last_obs_before_exposure_flag(
     flag.loc[last.index] = "Y"
     out = df.copy()
     out[new_var] = flag
-    where = where_label(df)
+    unplaced = has_value & unknown_time & ~predose
     findings = [
         row_findings(
             df,
-            has_value & unknown_time & ~predose,
+            unplaced,
             TIME_UNKNOWN_ON_FIRST_DOSE_DAY,
-            where
-            + f": not considered for {new_var}: {source_var} "
-            + dtc.astype("string")
-            + f" is on the first-dose date {ref_var} "
-            + ref.astype("string")
-            + " but a time is missing and no pre-dose time point says it was taken before",
+            located_message(
+                unplaced,
+                f": not considered for {new_var}: {source_var} ",
+                dtc.astype("string"),
+                f" is on the first-dose date {ref_var} ",
+                ref.astype("string"),
+                " but a time is missing and no pre-dose time point says it was taken before",
+            ),
             dataset=domain,
             variable=new_var,
             value=dtc.astype("string"),
@@ -141,10 +149,12 @@ def derive_last_obs_before_exposure_flag(
             df,
             tied,
             BASELINE_TIE,
-            where
-            + f": {new_var} set on this record, but another pre-exposure result of the "
-            + "same test has the same date/time at the common precision; the later source "
-            + "row was chosen",
+            located_message(
+                tied,
+                f": {new_var} set on this record, but another pre-exposure result of the "
+                "same test has the same date/time at the common precision; the later source "
+                "row was chosen",
+            ),
             dataset=domain,
             variable=new_var,
             value=dtc.astype("string"),

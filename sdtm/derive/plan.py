@@ -331,7 +331,6 @@ def keep_collected(
         return DeriveResult(after, FindingsTable())
     out = after
     found = []
-    where = where_label(before)
     for column in columns:
         collected = before[column]
         collected_text = key_text(collected)
@@ -353,7 +352,7 @@ def keep_collected(
                 differs,
                 COLLECTED_KEPT,
                 lambda rows, c=column, d=derived_text, v=collected_text: (
-                    where.loc[rows.index]
+                    where_label(rows)
                     + f": {c} collected "
                     + v.loc[rows.index].fillna("")
                     + " kept; "

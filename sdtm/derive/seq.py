@@ -6,7 +6,13 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from sdtm.derive.base import DeriveResult, DeriveRule, require_columns, row_findings, where_label
+from sdtm.derive.base import (
+    DeriveResult,
+    DeriveRule,
+    located_message,
+    require_columns,
+    row_findings,
+)
 from sdtm.findings import Severity
 
 DUPLICATE_KEY = DeriveRule("MP0510", "seq-order-not-determined-by-keys", Severity.NOTICE)
@@ -71,10 +77,10 @@ def derive_seq(
     out = df.copy()
     out[new_var] = seq.reindex(df.index).astype("int64")
     ambiguous = df.duplicated(subset=keys, keep=False)
-    message = (
-        where_label(df)
-        + f": {new_var} order not determined by the keys {', '.join(keys)}: "
-        + "another record has the same key values; the input order was used"
+    message = located_message(
+        ambiguous,
+        f": {new_var} order not determined by the keys {', '.join(keys)}: "
+        "another record has the same key values; the input order was used",
     )
     findings = row_findings(
         df, ambiguous, DUPLICATE_KEY, message, dataset=new_var[:-3] or None, variable=new_var

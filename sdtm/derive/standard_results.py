@@ -20,9 +20,9 @@ from sdtm.derive.base import (
     DeriveRule,
     compute_canonical_number,
     compute_numbers,
+    located_message,
     require_columns,
     row_findings,
-    where_label,
 )
 from sdtm.findings import FindingsTable, Severity
 from sdtm.mapping.design import ResultStandards, StandardUnit
@@ -274,17 +274,18 @@ def derive_standard_results(
                 df,
                 bad,
                 RANGE_NOT_NUMERIC,
-                where_label(df)
-                + f": {source} "
-                + range_text.fillna("")
-                + f" is not a number; {domain}STNR{side} left null",
+                located_message(
+                    bad,
+                    f": {source} ",
+                    range_text.fillna(""),
+                    f" is not a number; {domain}STNR{side} left null",
+                ),
                 dataset=domain,
                 variable=f"{domain}STNR{side}",
                 value=range_text,
             )
         )
 
-    where = where_label(df)
     needs_unit = (is_number | is_blq) & declared & ~unitless
     no_unit = needs_unit & orresu.isna()
     no_conversion = needs_unit & orresu.notna() & factor.isna()
@@ -302,19 +303,19 @@ def derive_standard_results(
             df,
             no_conversion,
             UNIT_WITHOUT_CONVERSION,
-            where
-            + f": {testcd_var} "
-            + test_text
-            + f" {orres_var} "
-            + orres.fillna("")
-            + " in unit "
-            + orresu.fillna("")
-            + " has no declared conversion to "
-            + lookup["std_unit"].astype("string").fillna("")
-            + "; value kept in "
-            + orres_var
-            + ", standardized result left null; "
-            + "declare the conversion in the study's unit table",
+            located_message(
+                no_conversion,
+                f": {testcd_var} ",
+                test_text,
+                f" {orres_var} ",
+                orres.fillna(""),
+                " in unit ",
+                orresu.fillna(""),
+                " has no declared conversion to ",
+                lookup["std_unit"].astype("string").fillna(""),
+                f"; value kept in {orres_var}, standardized result left null; "
+                "declare the conversion in the study's unit table",
+            ),
             dataset=domain,
             variable=orresu_var,
             value=orresu,
@@ -323,10 +324,12 @@ def derive_standard_results(
             df,
             undeclared,
             STANDARD_UNIT_NOT_DECLARED,
-            where
-            + f": {testcd_var} "
-            + test_text
-            + " has no declared standard unit; standardized result left null",
+            located_message(
+                undeclared,
+                f": {testcd_var} ",
+                test_text,
+                " has no declared standard unit; standardized result left null",
+            ),
             dataset=domain,
             variable=f"{domain}STRESU",
             value=df[testcd_var].astype("string"),
@@ -335,12 +338,14 @@ def derive_standard_results(
             df,
             no_unit,
             RESULT_UNIT_MISSING,
-            where
-            + f": {testcd_var} "
-            + test_text
-            + f" numeric {orres_var} "
-            + orres.fillna("")
-            + f" has no {orresu_var}; standardized result left null",
+            located_message(
+                no_unit,
+                f": {testcd_var} ",
+                test_text,
+                f" numeric {orres_var} ",
+                orres.fillna(""),
+                f" has no {orresu_var}; standardized result left null",
+            ),
             dataset=domain,
             variable=orresu_var,
             value=orres,
@@ -349,13 +354,15 @@ def derive_standard_results(
             df,
             blq_no_lloq,
             BLQ_WITHOUT_LLOQ,
-            where
-            + f": {testcd_var} "
-            + test_text
-            + f" {orres_var} "
-            + orres.fillna("")
-            + " is below the limit of quantitation but no LLOQ was sent; "
-            + f"{domain}STRESC left null",
+            located_message(
+                blq_no_lloq,
+                f": {testcd_var} ",
+                test_text,
+                f" {orres_var} ",
+                orres.fillna(""),
+                f" is below the limit of quantitation but no LLOQ was sent; {domain}STRESC "
+                "left null",
+            ),
             dataset=domain,
             variable=f"{domain}STRESC",
             value=orres,
@@ -364,15 +371,17 @@ def derive_standard_results(
             df,
             lloq_unreadable,
             LLOQ_NOT_NUMERIC,
-            where
-            + f": {testcd_var} "
-            + test_text
-            + f": LLOQ {lloq_var} "
-            + lloq_text_raw.fillna("")
-            + f" is not a number; {domain}LLOQ left null"
-            + pd.Series(
-                np.where(is_blq, f" and {domain}STRESC of the BLQ result left null", ""),
-                index=df.index,
+            located_message(
+                lloq_unreadable,
+                f": {testcd_var} ",
+                test_text,
+                f": LLOQ {lloq_var} ",
+                lloq_text_raw.fillna(""),
+                f" is not a number; {domain}LLOQ left null",
+                pd.Series(
+                    np.where(is_blq, f" and {domain}STRESC of the BLQ result left null", ""),
+                    index=df.index,
+                ),
             ),
             dataset=domain,
             variable=f"{domain}LLOQ",
@@ -382,13 +391,15 @@ def derive_standard_results(
             df,
             decimal_comma,
             RESULT_DECIMAL_COMMA,
-            where
-            + f": {testcd_var} "
-            + test_text
-            + f" {orres_var} "
-            + orres.fillna("")
-            + f" is not a number (decimal comma?); {domain}STRESC and {domain}STRESN left "
-            + "null; correct the value at the source (a decimal point)",
+            located_message(
+                decimal_comma,
+                f": {testcd_var} ",
+                test_text,
+                f" {orres_var} ",
+                orres.fillna(""),
+                f" is not a number (decimal comma?); {domain}STRESC and {domain}STRESN left "
+                "null; correct the value at the source (a decimal point)",
+            ),
             dataset=domain,
             variable=orres_var,
             value=orres,

@@ -6,7 +6,13 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from sdtm.derive.base import DeriveResult, DeriveRule, require_columns, row_findings, where_label
+from sdtm.derive.base import (
+    DeriveResult,
+    DeriveRule,
+    located_message,
+    require_columns,
+    row_findings,
+)
 from sdtm.derive.dates import compute_iso_duration
 from sdtm.findings import FindingsTable, Severity
 from sdtm.mapping.design import TimePoint
@@ -78,25 +84,30 @@ def derive_timepoints(
     out[f"{domain}ELTM"] = label.map(plan["eltm"]).astype("string")
     out[f"{domain}TPTREF"] = label.map(plan["tptref"]).astype("string")
     out[f"{domain}RFTDTC"] = ref.where(known)
-    where = where_label(df)
+    not_planned = has_label & ~known
+    no_reference = known & ref.isna()
     findings = [
         row_findings(
             df,
-            has_label & ~known,
+            not_planned,
             TIMEPOINT_NOT_IN_PLAN,
-            where
-            + f": nominal time {df[source_var].name} "
-            + df[source_var].astype("string").fillna("")
-            + " is not a planned time point; time point variables left null",
+            located_message(
+                not_planned,
+                f": nominal time {df[source_var].name} ",
+                df[source_var].astype("string").fillna(""),
+                " is not a planned time point; time point variables left null",
+            ),
             dataset=domain,
             variable=f"{domain}TPT",
             value=df[source_var].astype("string"),
         ),
         row_findings(
             df,
-            known & ref.isna(),
+            no_reference,
             TIMEPOINT_REFERENCE_MISSING,
-            where + f": {domain}RFTDTC null: the subject has no DM.{ref_var}",
+            located_message(
+                no_reference, f": {domain}RFTDTC null: the subject has no DM.{ref_var}"
+            ),
             dataset=domain,
             variable=f"{domain}RFTDTC",
         ),

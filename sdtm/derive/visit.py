@@ -7,7 +7,13 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from sdtm.derive.base import DeriveResult, DeriveRule, require_columns, row_findings, where_label
+from sdtm.derive.base import (
+    DeriveResult,
+    DeriveRule,
+    located_message,
+    require_columns,
+    row_findings,
+)
 from sdtm.findings import FindingsTable, Severity
 from sdtm.mapping.design import Visit
 
@@ -159,7 +165,6 @@ def derive_visit(
     out["VISITNUM"] = visitnum.where(planned, unscheduled_num)
     out["VISIT"] = label.where(planned, unscheduled_label.where(numbered))
     out["VISITDY"] = visitdy.where(planned)
-    where = where_label(df)
     reason = pd.Series("", index=df.index, dtype="string")
     reason = reason.mask(days.isna(), f"it has no {dy_var} (partial or missing date)")
     reason = reason.mask(
@@ -169,12 +174,13 @@ def derive_visit(
         has_previous & (rank > _MAX_UNSCHEDULED),
         f"more than {_MAX_UNSCHEDULED} unscheduled dates follow the same planned visit",
     )
+    not_numbered = (~planned) & ~numbered
     findings = [
         row_findings(
             df,
-            (~planned) & ~numbered,
+            not_numbered,
             UNSCHEDULED_NOT_NUMBERED,
-            where + ": unscheduled visit not numbered: " + reason,
+            located_message(not_numbered, ": unscheduled visit not numbered: ", reason),
             dataset=dataset,
             variable="VISITNUM",
             value=df[source_var].astype("string"),
@@ -183,10 +189,12 @@ def derive_visit(
             df,
             not_in_plan,
             VISIT_NOT_IN_PLAN,
-            where
-            + ": VISITNUM "
-            + visitnum.astype("string").fillna("")
-            + " is not in the study visit map; VISIT and VISITDY left null",
+            located_message(
+                not_in_plan,
+                ": VISITNUM ",
+                visitnum.astype("string").fillna(""),
+                " is not in the study visit map; VISIT and VISITDY left null",
+            ),
             dataset=dataset,
             variable="VISITNUM",
             value=visitnum.astype("string"),
