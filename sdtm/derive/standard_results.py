@@ -131,6 +131,26 @@ def compute_limit_text(
         Canonical number text (``^-?(0|[1-9]\d*)(\.\d+)?$``), null where the limit or the
         factor is missing.
     """
+    floor = pd.Series(decimals, index=source.index) if isinstance(decimals, int) else decimals
+    rows = pd.DataFrame(
+        {
+            "source": source.astype("string"),
+            "factor": pd.to_numeric(factor, errors="coerce").astype("float64"),
+            "decimals": pd.to_numeric(floor, errors="coerce").astype("float64"),
+        },
+        index=source.index,
+    )
+    # Limits repeat (a range bound per test, an LLOQ per assay): each distinct combination
+    # of limit, factor and decimals is worked out once and spread to its rows.
+    group = rows.groupby(list(rows.columns), dropna=False, sort=False).ngroup().to_numpy()
+    _, first = np.unique(group, return_index=True)
+    distinct = rows.iloc[first].reset_index(drop=True)
+    texts = _limit_texts(distinct["source"], distinct["factor"], distinct["decimals"])
+    return pd.Series(texts.array.take(group), index=source.index, dtype="string")
+
+
+def _limit_texts(source: pd.Series, factor: pd.Series, decimals: pd.Series) -> pd.Series:
+    """``compute_limit_text`` worked out row by row (on the distinct rows)."""
     text = source.astype("string").str.strip().str.lstrip("<>=").str.strip()
     number = pd.to_numeric(text.where(text.str.fullmatch(_NUMBER).fillna(False)), errors="coerce")
     converted = (number.astype("float64") * pd.to_numeric(factor, errors="coerce")).astype(
@@ -139,8 +159,7 @@ def compute_limit_text(
     magnitude = np.floor(np.log10(converted.abs().where(converted != 0)))
     sig = compute_significant_digits(text).astype("float64")
     places = (sig - 1 - magnitude).where(converted != 0, 0.0).fillna(0.0)
-    floor = pd.Series(decimals, index=source.index) if isinstance(decimals, int) else decimals
-    places = np.maximum(places, pd.to_numeric(floor, errors="coerce").fillna(0.0)).clip(0, 15)
+    places = np.maximum(places, decimals.fillna(0.0)).clip(0, 15)
     return compute_canonical_number(converted, places.astype("int64"))
 
 

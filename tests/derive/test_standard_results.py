@@ -3,11 +3,12 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sdtm.derive.base import compute_canonical_number
 from sdtm.derive.standard_results import (
+    compute_limit_text,
     derive_reference_range_indicator,
     derive_standard_results,
 )
@@ -343,3 +344,41 @@ def test_censored_results_get_nrind_where_the_bound_makes_it_certain(stresc, low
     out = derive_reference_range_indicator(lb, domain="LB").frame
     value = out["LBNRIND"].iloc[0]
     assert (None if pd.isna(value) else value) == nrind
+
+
+_LIMITS = st.sampled_from(["62.5", " <1.5", "0.2", "1.71", "50", "0.50", "", "fifty", None, "1e3"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            _LIMITS,
+            st.sampled_from([1.0, 17.1, 0.001, float("nan")]),
+            st.sampled_from([0, 1, 2, 4]),
+        ),
+        max_size=40,
+    )
+)
+def test_limits_worked_out_once_per_distinct_value_equal_the_row_by_row_result(rows):
+    from sdtm.derive.standard_results import _limit_texts
+
+    source = pd.Series([r[0] for r in rows], dtype="string", index=range(5, 5 + len(rows)))
+    factor = pd.Series([r[1] for r in rows], index=source.index, dtype="float64")
+    decimals = pd.Series([r[2] for r in rows], index=source.index)
+    row_by_row = _limit_texts(source, factor, decimals.astype("float64"))
+    got = compute_limit_text(source, factor, decimals)
+    assert got.index.equals(source.index)
+    assert got.astype(object).where(got.notna(), None).tolist() == (
+        row_by_row.astype(object).where(row_by_row.notna(), None).tolist()
+    )
+
+
+def test_a_limit_keeps_its_written_digits_per_row_when_values_repeat():
+    # Worked by hand: 62.5 x 1 at 0 decimals stays 62.5; 0.2 mg/dL x 17.1 = 3.42 -> 3.4 umol/L
+    # (one significant digit written, at least 1 decimal); the same text with another factor
+    # gives its own result.
+    source = pd.Series(["62.5", "0.2", "62.5", "0.2"], dtype="string")
+    factor = pd.Series([1.0, 17.1, 1.0, 1.0])
+    got = compute_limit_text(source, factor, pd.Series([0, 1, 0, 1]))
+    assert got.tolist() == ["62.5", "3.4", "62.5", "0.2"]
