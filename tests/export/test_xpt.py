@@ -1,4 +1,5 @@
 import hashlib
+import math
 from datetime import datetime
 from pathlib import Path
 
@@ -6,6 +7,8 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sdtm.errors import ExportError
 from sdtm.export import xpt as xpt_module
@@ -340,17 +343,99 @@ def test_pilot_with_real_standards_takes_ig_order_and_labels(
 def test_read_back_detects_changed_values(
     tmp_path, tiny_standards, ae_frame, creation, monkeypatch
 ):
-    original = xpt_module.pyreadstat.write_xport
+    from dataclasses import replace
 
-    def altered(frame, path, **kwargs):
-        changed = frame.copy()
+    original = xpt_module._observation_chunks
+
+    def altered(prepared):
+        # The records written hold another AESTDY than the data: the read-back must see it.
+        changed = prepared.frame.copy()
         changed.loc[1, "AESTDY"] = 11.0
-        original(changed, path, **kwargs)
+        return original(replace(prepared, frame=changed))
 
-    monkeypatch.setattr(xpt_module.pyreadstat, "write_xport", altered)
+    monkeypatch.setattr(xpt_module, "_observation_chunks", altered)
     prepared = prepare_dataset("AE", ae_frame, tiny_standards)
     result = write_xpt(prepared, tmp_path, creation_datetime=creation)
     assert result.path is None
     assert result.findings.rows(["rule_id"]) == [["XP0016"]]
     assert "AESTDY values in 1 record(s), first record 2" in result.findings.frame["message"][0]
     assert list(tmp_path.iterdir()) == []
+
+
+def _pyreadstat_bytes(prepared, path, creation):
+    """The file pyreadstat writes for every record itself (the writer used before)."""
+    pyreadstat.write_xport(
+        prepared.frame,
+        str(path),
+        file_label=prepared.meta.label,
+        column_labels=[c.label for c in prepared.meta.columns],
+        table_name=prepared.meta.name,
+        file_format_version=5,
+    )
+    patch_header_datetimes(path, creation)
+    return path.read_bytes()
+
+
+_PRINTABLE = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=30)
+_NUMBERS = st.one_of(
+    st.floats(min_value=-1e15, max_value=1e15, allow_nan=False),
+    st.floats(min_value=16.0**-60, max_value=2.0**240),
+    st.integers(min_value=-(2**53), max_value=2**53).map(float),
+    st.sampled_from([0.0, -0.0, math.nan, 0.1, 1 / 3, 2.0**-255, 2.0**248, 5e-324 * 2**60]),
+)
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    st.integers(min_value=0, max_value=9).flatmap(
+        lambda rows: st.tuples(
+            st.lists(st.one_of(st.none(), _PRINTABLE), min_size=rows, max_size=rows),
+            st.lists(_NUMBERS, min_size=rows, max_size=rows),
+            st.lists(st.one_of(st.none(), _PRINTABLE), min_size=rows, max_size=rows),
+        )
+    )
+)
+def test_records_written_with_numpy_equal_pyreadstat_byte_for_byte(
+    tmp_path_factory, empty_standards, columns
+):
+    creation = datetime(2025, 3, 28, 12, 30, 45)
+    text, numbers, more_text = columns
+    frame = _frame(
+        A=pd.Series(text, dtype=object),
+        N=pd.Series(numbers, dtype="float64"),
+        B=pd.Series(more_text, dtype=object),
+    )
+    prepared = prepare_dataset("DS", frame, empty_standards)
+    folder = tmp_path_factory.mktemp("xpt")
+    result = write_xpt(prepared, folder, creation_datetime=creation)
+    if result.path is None:
+        # Only numbers the preflight refuses (XP0008) keep a dataset from being written.
+        assert set(result.findings.frame["rule_id"]) == {"XP0008"}
+        return
+    assert result.path.read_bytes() == _pyreadstat_bytes(prepared, folder / "ref.xpt", creation)
+
+
+@pytest.mark.parametrize("file_name", ["lbch.xpt", "dm.xpt", "suppae.xpt", "ae.xpt", "vs.xpt"])
+def test_pilot_datasets_written_with_numpy_equal_pyreadstat_byte_for_byte(
+    tmp_path, pilot_dir, empty_standards, creation, file_name
+):
+    source = read_xpt_v5(pilot_dir / file_name)
+    prepared = prepare_dataset(file_name[:-4], source.frame, empty_standards)
+    result = write_xpt(prepared, tmp_path, creation_datetime=creation)
+    assert result.path is not None
+    assert result.path.read_bytes() == _pyreadstat_bytes(prepared, tmp_path / "ref.xpt", creation)
+
+
+def test_ibm_doubles_match_values_worked_out_by_hand():
+    # 1.5 = 0x18/16 * 16**1: exponent 64+1 = 0x41, mantissa 0x18000000000000.
+    # -0.5 = 0x8/16 * 16**0: sign bit, exponent 0x40, mantissa 0x80000000000000.
+    # 100 = 0x64/256 * 16**2: exponent 0x42, mantissa 0x64000000000000.
+    got = xpt_module.ibm_doubles(np.array([1.5, -0.5, 100.0, 0.0, math.nan]))
+    assert [bytes(row).hex() for row in got] == [
+        "4118000000000000",
+        "c080000000000000",
+        "4264000000000000",
+        "0000000000000000",
+        "2e00000000000000",
+    ]
+    assert xpt_module.ibm_doubles(np.array([math.inf])) is None
