@@ -9,7 +9,7 @@ dataset as given.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import MappingProxyType
 
 import numpy as np
@@ -175,20 +175,49 @@ def number(frame: pd.DataFrame, column: str) -> pd.Series:
     return pd.to_numeric(frame[column], errors="coerce").astype("float64")
 
 
+def _per_distinct(
+    values: pd.Series, compute: Callable[[pd.Series], pd.Series], fill: object
+) -> pd.Series:
+    """``compute`` applied to each distinct text of ``values`` once, spread back to the rows.
+
+    Codes, units, results and dates repeat across records; ``fill`` stands where a value is
+    missing (``compute`` must give it for a missing value too).
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    answers = compute(pd.Series(np.asarray(uniques, dtype=object), dtype="string"))
+    taken = pd.api.extensions.take(answers.array, codes, allow_fill=True, fill_value=fill)
+    return pd.Series(taken, index=values.index)
+
+
+def _matches(values: pd.Series, pattern: str) -> pd.Series:
+    if not isinstance(values.dtype, pd.StringDtype):
+        return values.str.match(pattern).fillna(False).astype(bool)
+    return _per_distinct(
+        values, lambda text: text.str.match(pattern).fillna(False).astype(bool), False
+    ).astype(bool)
+
+
 def is_numeric_text(values: pd.Series) -> pd.Series:
     """Return True where a text value is a plain decimal number (no comparator, no unit)."""
-    return values.str.match(_NUMERIC).fillna(False).astype(bool)
+    return _matches(values, _NUMERIC)
 
 
 def is_canonical_number(values: pd.Series) -> pd.Series:
     """Return True where a text value is a canonical decimal (``-12.5``; not ``+5``, ``05``)."""
-    return values.str.match(_CANONICAL_NUMBER).fillna(False).astype(bool)
+    return _matches(values, _CANONICAL_NUMBER)
+
+
+def _complete_date(values: pd.Series) -> pd.Series:
+    # A partial date ("2024-03") or a "-" placeholder ("2024---15") fails the exact format.
+    return pd.to_datetime(values.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
 
 
 def complete_date(values: pd.Series) -> pd.Series:
     """Return the date part as datetime64 where it is a complete date, else NaT."""
-    # A partial date ("2024-03") or a "-" placeholder ("2024---15") fails the exact format.
-    return pd.to_datetime(values.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+    if not isinstance(values.dtype, pd.StringDtype):
+        return _complete_date(values)
+    # Each distinct date-time text is parsed once (a lab draw time is shared by its tests).
+    return _per_distinct(values, _complete_date, pd.NaT)
 
 
 def is_partial_date(values: pd.Series) -> pd.Series:
@@ -224,6 +253,33 @@ def prefixed(code: str, frame: pd.DataFrame, suffix: str) -> str | None:
     return column if column in frame.columns else None
 
 
+class Detail:
+    """A check's message text, put together only for the rows that get a finding.
+
+    ``Detail("AESTDTC ", start, " is after ", end)`` stands for the text
+    ``"AESTDTC " + start + " is after " + end``: parts are text or Series aligned with the
+    dataset. Checks run over every record, but most select no row or a few; joining the text
+    for all records first cost more than the checks themselves on large datasets.
+    """
+
+    __slots__ = ("parts",)
+
+    def __init__(self, *parts: str | pd.Series | Detail) -> None:
+        """Hold the parts in order (a ``Detail`` among them contributes its own parts)."""
+        flat: list[str | pd.Series] = []
+        for part in parts:
+            flat.extend(part.parts if isinstance(part, Detail) else (part,))
+        self.parts = tuple(flat)
+
+    def at(self, rows: pd.Index) -> pd.Series | str:
+        """The text of the rows ``rows`` (index labels of the dataset)."""
+        text: pd.Series | str | None = None
+        for part in self.parts:
+            piece = part if isinstance(part, str) else part.loc[rows]
+            text = piece if text is None else text + piece
+        return "" if text is None else text
+
+
 def make_findings(
     dataset: str,
     frame: pd.DataFrame,
@@ -231,7 +287,7 @@ def make_findings(
     *,
     variable: str | None,
     value: pd.Series | None = None,
-    detail: pd.Series | str = "",
+    detail: pd.Series | str | Detail = "",
     code: str | None = None,
 ) -> FindingsTable:
     """Build located findings for the rows of ``frame`` where ``mask`` is True.
@@ -242,7 +298,8 @@ def make_findings(
         mask: Rows that violate the rule.
         variable: Variable concerned.
         value: Offending values (defaults to ``frame[variable]``).
-        detail: Check-specific text (one string or one per row) for the message.
+        detail: Check-specific text (one string, one per row, or a ``Detail`` built for the
+            selected rows only) for the message.
         code: Domain code, used to find ``--SEQ``.
 
     Returns:
@@ -264,7 +321,11 @@ def make_findings(
             "seq": number(frame, seq_column).loc[rows] if seq_column else np.nan,
             "row": rows.to_numpy() + 1,
             "value": value.loc[rows].astype("object").where(value.loc[rows].notna(), None),
-            "message": detail.loc[rows] if isinstance(detail, pd.Series) else detail,
+            "message": detail.loc[rows]
+            if isinstance(detail, pd.Series)
+            else detail.at(rows)
+            if isinstance(detail, Detail)
+            else detail,
             "source_file": frame.attrs.get("source_file"),
         },
         index=rows,

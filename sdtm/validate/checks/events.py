@@ -8,7 +8,7 @@ import pandas as pd
 
 from sdtm.findings import FindingsTable
 from sdtm.standards.model import Standards
-from sdtm.validate.checks.common import collect, datasets, make_findings, text
+from sdtm.validate.checks.common import Detail, collect, datasets, make_findings, text
 
 Frames = Mapping[str, pd.DataFrame]
 
@@ -50,7 +50,7 @@ def check_criterion_without_serious(frames: Frames, standards: Standards) -> Fin
         any_y, names = _criteria(ae)
         bad = any_y & (text(ae, "AESER") != "Y").fillna(True)
         tables.append(
-            make_findings(name, ae, bad, variable="AESER", detail=names + " is Y", code=code)
+            make_findings(name, ae, bad, variable="AESER", detail=Detail(names, " is Y"), code=code)
         )
     return collect(tables)
 
@@ -79,7 +79,7 @@ def check_death_criterion_without_fatal_outcome(
         bad = (text(ae, "AESDTH") == "Y").fillna(False) & (text(ae, "AEOUT") != "FATAL").fillna(
             True
         )
-        detail = "AESDTH is Y, AEOUT is " + text(ae, "AEOUT").fillna("null")
+        detail = Detail("AESDTH is Y, AEOUT is ", text(ae, "AEOUT").fillna("null"))
         tables.append(make_findings(name, ae, bad, variable="AEOUT", detail=detail, code=code))
     return collect(tables)
 

@@ -10,6 +10,7 @@ from sdtm.findings import FindingsTable
 from sdtm.standards.model import Standards
 from sdtm.validate.checks.common import (
     EMPTY,
+    Detail,
     collect,
     frame_of,
     make_findings,
@@ -207,7 +208,7 @@ def check_relrec_idvar_not_in_domain(frames: Frames, standards: Standards) -> Fi
         dtype=bool,
     )
     bad = known & idvar.notna() & ~has_column
-    detail = "not a variable of " + rdomain.fillna("")
+    detail = Detail("not a variable of ", rdomain.fillna(""))
     return make_findings(name, relrec, bad, variable="IDVAR", detail=detail)
 
 

@@ -14,6 +14,7 @@ from sdtm.findings import FindingsTable
 from sdtm.standards.model import Standards
 from sdtm.validate.checks.common import (
     EMPTY,
+    Detail,
     after,
     collect,
     datasets,
@@ -55,8 +56,8 @@ def check_stresn_not_numeric_stresc(frames: Frames, standards: Standards) -> Fin
         # Compare with a relative tolerance: STRESN is a float, STRESC its decimal text.
         close = (stresn - expected).abs() <= 1e-9 * expected.abs().clip(lower=1.0)
         bad = numeric & ~close.fillna(False)
-        detail = f"{stresc_col} " + stresc.fillna("") + f", {stresn_col} "
-        detail = detail + stresn.astype("string").fillna("null")
+        detail = Detail(f"{stresc_col} ", stresc.fillna(""), f", {stresn_col} ")
+        detail = Detail(detail, stresn.astype("string").fillna("null"))
         tables.append(
             make_findings(name, frame, bad, variable=stresn_col, detail=detail, code=code)
         )
@@ -70,7 +71,7 @@ def check_stresn_with_non_numeric_stresc(frames: Frames, standards: Standards) -
         stresn_col = f"{code}STRESN"
         stresc = text(frame, f"{code}STRESC")
         bad = number(frame, stresn_col).notna() & ~is_canonical_number(stresc)
-        detail = f"{code}STRESC is " + stresc.fillna("null")
+        detail = Detail(f"{code}STRESC is ", stresc.fillna("null"))
         tables.append(
             make_findings(name, frame, bad, variable=stresn_col, detail=detail, code=code)
         )
@@ -87,7 +88,7 @@ def check_result_with_not_done_status(frames: Frames, standards: Standards) -> F
     for name, code, frame in _findings_datasets(frames):
         orres = f"{code}ORRES"
         bad = text(frame, orres).notna() & _status(frame, code).notna()
-        detail = f"{code}STAT is " + _status(frame, code).fillna("")
+        detail = Detail(f"{code}STAT is ", _status(frame, code).fillna(""))
         tables.append(make_findings(name, frame, bad, variable=orres, detail=detail, code=code))
     return collect(tables)
 
@@ -133,7 +134,7 @@ def check_reason_not_done_without_status(frames: Frames, standards: Standards) -
         if reasnd not in frame.columns:
             continue
         bad = text(frame, reasnd).notna() & (_status(frame, code) != "NOT DONE").fillna(True)
-        detail = f"{code}STAT is " + _status(frame, code).fillna("null")
+        detail = Detail(f"{code}STAT is ", _status(frame, code).fillna("null"))
         tables.append(make_findings(name, frame, bad, variable=reasnd, detail=detail, code=code))
     return collect(tables)
 
@@ -174,8 +175,10 @@ def check_standard_unit_inconsistent_within_test(
                 # Positions in ``keyed`` map back to the part's rows through a running offset.
                 offset = sum(len(f) for _, f in parts[:i])
                 mask.iloc[rows - offset] = True
-            detail = f"{code}TESTCD " + text(frame, f"{code}TESTCD").fillna("") + " has several"
-            detail = detail + " standard units"
+            detail = Detail(
+                f"{code}TESTCD ", text(frame, f"{code}TESTCD").fillna(""), " has several"
+            )
+            detail = Detail(detail, " standard units")
             tables.append(
                 make_findings(name, frame, mask, variable=stresu_col, detail=detail, code=code)
             )
@@ -229,7 +232,7 @@ def check_test_testcd_not_one_to_one(frames: Frames, standards: Standards) -> Fi
                     frame,
                     bad_cd,
                     variable=test,
-                    detail=testcd + " " + a.fillna("") + " has several " + test + " values",
+                    detail=Detail(testcd, " ", a.fillna(""), " has several ", test, " values"),
                     code=code,
                 )
             )
@@ -239,7 +242,7 @@ def check_test_testcd_not_one_to_one(frames: Frames, standards: Standards) -> Fi
                     frame,
                     bad_test,
                     variable=testcd,
-                    detail=test + " " + b.fillna("") + " has several " + testcd + " values",
+                    detail=Detail(test, " ", b.fillna(""), " has several ", testcd, " values"),
                     code=code,
                 )
             )
@@ -257,7 +260,7 @@ def check_standard_result_missing(frames: Frames, standards: Standards) -> Findi
             False
         )
         bad = needed & text(frame, stresc).isna()
-        detail = f"{code}ORRES is " + text(frame, f"{code}ORRES").fillna("null")
+        detail = Detail(f"{code}ORRES is ", text(frame, f"{code}ORRES").fillna("null"))
         tables.append(make_findings(name, frame, bad, variable=stresc, detail=detail, code=code))
     return collect(tables)
 
@@ -278,7 +281,7 @@ def _unit_missing(
         numeric = is_numeric_text(values)
         nonzero = pd.to_numeric(values.where(numeric), errors="coerce").fillna(0) != 0
         bad = numeric & nonzero & text(frame, f"{code}{unit}").isna() & has_unit
-        detail = f"{code}{result} is " + values.fillna("")
+        detail = Detail(f"{code}{result} is ", values.fillna(""))
         tables.append(
             make_findings(name, frame, bad, variable=f"{code}{unit}", detail=detail, code=code)
         )
@@ -301,7 +304,7 @@ def check_standard_unit_without_result(frames: Frames, standards: Standards) -> 
     for name, code, frame in _findings_datasets(frames):
         stresu = text(frame, f"{code}STRESU")
         bad = stresu.notna() & text(frame, f"{code}STRESC").isna()
-        detail = f"{code}STRESU is " + stresu.fillna("")
+        detail = Detail(f"{code}STRESU is ", stresu.fillna(""))
         tables.append(
             make_findings(name, frame, bad, variable=f"{code}STRESC", detail=detail, code=code)
         )
@@ -345,7 +348,7 @@ def check_dose_unit_missing(frames: Frames, standards: Standards) -> FindingsTab
             continue
         given = pd.concat([text(frame, c).notna() for c in columns], axis=1).any(axis=1)
         bad = given & text(frame, dosu).isna()
-        detail = f"{columns[0]} is " + text(frame, columns[0]).fillna("null")
+        detail = Detail(f"{columns[0]} is ", text(frame, columns[0]).fillna("null"))
         tables.append(make_findings(name, frame, bad, variable=dosu, detail=detail, code=code))
     return collect(tables)
 
@@ -389,7 +392,7 @@ def check_normal_range_high_below_low(frames: Frames, standards: Standards) -> F
     for name, code, frame in _findings_datasets(frames):
         lo, hi = number(frame, f"{code}STNRLO"), number(frame, f"{code}STNRHI")
         bad = (hi < lo).fillna(False)
-        detail = f"{code}STNRLO is " + lo.astype("string").fillna("")
+        detail = Detail(f"{code}STNRLO is ", lo.astype("string").fillna(""))
         tables.append(
             make_findings(name, frame, bad, variable=f"{code}STNRHI", detail=detail, code=code)
         )
@@ -402,7 +405,7 @@ def check_original_range_high_not_above_low(frames: Frames, standards: Standards
     for name, code, frame in _findings_datasets(frames):
         lo, hi = number(frame, f"{code}ORNRLO"), number(frame, f"{code}ORNRHI")
         bad = (hi <= lo).fillna(False)
-        detail = f"{code}ORNRLO is " + text(frame, f"{code}ORNRLO").fillna("")
+        detail = Detail(f"{code}ORNRLO is ", text(frame, f"{code}ORNRLO").fillna(""))
         tables.append(
             make_findings(name, frame, bad, variable=f"{code}ORNRHI", detail=detail, code=code)
         )
@@ -473,7 +476,7 @@ def check_baseline_flag_after_first_exposure(frames: Frames, standards: Standard
         dtc = text(frame, f"{code}DTC")
         reference = lookup(text(frame, "USUBJID"), first)
         bad = flagged & after(dtc, reference)
-        detail = f"{code}DTC " + dtc.fillna("") + " is after RFXSTDTC " + reference.fillna("")
+        detail = Detail(f"{code}DTC ", dtc.fillna(""), " is after RFXSTDTC ", reference.fillna(""))
         tables.append(make_findings(name, frame, bad, variable=flag, detail=detail, code=code))
     return collect(tables)
 
@@ -501,7 +504,7 @@ def check_toxicity_without_grade(frames: Frames, standards: Standards) -> Findin
         if tox not in frame.columns:
             continue
         bad = text(frame, tox).notna() & text(frame, grade).isna()
-        detail = f"{tox} is " + text(frame, tox).fillna("")
+        detail = Detail(f"{tox} is ", text(frame, tox).fillna(""))
         tables.append(make_findings(name, frame, bad, variable=grade, detail=detail, code=code))
     return collect(tables)
 
@@ -545,14 +548,14 @@ def check_test_testcd_different_codes(frames: Frames, standards: Standards) -> F
         cd_codes = lookup(text(frame, f"{code}TESTCD"), code_of_cd)
         test_codes = lookup(text(frame, f"{code}TEST"), code_of_test)
         bad = cd_codes.notna() & test_codes.notna() & (cd_codes != test_codes)
-        detail = (
-            f"{code}TESTCD "
-            + text(frame, f"{code}TESTCD").fillna("")
-            + " is "
-            + cd_codes.fillna("")
-            + ", "
-            + f"{code}TEST is "
-            + test_codes.fillna("")
+        detail = Detail(
+            f"{code}TESTCD ",
+            text(frame, f"{code}TESTCD").fillna(""),
+            " is ",
+            cd_codes.fillna(""),
+            ", ",
+            f"{code}TEST is ",
+            test_codes.fillna(""),
         )
         tables.append(
             make_findings(name, frame, bad, variable=f"{code}TEST", detail=detail, code=code)

@@ -21,6 +21,7 @@ from sdtm.findings import FindingsTable
 from sdtm.standards.model import Standards
 from sdtm.validate.checks.common import (
     EMPTY,
+    Detail,
     after,
     collect,
     complete_date,
@@ -82,7 +83,7 @@ def _dates_after(
         )
         values = text(frame, column)
         bad = after(values, reference)
-        detail = f"{column} " + values.fillna("") + f" is after {what} " + reference.fillna("")
+        detail = Detail(f"{column} ", values.fillna(""), f" is after {what} ", reference.fillna(""))
         tables.append(make_findings(name, frame, bad, variable=column, detail=detail, code=code))
     found = _dm(frames)
     if found is not None and dm_dates:
@@ -97,7 +98,9 @@ def _dates_after(
                 continue
             values = text(dm, column)
             bad = after(values, reference)
-            detail = f"{column} " + values.fillna("") + f" is after {what} " + reference.fillna("")
+            detail = Detail(
+                f"{column} ", values.fillna(""), f" is after {what} ", reference.fillna("")
+            )
             tables.append(make_findings(name, dm, bad, variable=column, detail=detail, code="DM"))
     return collect(tables)
 
@@ -182,7 +185,9 @@ def check_actual_arm_differs(frames: Frames, standards: Standards) -> FindingsTa
     armcd, actual = text(dm, "ARMCD"), text(dm, "ACTARMCD")
     bad = armcd.notna() & actual.notna() & (armcd != actual).fillna(False)
     bad &= text(dm, "ACTARMUD").isna() & ~_pseudo_arm(armcd) & ~_pseudo_arm(actual)
-    return make_findings(name, dm, bad, variable="ACTARMCD", detail="ARMCD is " + armcd.fillna(""))
+    return make_findings(
+        name, dm, bad, variable="ACTARMCD", detail=Detail("ARMCD is ", armcd.fillna(""))
+    )
 
 
 _BASELINE_DOMAINS = ("LB", "VS", "EG", "PC", "MB", "MS")
@@ -272,7 +277,7 @@ def check_meddra_code_missing(frames: Frames, standards: Standards) -> FindingsT
                     frame,
                     mask,
                     variable=str(term_code),
-                    detail="no code for " + missing.str.slice(0, -2),
+                    detail=Detail("no code for ", missing.str.slice(0, -2)),
                     code=code,
                 )
             )
@@ -346,13 +351,13 @@ def check_study_day_missing(frames: Frames, standards: Standards) -> FindingsTab
         reference = lookup(text(frame, "USUBJID"), rfstdtc)
         expected = compute_study_day(text(frame, dtc), reference)
         bad = expected.notna() & number(frame, day).isna()
-        detail = (
-            f"{dtc} "
-            + text(frame, dtc).fillna("")
-            + " and RFSTDTC "
-            + reference.fillna("")
-            + f" give {day} "
-            + expected.astype("Int64").astype("string").fillna("")
+        detail = Detail(
+            f"{dtc} ",
+            text(frame, dtc).fillna(""),
+            " and RFSTDTC ",
+            reference.fillna(""),
+            f" give {day} ",
+            expected.astype("Int64").astype("string").fillna(""),
         )
         tables.append(make_findings(name, frame, bad, variable=day, detail=detail, code=code))
     return collect(tables)
@@ -400,7 +405,7 @@ def check_reference_end_missing(frames: Frames, standards: Standards) -> Finding
     name, dm = found
     bad = _treated(dm) & text(dm, "RFENDTC").isna()
     return make_findings(
-        name, dm, bad, variable="RFENDTC", detail="ARMCD is " + text(dm, "ARMCD").fillna("")
+        name, dm, bad, variable="RFENDTC", detail=Detail("ARMCD is ", text(dm, "ARMCD").fillna(""))
     )
 
 
@@ -457,7 +462,7 @@ def check_text_result_in_numeric_test(frames: Frames, standards: Standards) -> F
         )
         no_status = text(frame, f"{code}STAT").isna() & text(frame, f"{code}REASND").isna()
         bad = is_text & no_status & tests.isin(numeric_tests)
-        detail = testcd + " " + tests.fillna("") + " has numeric results in a unit"
+        detail = Detail(testcd, " ", tests.fillna(""), " has numeric results in a unit")
         tables.append(make_findings(name, frame, bad, variable=orres, detail=detail, code=code))
     return collect(tables)
 
@@ -492,6 +497,6 @@ def check_tsvalcd_not_code_of_tsval(frames: Frames, standards: Standards) -> Fin
         bad &= ~ts.index.isin(agrees["index"])
         names = pairs.groupby("index")["term_code"].agg(lambda c: "/".join(sorted(c)))
         named = names.reindex(ts.index).astype("string").fillna("")
-        detail = "TSVAL " + value.fillna("") + " (" + named + ")"
+        detail = Detail("TSVAL ", value.fillna(""), " (", named, ")")
         tables.append(make_findings(name, ts, bad, variable="TSVALCD", detail=detail))
     return collect(tables)

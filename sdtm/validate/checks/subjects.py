@@ -15,6 +15,7 @@ from sdtm.findings import FindingsTable
 from sdtm.standards.model import Standards
 from sdtm.validate.checks.common import (
     EMPTY,
+    Detail,
     after,
     collect,
     datasets,
@@ -215,8 +216,8 @@ def _one_to_one(dataset: str, frame: pd.DataFrame, left: str, right: str, code: 
     multi_b = set(pairs["b"][pairs["b"].duplicated(keep=False)])
     bad_left = both & a.isin(multi_a)
     bad_right = both & b.isin(multi_b) & ~bad_left
-    detail_left = left + " " + a.fillna("") + " has several " + right + " values"
-    detail_right = right + " " + b.fillna("") + " has several " + left + " values"
+    detail_left = Detail(left, " ", a.fillna(""), " has several ", right, " values")
+    detail_right = Detail(right, " ", b.fillna(""), " has several ", left, " values")
     return collect(
         [
             make_findings(dataset, frame, bad_left, variable=right, detail=detail_left, code=code),
@@ -267,14 +268,17 @@ def check_arm_without_reference_end(frames: Frames, standards: Standards) -> Fin
         frames,
         lambda dm: text(dm, "ARM").notna() & text(dm, "RFENDTC").isna(),
         "RFENDTC",
-        lambda dm: "ARM is " + text(dm, "ARM").fillna("") + " (ARMNRS "
-        + text(dm, "ARMNRS").fillna("null") + ")",
+        lambda dm: (
+            "ARM is "
+            + text(dm, "ARM").fillna("")
+            + " (ARMNRS "
+            + text(dm, "ARMNRS").fillna("null")
+            + ")"
+        ),
     )
 
 
-def check_arm_null_reason_with_reference_end(
-    frames: Frames, standards: Standards
-) -> FindingsTable:
+def check_arm_null_reason_with_reference_end(frames: Frames, standards: Standards) -> FindingsTable:
     """RFENDTC is null when ARMNRS is populated (CORE-000192 / CG0530)."""
     return _dm_rule(
         frames,
@@ -360,7 +364,7 @@ def check_first_exposure_not_earliest_exstdtc(
     expected = lookup(text(dm, "USUBJID"), _latest(ex, "EXSTDTC", earliest=True))
     actual = text(dm, "RFXSTDTC")
     bad = expected.notna() & (actual != expected).fillna(True)
-    detail = "earliest EXSTDTC is " + expected.fillna("")
+    detail = Detail("earliest EXSTDTC is ", expected.fillna(""))
     return make_findings(name, dm, bad, variable="RFXSTDTC", detail=detail)
 
 
@@ -380,11 +384,11 @@ def check_last_exposure_not_latest_exendtc(frames: Frames, standards: Standards)
     same_end = (actual == last_end).fillna(False) | (actual.isna() & last_end.isna())
     same_start = (actual == last_start).fillna(False)
     bad = has_ex & ~same_end & ~same_start
-    detail = (
-        "latest EXENDTC is "
-        + last_end.fillna("null")
-        + ", latest EXSTDTC is "
-        + last_start.fillna("null")
+    detail = Detail(
+        "latest EXENDTC is ",
+        last_end.fillna("null"),
+        ", latest EXSTDTC is ",
+        last_start.fillna("null"),
     )
     return make_findings(name, dm, bad, variable="RFXENDTC", detail=detail)
 
@@ -419,7 +423,7 @@ def check_fatal_ae_end_not_death_date(frames: Frames, standards: Standards) -> F
         end = text(ae, "AEENDTC")
         fatal = (text(ae, "AEOUT") == "FATAL").fillna(False)
         bad = fatal & (end != dthdtc).fillna(end.notna() | dthdtc.notna())
-        detail = "DM.DTHDTC is " + dthdtc.fillna("null")
+        detail = Detail("DM.DTHDTC is ", dthdtc.fillna("null"))
         tables.append(make_findings(name, ae, bad, variable="AEENDTC", detail=detail, code=code))
     return collect(tables)
 
@@ -456,7 +460,11 @@ def check_reference_start_after_first_exposure(
     earliest = lookup(text(dm, "USUBJID"), _latest(ex, "EXSTDTC", earliest=True))
     bad = after(text(dm, "RFSTDTC"), earliest)
     return make_findings(
-        name, dm, bad, variable="RFSTDTC", detail="earliest EXSTDTC is " + earliest.fillna("")
+        name,
+        dm,
+        bad,
+        variable="RFSTDTC",
+        detail=Detail("earliest EXSTDTC is ", earliest.fillna("")),
     )
 
 
@@ -516,7 +524,7 @@ def check_disposition_death_date_not_death_date(
         expected = lookup(text(ds, "USUBJID"), death_dates)
         start = text(ds, "DSSTDTC")
         bad = death & expected.notna() & (start != expected).fillna(True)
-        detail = "DM.DTHDTC is " + expected.fillna("")
+        detail = Detail("DM.DTHDTC is ", expected.fillna(""))
         tables.append(make_findings(name, ds, bad, variable="DSSTDTC", detail=detail, code=code))
     return collect(tables)
 
@@ -533,7 +541,7 @@ def check_consent_date_not_earliest_consent_disposition(
     earliest = _latest(ds, "DSSTDTC", earliest=True, rows=consent)
     expected = lookup(text(dm, "USUBJID"), earliest)
     bad = expected.notna() & (text(dm, "RFICDTC") != expected).fillna(True)
-    detail = "earliest informed consent DSSTDTC is " + expected.fillna("")
+    detail = Detail("earliest informed consent DSSTDTC is ", expected.fillna(""))
     return make_findings(name, dm, bad, variable="RFICDTC", detail=detail)
 
 
@@ -564,6 +572,6 @@ def check_collection_before_consent(frames: Frames, standards: Standards) -> Fin
             continue
         expected = lookup(text(frame, "USUBJID"), consent)
         bad = after(expected, text(frame, column)) & expected.notna()
-        detail = "DM.RFICDTC is " + expected.fillna("")
+        detail = Detail("DM.RFICDTC is ", expected.fillna(""))
         tables.append(make_findings(name, frame, bad, variable=column, detail=detail, code=code))
     return collect(tables)

@@ -12,6 +12,7 @@ from sdtm.standards.model import Standards
 from sdtm.validate.checks.common import (
     EMPTY,
     SUBJECT_CLASSES_EXCLUDED,
+    Detail,
     after,
     collect,
     dataset_finding,
@@ -42,7 +43,7 @@ def _order(frames: Frames, first: str, second: str, *, findings_only: bool) -> F
             continue
         start, end = text(frame, a), text(frame, b)
         bad = after(start, end)
-        detail = f"{a} " + start.fillna("") + f" is after {b} " + end.fillna("")
+        detail = Detail(f"{a} ", start.fillna(""), f" is after {b} ", end.fillna(""))
         tables.append(make_findings(name, frame, bad, variable=a, detail=detail, code=code))
     return collect(tables)
 
@@ -83,13 +84,13 @@ def check_study_day_mismatch(frames: Frames, standards: Standards) -> FindingsTa
         expected = compute_study_day(text(frame, dtc), reference)
         actual = number(frame, day)
         bad = expected.notna() & actual.notna() & (expected != actual)
-        detail = (
-            f"expected {day} "
-            + expected.astype("Int64").astype("string").fillna("")
-            + f" from {dtc} "
-            + text(frame, dtc).fillna("")
-            + " and RFSTDTC "
-            + reference.fillna("")
+        detail = Detail(
+            f"expected {day} ",
+            expected.astype("Int64").astype("string").fillna(""),
+            f" from {dtc} ",
+            text(frame, dtc).fillna(""),
+            " and RFSTDTC ",
+            reference.fillna(""),
         )
         tables.append(make_findings(name, frame, bad, variable=day, detail=detail, code=code))
     return collect(tables)
@@ -101,7 +102,7 @@ def check_study_day_with_partial_date(frames: Frames, standards: Standards) -> F
     for name, code, frame, dtc, day, reference in _study_day_frames(frames):
         partial = is_partial_date(text(frame, dtc)) | is_partial_date(reference)
         bad = partial & number(frame, day).notna()
-        detail = f"{dtc} " + text(frame, dtc).fillna("") + ", RFSTDTC " + reference.fillna("")
+        detail = Detail(f"{dtc} ", text(frame, dtc).fillna(""), ", RFSTDTC ", reference.fillna(""))
         tables.append(make_findings(name, frame, bad, variable=day, detail=detail, code=code))
     return collect(tables)
 
@@ -152,8 +153,8 @@ def check_tpt_tptnum_not_one_to_one(frames: Frames, standards: Standards) -> Fin
         )
         mask = pd.Series(False, index=frame.index)
         mask.loc[keyed.index[bad_num | bad_tpt]] = True
-        detail = tptnum + " " + text(frame, tptnum).fillna("") + " / " + tpt + " "
-        detail = detail + text(frame, tpt).fillna("")
+        detail = Detail(tptnum, " ", text(frame, tptnum).fillna(""), " / ", tpt, " ")
+        detail = Detail(detail, text(frame, tpt).fillna(""))
         tables.append(make_findings(name, frame, mask, variable=tpt, detail=detail, code=code))
     return collect(tables)
 
@@ -195,7 +196,7 @@ def check_tptref_missing_with_elapsed_time(frames: Frames, standards: Standards)
             if column not in frame.columns:
                 continue
             bad = text(frame, column).notna() & tptref.isna()
-            detail = f"{column} is " + text(frame, column).fillna("")
+            detail = Detail(f"{column} is ", text(frame, column).fillna(""))
             tables.append(
                 make_findings(name, frame, bad, variable=f"{code}TPTREF", detail=detail, code=code)
             )
@@ -260,6 +261,6 @@ def check_visit_day_for_unplanned_visit(frames: Frames, standards: Standards) ->
             continue
         visitnum = number(frame, "VISITNUM")
         bad = number(frame, "VISITDY").notna() & visitnum.notna() & ~visitnum.isin(planned)
-        detail = "VISITNUM " + text(frame, "VISITNUM").fillna("") + " is not in TV"
+        detail = Detail("VISITNUM ", text(frame, "VISITNUM").fillna(""), " is not in TV")
         tables.append(make_findings(name, frame, bad, variable="VISITDY", detail=detail, code=code))
     return collect(tables)

@@ -10,6 +10,7 @@ from sdtm.findings import FindingsTable
 from sdtm.standards.model import Standards
 from sdtm.validate.checks.common import (
     EMPTY,
+    Detail,
     collect,
     dataset_finding,
     datasets,
@@ -85,7 +86,7 @@ def check_tsval_missing_without_null_flavor(frames: Frames, standards: Standards
         return EMPTY
     name, ts = found
     bad = text(ts, "TSVAL").isna() & text(ts, "TSVALNF").isna()
-    detail = "TSPARMCD " + text(ts, "TSPARMCD").fillna("")
+    detail = Detail("TSPARMCD ", text(ts, "TSPARMCD").fillna(""))
     return make_findings(name, ts, bad, variable="TSVAL", detail=detail)
 
 
@@ -96,7 +97,7 @@ def check_tsval_with_null_flavor(frames: Frames, standards: Standards) -> Findin
         return EMPTY
     name, ts = found
     bad = text(ts, "TSVAL").notna() & text(ts, "TSVALNF").notna()
-    detail = "TSPARMCD " + text(ts, "TSPARMCD").fillna("")
+    detail = Detail("TSPARMCD ", text(ts, "TSPARMCD").fillna(""))
     return make_findings(name, ts, bad, variable="TSVALNF", detail=detail)
 
 
