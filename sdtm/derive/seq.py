@@ -34,9 +34,11 @@ def _sortable(frame: pd.DataFrame) -> pd.DataFrame:
         column = out[name]
         if not (column.dtype == object or pd.api.types.is_string_dtype(column)):
             continue
-        numbers = pd.to_numeric(column, errors="coerce")
-        if (numbers.notna() | column.isna()).all():
-            out[name] = numbers
+        # Decided on the distinct values (a key column repeats its codes and dates), so a
+        # text column is not parsed as numbers row by row only to be kept as text.
+        distinct = pd.Series(column.dropna().unique(), dtype=object)
+        if pd.to_numeric(distinct, errors="coerce").notna().all():
+            out[name] = pd.to_numeric(column, errors="coerce")
         else:
             out[name] = column.astype("string")
     return out

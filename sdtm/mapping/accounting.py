@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sdtm.findings import FindingsTable, Stage
@@ -275,6 +276,16 @@ def raw_sources(spec: MappingSpec) -> Mapping[tuple[str, str, str], str]:
     )
 
 
+def _not_numbers(values: pd.Series) -> pd.Series:
+    """True where a value is not blank and cannot be read as a number (once per distinct)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    distinct = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+    text = distinct.astype("string").str.strip()
+    lost = text.notna() & (text != "") & pd.to_numeric(distinct, errors="coerce").isna()
+    answers = np.append(lost.fillna(False).to_numpy(dtype=bool), False)
+    return pd.Series(answers[codes], index=values.index)
+
+
 def find_values_not_numbers(
     frame: pd.DataFrame,
     name: str,
@@ -295,10 +306,12 @@ def find_values_not_numbers(
         if variable.data_type != "Num" or variable.name not in frame.columns:
             continue
         values = frame[variable.name]
-        text = values.astype("string").str.strip()
-        lost = text.notna() & (text != "") & pd.to_numeric(values, errors="coerce").isna()
+        if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            continue  # already numbers: nothing can be lost typing them
+        lost = _not_numbers(values)
         if not lost.any():
             continue
+        text = values[lost].astype("string").str.strip()
         rows = frame.loc[lost]
         if SRC_FILE in rows.columns:
             files = rows[SRC_FILE].astype("string")
@@ -314,7 +327,7 @@ def find_values_not_numbers(
             where
             + column
             + ": value '"
-            + text[lost]
+            + text
             + f"' is not a number; {name}.{variable.name} is left null (correct the value at "
             "the source, e.g. a decimal comma or a word for a number) "
             "[MP0016 numeric-value-not-a-number]"
@@ -331,7 +344,7 @@ def find_values_not_numbers(
                     "usubjid": (
                         rows["USUBJID"].astype(object) if "USUBJID" in rows.columns else None
                     ),
-                    "value": text[lost].astype(object),
+                    "value": text.astype(object),
                     "source_file": files.astype(object),
                     "source_row": lines,
                     "message": message.astype(object),

@@ -24,7 +24,8 @@ def text_values(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     Values that are not text (numbers in an object column) are converted with ``str``, as
     ``astype("string")`` would; the common all-text case costs no conversion.
     """
-    array = values.to_numpy(dtype=object, na_value=None)
+    # pd.isna knows every missing marker (None, NaN, NA, NaT): no copy replacing them first.
+    array = values.to_numpy(dtype=object)
     present = ~pd.isna(array)
     text = array[present]
     if len(text) and not all(map(isinstance, text, repeat(str))):
