@@ -17,8 +17,8 @@ at a fraction of its cost. This module owns everything around that:
   overwrites these four fields with the datetime the caller gives, after checking that each
   holds a datetime, so a rerun gives identical bytes.
 * the **atomic write**: the file is written to a temporary name in the target folder, patched,
-  read back with pyreadstat and compared value by value, and only then renamed over the
-  target. A crash leaves no partial ``.xpt``.
+  read back (with the project's own XPT v5 reader, one variable at a time) and compared value
+  by value, and only then renamed over the target. A crash leaves no partial ``.xpt``.
 """
 
 from __future__ import annotations
@@ -37,8 +37,9 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 
-from sdtm.errors import ExportError
+from sdtm.errors import ExportError, InputError
 from sdtm.export.metadata import (
+    ColumnMeta,
     PreparedDataset,
     printable_ascii,
     text_values,
@@ -46,6 +47,7 @@ from sdtm.export.metadata import (
 )
 from sdtm.export.rules import findings_frame, make_finding
 from sdtm.findings import FindingsTable, Severity
+from sdtm.read.xpt_v5 import iter_xpt_columns
 
 RULE_IDS: tuple[str, ...] = (
     "XP0001",
@@ -308,54 +310,61 @@ def patch_header_datetimes(path: Path, moment: datetime) -> None:
             handle.write(stamp)
 
 
-def _value_differences(prepared: PreparedDataset, frame: pd.DataFrame) -> list[str]:
-    """Return one text per variable whose values read back differ from the prepared ones."""
-    problems = []
-    for column in prepared.meta.columns:
-        meant = prepared.frame[column.name]
-        got = frame[column.name]
-        if column.data_type == "Num":
-            same = np.isclose(
-                got.to_numpy(dtype="float64"),
-                meant.to_numpy(dtype="float64"),
-                rtol=0,
-                atol=0,
-                equal_nan=True,
-            )
-        else:
-            # A missing text value is written as blanks and read back as "".
-            wanted = meant.to_numpy(dtype=object, na_value=None, copy=True)
-            wanted[pd.isna(wanted)] = ""
-            same = np.asarray(got.to_numpy(dtype=object, na_value="") == wanted, dtype=bool)
-        if not same.all():
-            rows = np.flatnonzero(~same) + 1
-            problems.append(
-                f"{column.name} values in {len(rows)} record(s), first record {rows[0]}"
-            )
-    return problems
+def _value_difference(column: ColumnMeta, meant: pd.Series, got: np.ndarray) -> str | None:
+    """Say how the values of one variable read back differ from the prepared ones, if they do."""
+    if column.data_type == "Num":
+        same = np.isclose(
+            got, meant.to_numpy(dtype="float64", na_value=np.nan), rtol=0, atol=0, equal_nan=True
+        )
+    else:
+        # A missing text value is written as blanks and read back as "".
+        wanted = meant.to_numpy(dtype=object, na_value=None, copy=True)
+        wanted[pd.isna(wanted)] = ""
+        same = np.asarray(got == wanted, dtype=bool)
+    if same.all():
+        return None
+    rows = np.flatnonzero(~same) + 1
+    return f"{column.name} values in {len(rows)} record(s), first record {rows[0]}"
 
 
 def _read_back_findings(prepared: PreparedDataset, written: Path) -> list:
-    """Compare the written file with what was meant to be written; return XP0016 findings."""
+    """Compare the written file with what was meant to be written; return XP0016 findings.
+
+    The file is read with this project's XPT v5 reader (``sdtm.read.xpt_v5``, tested on
+    SAS-written CDISC pilot files), one variable at a time: pyreadstat's reader built every
+    value of the file as a Python object at once, several gigabytes for the LB of a
+    10,000-subject study.
+    """
     meta = prepared.meta
-    frame, info = pyreadstat.read_xport(str(written), encoding="ascii")
-    problems = []
-    if info.table_name != meta.name:
-        problems.append(f"dataset name {info.table_name!r}")
-    if (info.file_label or "") != meta.label:
-        problems.append(f"dataset label {info.file_label!r}")
-    if list(frame.columns) != [c.name for c in meta.columns]:
-        problems.append("variable names or order")
-    if len(frame) != meta.records:
-        problems.append(f"{len(frame)} records")
-    for column, label in zip(meta.columns, info.column_labels, strict=False):
-        if (label or "") != column.label:
-            problems.append(f"{column.name} label {label!r}")
-        width = info.variable_storage_width.get(column.name)
-        if width != column.length:
-            problems.append(f"{column.name} length {width}")
+    try:
+        found, records, columns = iter_xpt_columns(written, encoding="ascii")
+    except InputError as error:
+        found, records, columns = None, 0, iter(())
+        problems = [str(error)]
+    else:
+        problems = []
+    if found is not None:
+        if found.dataset != meta.name:
+            problems.append(f"dataset name {found.dataset!r}")
+        if found.label != meta.label:
+            problems.append(f"dataset label {found.label!r}")
+        if [v.name for v in found.variables] != [c.name for c in meta.columns]:
+            problems.append("variable names or order")
+        if records != meta.records:
+            problems.append(f"{records} records")
+        for column, variable in zip(meta.columns, found.variables, strict=False):
+            if variable.label != column.label:
+                problems.append(f"{column.name} label {variable.label!r}")
+            if variable.length != column.length:
+                problems.append(f"{column.name} length {variable.length}")
     if not problems:
-        problems += _value_differences(prepared, frame)
+        try:
+            for column, (_, values) in zip(meta.columns, columns, strict=True):
+                difference = _value_difference(column, prepared.frame[column.name], values)
+                if difference:
+                    problems.append(difference)
+        except InputError as error:
+            problems.append(str(error))
     return [
         make_finding(
             "XP0016",

@@ -24,6 +24,7 @@ Only the first member of a file is read: a submission file holds exactly one dat
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -329,6 +330,100 @@ def check_xpt_file(path: Path) -> None:
     _layout(Path(path).read_bytes(), Path(path).name)
 
 
+def _member(data: bytes, where: str) -> tuple[XptMetadata, np.ndarray]:
+    """Header facts and the observation matrix (``records x row length`` bytes) of a file."""
+    layout = _layout(data, where)
+    library = data[RECORD : 2 * RECORD]
+    descriptor = data[5 * RECORD : 6 * RECORD]
+    descriptor2 = data[6 * RECORD : 7 * RECORD]
+    body = data[layout.data_start : layout.data_end]
+    row_length = layout.row_length
+    records = len(body) // row_length
+    matrix = np.frombuffer(body[: records * row_length], dtype=np.uint8).reshape(
+        records, row_length
+    )
+    # The last record is padded with blanks: an all-blank row lying wholly inside the last
+    # record is padding, not an observation (the format cannot tell the two apart otherwise).
+    while (
+        records
+        and (records - 1) * row_length >= len(body) - RECORD
+        and not (matrix[records - 1] != 0x20).any()
+    ):
+        records -= 1
+    meta = XptMetadata(
+        dataset=_text(descriptor[8:16]),
+        label=_text(descriptor2[32:72]),
+        sas_version=_text(library[24:32]),
+        operating_system=_text(library[32:40]),
+        created=_text(library[64:80]),
+        modified=_text(data[2 * RECORD : 2 * RECORD + 16]),
+        member_created=_text(descriptor[64:80]),
+        member_modified=_text(descriptor2[0:16]),
+        variables=tuple(layout.variables),
+    )
+    return meta, matrix[:records]
+
+
+def _column(
+    matrix: np.ndarray,
+    variable: XptVariable,
+    *,
+    encoding: str,
+    fallback_encoding: str | None,
+    where: str,
+    dataset: str,
+) -> tuple[np.ndarray, list]:
+    """One variable's values (float64, or ``str`` objects) and XP0017 findings."""
+    cells = matrix[:, variable.position : variable.position + variable.length]
+    if variable.data_type == "Num":
+        return ibm_to_float(cells), []
+    fixed = np.ascontiguousarray(cells).view(f"S{variable.length}").ravel()
+    return _decode_column(
+        fixed,
+        encoding=encoding,
+        fallback_encoding=fallback_encoding,
+        where=where,
+        dataset=dataset,
+        variable=variable.name,
+    )
+
+
+def iter_xpt_columns(
+    path: Path, *, encoding: str = "utf-8"
+) -> tuple[XptMetadata, int, Iterator[tuple[XptVariable, np.ndarray]]]:
+    """Read the header of an XPT v5 file and decode its variables one at a time.
+
+    For checking a large file value by value without holding all of its columns as Python
+    objects at once (``read_xpt_v5`` builds the whole frame). Text that is not ``encoding``
+    is an error here, not read with a fallback.
+
+    Returns:
+        The header facts, the number of records, and an iterator of (variable, values) in
+        file order: ``float64`` for ``Num`` (missing is NaN), ``str`` objects for ``Char``
+        (trailing blanks removed; missing is ``""``).
+
+    Raises:
+        InputError: When the file is not an XPT v5 file, is cut short, or holds text that is
+            not ``encoding`` (raised while iterating).
+    """
+    where = Path(path).name
+    meta, matrix = _member(Path(path).read_bytes(), where)
+
+    def columns() -> Iterator[tuple[XptVariable, np.ndarray]]:
+        for variable in meta.variables:
+            values, _ = _column(
+                matrix,
+                variable,
+                encoding=encoding,
+                fallback_encoding=None,
+                where=where,
+                dataset=meta.dataset,
+            )
+            yield variable, values
+
+    return meta, len(matrix), columns()
+
+
 def read_xpt_v5(
     path: Path,
     *,
@@ -350,57 +445,22 @@ def read_xpt_v5(
     Raises:
         InputError: When the file is not an XPT v5 file or is cut short (see ``check_xpt_file``).
     """
-    data = Path(path).read_bytes()
     where = Path(path).name
-    layout = _layout(data, where)
-    variables = layout.variables
-    library = data[RECORD : 2 * RECORD]
-    descriptor = data[5 * RECORD : 6 * RECORD]
-    descriptor2 = data[6 * RECORD : 7 * RECORD]
-    body = data[layout.data_start : layout.data_end]
-    row_length = layout.row_length
-    records = len(body) // row_length
-    matrix = np.frombuffer(body[: records * row_length], dtype=np.uint8).reshape(
-        records, row_length
-    )
-    # The last record is padded with blanks: an all-blank row lying wholly inside the last
-    # record is padding, not an observation (the format cannot tell the two apart otherwise).
-    while (
-        records
-        and (records - 1) * row_length >= len(body) - RECORD
-        and not (matrix[records - 1] != 0x20).any()
-    ):
-        records -= 1
-    matrix = matrix[:records]
-    meta = XptMetadata(
-        dataset=_text(descriptor[8:16]),
-        label=_text(descriptor2[32:72]),
-        sas_version=_text(library[24:32]),
-        operating_system=_text(library[32:40]),
-        created=_text(library[64:80]),
-        modified=_text(data[2 * RECORD : 2 * RECORD + 16]),
-        member_created=_text(descriptor[64:80]),
-        member_modified=_text(descriptor2[0:16]),
-        variables=tuple(variables),
-    )
+    meta, matrix = _member(Path(path).read_bytes(), where)
+    variables = meta.variables
     columns: dict[str, object] = {}
     findings = []
     for variable in variables:
-        cells = matrix[:, variable.position : variable.position + variable.length]
-        if variable.data_type == "Num":
-            columns[variable.name] = ibm_to_float(cells)
-        else:
-            fixed = np.ascontiguousarray(cells).view(f"S{variable.length}").ravel()
-            values, problems = _decode_column(
-                fixed,
-                encoding=encoding,
-                fallback_encoding=fallback_encoding,
-                where=where,
-                dataset=meta.dataset,
-                variable=variable.name,
-            )
-            columns[variable.name] = values
-            findings += problems
+        values, problems = _column(
+            matrix,
+            variable,
+            encoding=encoding,
+            fallback_encoding=fallback_encoding,
+            where=where,
+            dataset=meta.dataset,
+        )
+        columns[variable.name] = values
+        findings += problems
     frame = pd.DataFrame(columns, columns=[v.name for v in variables])
     frame.attrs["source_file"] = where
     frame.attrs["dataset_label"] = meta.label
