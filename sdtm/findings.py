@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from sdtm.fileio import atomic_path
-from sdtm.json_text import iter_indented
+from sdtm.json_text import ColumnRecords, iter_indented
 
 
 class Severity(StrEnum):
@@ -230,7 +230,7 @@ class FindingsTable:
         # The findings are rendered in chunks as the file is written: built whole, their
         # dictionaries and text took gigabytes on a 10,000-subject run.
         document = self._json_head(tool=tool, standards=standards)
-        document["findings"] = _iter_json_records(self._frame, _JSON_CHUNK_ROWS)
+        document["findings"] = _json_record_chunks(self._frame, _JSON_CHUNK_ROWS)
         with atomic_path(path) as temp, temp.open("w", encoding="utf-8", newline="") as stream:
             stream.writelines(iter_indented(document))
             stream.write("\n")
@@ -437,10 +437,16 @@ def _json_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 _JSON_CHUNK_ROWS = 20_000
 
 
-def _iter_json_records(frame: pd.DataFrame, size: int) -> Iterator[dict[str, Any]]:
-    """The rows of ``frame`` as JSON-ready dictionaries, converted ``size`` rows at a time."""
-    for start in range(0, len(frame), size):
-        yield from _json_records(frame.iloc[start : start + size])
+def _json_record_chunks(frame: pd.DataFrame, size: int) -> ColumnRecords:
+    """The rows of ``frame`` as JSON-ready columns, converted ``size`` rows at a time."""
+    names = [str(name) for name in frame.columns]
+
+    def chunks() -> Iterator[tuple[list[str], list[list[Any]]]]:
+        for start in range(0, len(frame), size):
+            part = frame.iloc[start : start + size]
+            yield names, [_json_column(part[name]) for name in frame.columns]
+
+    return ColumnRecords(chunks())
 
 
 def _to_python(value: Any) -> Any:

@@ -13,8 +13,10 @@ produced instead of being built whole in memory first.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from json.encoder import encode_basestring
+from operator import add
 from typing import Any
 
 _INFINITY = float("inf")
@@ -90,9 +92,47 @@ def dumps_indented(document: Any, indent: int = 2) -> str:
     return _render(document, " " * indent, 0)
 
 
+@dataclass(frozen=True, slots=True)
+class ColumnRecords:
+    """An array of flat objects given by columns, chunk by chunk, for :func:`iter_indented`.
+
+    Each chunk is ``(names, columns)``: the keys of every object in the chunk (at least one)
+    and one sequence of scalar values per key. Rendering a column at a time is several times
+    faster than rendering the same objects one dictionary at a time.
+    """
+
+    chunks: Iterable[tuple[Sequence[str], Sequence[Sequence[Any]]]]
+
+
+def _scalar_texts(values: Sequence[Any], indent: str, level: int) -> list[str]:
+    return [
+        encode_basestring(value) if type(value) is str else _render(value, indent, level)
+        for value in values
+    ]
+
+
+def _record_pieces(records: ColumnRecords, indent: str, level: int) -> Iterator[str]:
+    inner = "\n" + indent * (level + 1)
+    field = "\n" + indent * (level + 2)
+    close = "\n" + indent * (level + 1) + "}"
+    opening = "["
+    separator = "," + field
+    for names, columns in records.chunks:
+        if not names:
+            raise ValueError("ColumnRecords needs at least one column per chunk")
+        prefixes = [_key_text(name) + ": " for name in names]
+        texts = [_scalar_texts(column, indent, level + 2) for column in columns]
+        for row in zip(*texts, strict=True):
+            yield opening + inner + "{" + field + separator.join(map(add, prefixes, row)) + close
+            opening = ","
+    yield "[]" if opening == "[" else "\n" + indent * level + "]"
+
+
 def _pieces(value: Any, indent: str, level: int) -> Iterator[str]:
     inner = "\n" + indent * (level + 1)
-    if isinstance(value, dict) and value:
+    if isinstance(value, ColumnRecords):
+        yield from _record_pieces(value, indent, level)
+    elif isinstance(value, dict) and value:
         yield "{"
         separator = ""
         for key, item in value.items():
@@ -114,8 +154,9 @@ def iter_indented(document: Any, indent: int = 2) -> Iterator[str]:
     """Yield the text of :func:`dumps_indented` in pieces, rendering iterators as arrays.
 
     A value of ``document`` (at any depth inside dictionaries) that is an iterator, such as a
-    generator, is written as a JSON array of the items it yields, one item at a time; joined,
-    the pieces equal ``dumps_indented`` of the document with those iterators as lists.
+    generator, is written as a JSON array of the items it yields, one item at a time, and a
+    ``ColumnRecords`` as the array of its objects; joined, the pieces equal ``dumps_indented``
+    of the document with those values as lists.
 
     Raises:
         TypeError: For a value or key JSON cannot hold, as ``json.dumps`` does.

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sdtm.json_text import dumps_indented, iter_indented
+from sdtm.json_text import ColumnRecords, dumps_indented, iter_indented
 
 _SCALARS = (
     st.none()
@@ -88,3 +88,32 @@ def test_a_long_generator_is_consumed_lazily():
     next(pieces)
     assert produced == []  # nothing generated before its place in the text is reached
     assert json.loads("".join(["{", *pieces])) == {"rows": [{"row": 0}, {"row": 1}, {"row": 2}]}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.text(max_size=6), min_size=1, max_size=5, unique=True).flatmap(
+        lambda names: st.tuples(
+            st.just(names),
+            st.lists(st.tuples(*[_SCALARS for _ in names]), max_size=6),
+            st.integers(min_value=1, max_value=4),
+        )
+    )
+)
+def test_records_given_by_columns_render_as_the_list_of_their_objects(case):
+    names, rows, size = case
+    objects = [dict(zip(names, row, strict=True)) for row in rows]
+    chunks = [
+        (names, [list(column) for column in zip(*rows[start : start + size], strict=True)])
+        for start in range(0, len(rows), size)
+    ]
+    document = {"head": 1, "records": ColumnRecords(iter(chunks)), "tail": [2]}
+    expected = {"head": 1, "records": objects, "tail": [2]}
+    assert "".join(iter_indented(document)) == json.dumps(
+        expected, indent=2, ensure_ascii=False
+    )
+
+
+def test_records_without_columns_are_refused():
+    with pytest.raises(ValueError, match="at least one column"):
+        "".join(iter_indented(ColumnRecords(iter([([], [])]))))

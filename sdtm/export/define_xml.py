@@ -202,8 +202,11 @@ def _value_level_items(
     meta = prepared.meta
     frame = prepared.frame
     found = []
+    # One hashing pass over the key; each value's rows are then an integer comparison.
+    codes, uniques = pd.factorize(frame[key].to_numpy(dtype=object), use_na_sentinel=True)
+    code_of = {value: code for code, value in enumerate(uniques) if isinstance(value, str)}
     for value in sorted(frame[key].dropna().astype(str).unique()):
-        mask = (frame[key] == value).to_numpy()
+        mask = codes == code_of.get(value, -2)
         if key == "QNAM":
             label = _first_text(frame, mask, "QLABEL") or value
             given = [o for o in metadata.origins if o.dataset == meta.name and o.variable == value]
