@@ -93,6 +93,10 @@ def utf8_byte_lengths(text: np.ndarray) -> np.ndarray:
     """
     count = len(text)
     lengths = np.fromiter(map(len, text), dtype=np.int64, count=count)
+    # One check of all the text joined (a C-level flag of the joined string) settles the
+    # common all-ASCII case without a pass per value.
+    if "".join(text).isascii():
+        return lengths
     ascii_ = np.fromiter(map(str.isascii, text), dtype=bool, count=count)
     if not ascii_.all():
         wide = np.flatnonzero(~ascii_)
@@ -109,6 +113,10 @@ def printable_ascii(text: np.ndarray) -> np.ndarray:
     127, so ``isascii and isprintable`` is the byte range 32-126 (P21 SD1029).
     """
     count = len(text)
+    joined = "".join(text)
+    # Every value is printable ASCII exactly when all of them joined are.
+    if joined.isascii() and joined.isprintable():
+        return np.ones(count, dtype=bool)
     ascii_ = np.fromiter(map(str.isascii, text), dtype=bool, count=count)
     printable = np.fromiter(map(str.isprintable, text), dtype=bool, count=count)
     return ascii_ & printable

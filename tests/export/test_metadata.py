@@ -1,6 +1,8 @@
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sdtm.export.metadata import find_domain_spec, prepare_dataset
 
@@ -132,3 +134,20 @@ def test_vectorized_text_checks_agree_with_the_byte_definition(
     values = np.array(["x", text, "y"], dtype=object)
     assert utf8_byte_lengths(values).tolist() == [1, expected_bytes, 1]
     assert printable_ascii(values).tolist() == [True, expected_printable, True]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.text(st.characters(min_codepoint=32, max_codepoint=126)), st.text()),
+        max_size=20,
+    )
+)
+def test_text_checks_equal_the_definition_value_by_value(texts):
+    # The all-ASCII and all-printable fast paths must give what each value's own bytes give.
+    from sdtm.export.metadata import printable_ascii, utf8_byte_lengths
+
+    values = np.array(texts, dtype=object)
+    lengths = [len(t.encode("utf-8", "surrogatepass")) for t in texts]
+    assert utf8_byte_lengths(values).tolist() == lengths
+    assert printable_ascii(values).tolist() == [t.isascii() and t.isprintable() for t in texts]
