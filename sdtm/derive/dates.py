@@ -75,10 +75,12 @@ def _precision_of(text: pd.Series) -> np.ndarray:
     )
     precision = np.where(valid, level, int(DatePrecision.INVALID))
     # Placeholder forms such as "2024---15" or "2024-03-12T-:30" keep only their leading part.
+    # Only values that are not valid ISO 8601 can be such forms: the patterns run on those.
+    odd = present[~valid[present]]
     gaps = []
     for pattern in (r"^\d{4}-\d{2}-\d{2}T-", r"^\d{4}-\d{2}--", r"^\d{4}--"):
         found = np.zeros(len(array), dtype=bool)
-        found[present] = regex_mask(values, pattern, "match")
+        found[odd] = regex_mask(array[odd], pattern, "match")
         gaps.append(found)
     gap_level = np.select(gaps, [3, 2, 1], default=0)
     precision = np.where(~valid & (gap_level > 0), gap_level, precision)
