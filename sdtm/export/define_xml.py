@@ -24,7 +24,7 @@ level), ``VL.<dataset>.<variable>``, ``WC.<dataset>.<variable>.<value>``, ``CL.<
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
 
@@ -34,7 +34,13 @@ from lxml import etree
 
 from sdtm.export.dataset_json import iso_datetime, item_group_oid, item_oid
 from sdtm.export.define_metadata import DefineMetadata, ValueLevel, VariableOrigin
-from sdtm.export.metadata import ColumnMeta, PreparedDataset, text_values, utf8_byte_lengths
+from sdtm.export.metadata import (
+    ColumnMeta,
+    DatasetMeta,
+    PreparedDataset,
+    text_values,
+    utf8_byte_lengths,
+)
 from sdtm.export.xpt import xpt_file_name
 from sdtm.findings import FindingsTable
 from sdtm.standards.model import Standards
@@ -283,6 +289,27 @@ def _register_value_item(
     return (value_item.oid, where_oid, f"MT.{method_id}" if method_id else None)
 
 
+@dataclass
+class DefineContent:
+    """What define.xml says about the datasets, gathered one dataset at a time.
+
+    ``add_to_define`` reads a prepared dataset's frame (codelist terms used, value-level
+    metadata, lengths) and keeps only this summary, so that an export can write and release
+    each dataset before the next is prepared; ``define_document`` builds the XML from it.
+    """
+
+    metadata: DefineMetadata
+    value_lists: list[tuple[str, list[tuple[str, str, str | None]]]] = field(default_factory=list)
+    where_clauses: dict[str, tuple[str, tuple[str, ...], str]] = field(default_factory=dict)
+    item_groups: list[tuple[DatasetMeta, list[tuple[ColumnMeta, _Item]]]] = field(
+        default_factory=list
+    )
+    items: dict[str, _Item] = field(default_factory=dict)
+    used_terms: dict[str, set[str]] = field(default_factory=dict)
+    methods: dict[str, str] = field(default_factory=dict)
+    comments: dict[str, str] = field(default_factory=dict)
+
+
 def build_define(
     datasets: Mapping[str, PreparedDataset],
     standards: Standards,
@@ -302,6 +329,116 @@ def build_define(
         The document and any findings raised while building it (none today; structural and
         schema problems are found by ``check_define_structure`` and ``validate_define``).
     """
+    content = DefineContent(metadata)
+    for name in sorted(datasets):
+        add_to_define(content, datasets[name], standards)
+    return define_document(content, standards, creation_datetime=creation_datetime)
+
+
+def add_to_define(content: DefineContent, prepared: PreparedDataset, standards: Standards) -> None:
+    """Add one dataset to ``content``; datasets are added in name order, as define lists them."""
+    metadata = content.metadata
+    value_lists = content.value_lists
+    where_clauses = content.where_clauses
+    item_groups = content.item_groups
+    items = content.items
+    used_terms = content.used_terms
+    methods = content.methods
+    comments = content.comments
+    custom_levels = {(v.dataset, v.variable): v for v in metadata.value_levels}
+    dictionary_of = {
+        variable: dictionary
+        for dictionary in metadata.external_codelists
+        for variable in dictionary.variables
+    }
+
+    meta = prepared.meta
+    frame = prepared.frame
+    refs: list[tuple[ColumnMeta, _Item]] = []
+    vlm_key, vlm_targets = VALUE_LEVEL.get(meta.domain, ("", ()))
+    if meta.name.startswith("SUPP") and "QNAM" in frame.columns:
+        vlm_key, vlm_targets = "QNAM", ("QVAL",)
+    for column in meta.columns:
+        origin = metadata.origin(meta.name, column.name)
+        if origin.method_id:
+            methods.setdefault(origin.method_id, origin.method_text or origin.method_id)
+        comment_oid = None
+        if origin.comment:
+            comment_oid = f"COM.{meta.name}.{column.name}"
+            comments[comment_oid] = origin.comment
+        codelist_oid = None
+        dictionary = dictionary_of.get((meta.name, column.name))
+        if dictionary is not None and frame[column.name].notna().any():
+            codelist_oid = dictionary.oid
+        for code in () if dictionary is not None else column.codelists:
+            codelist = standards.codelists.get(code)
+            values = frame[column.name].dropna().astype(str).unique()
+            # A codelist needs at least one item (ODM schema); an all-null variable
+            # therefore gets no CodeListRef.
+            if codelist is not None and len(values):
+                codelist_oid = f"CL.{codelist.short_name}"
+                used_terms.setdefault(code, set()).update(values)
+                break
+        entries: list[tuple[str, str, str | None]] = []
+        level = custom_levels.get((meta.name, column.name))
+        if level is not None and level.key in frame.columns:
+            for value_item, where_oid, values, comparator in _custom_value_level_items(
+                prepared, column, level
+            ):
+                where_clauses.setdefault(
+                    where_oid, (item_oid(meta.name, level.key), values, comparator)
+                )
+                entries.append(
+                    _register_value_item(value_item, where_oid, methods, comments, items)
+                )
+        elif column.name in vlm_targets and vlm_key in frame.columns:
+            for value_item, where_oid, key_value in _value_level_items(
+                prepared, column, vlm_key, origin, metadata
+            ):
+                where_clauses.setdefault(
+                    where_oid, (item_oid(meta.name, vlm_key), (key_value,), "")
+                )
+                entries.append(
+                    _register_value_item(value_item, where_oid, methods, comments, items)
+                )
+        # A ValueListDef needs at least one ItemRef (Define-XML 2.1 schema): a dataset
+        # without records (or without the key's values) gets none.
+        value_list_oid = f"VL.{meta.name}.{column.name}" if entries else None
+        if entries:
+            value_lists.append((value_list_oid, entries))
+        item = _item_for(
+            column,
+            frame[column.name],
+            oid=item_oid(meta.name, column.name),
+            label=column.label,
+            origin=origin,
+            codelist_oid=codelist_oid,
+            value_list_oid=value_list_oid,
+            comment_oid=comment_oid,
+        )
+        items[item.oid] = item
+        refs.append((column, item))
+    if meta.name in metadata.dataset_comments:
+        comments[f"COM.{meta.name}"] = metadata.dataset_comments[meta.name]
+    item_groups.append((meta, refs))
+
+
+def define_document(
+    content: DefineContent, standards: Standards, *, creation_datetime: datetime
+) -> tuple[etree._ElementTree, FindingsTable]:
+    """Build the Define-XML 2.1 document from what ``add_to_define`` gathered.
+
+    Returns:
+        The document and its findings (none today, as ``build_define``).
+    """
+    metadata = content.metadata
+    value_lists = content.value_lists
+    where_clauses = content.where_clauses
+    item_groups = content.item_groups
+    items = content.items
+    used_terms = content.used_terms
+    methods = content.methods
+    comments = content.comments
     study = metadata.study
     mdv_oid = metadata_version_oid(study.study_oid, standards)
     root = etree.Element(_odm("ODM"), nsmap=dict(NSMAP))
@@ -346,92 +483,6 @@ def build_define(
         Status="Final",
     )
 
-    value_lists: list[tuple[str, list[tuple[str, str, str | None]]]] = []
-    where_clauses: dict[str, tuple[str, tuple[str, ...], str]] = {}
-    custom_levels = {(v.dataset, v.variable): v for v in metadata.value_levels}
-    dictionary_of = {
-        variable: dictionary
-        for dictionary in metadata.external_codelists
-        for variable in dictionary.variables
-    }
-    item_groups: list[tuple[PreparedDataset, list[tuple[ColumnMeta, _Item]]]] = []
-    items: dict[str, _Item] = {}
-    used_terms: dict[str, set[str]] = {}
-    methods: dict[str, str] = {}
-    comments: dict[str, str] = {}
-
-    for name in sorted(datasets):
-        prepared = datasets[name]
-        meta = prepared.meta
-        frame = prepared.frame
-        refs: list[tuple[ColumnMeta, _Item]] = []
-        vlm_key, vlm_targets = VALUE_LEVEL.get(meta.domain, ("", ()))
-        if meta.name.startswith("SUPP") and "QNAM" in frame.columns:
-            vlm_key, vlm_targets = "QNAM", ("QVAL",)
-        for column in meta.columns:
-            origin = metadata.origin(meta.name, column.name)
-            if origin.method_id:
-                methods.setdefault(origin.method_id, origin.method_text or origin.method_id)
-            comment_oid = None
-            if origin.comment:
-                comment_oid = f"COM.{meta.name}.{column.name}"
-                comments[comment_oid] = origin.comment
-            codelist_oid = None
-            dictionary = dictionary_of.get((meta.name, column.name))
-            if dictionary is not None and frame[column.name].notna().any():
-                codelist_oid = dictionary.oid
-            for code in () if dictionary is not None else column.codelists:
-                codelist = standards.codelists.get(code)
-                values = frame[column.name].dropna().astype(str).unique()
-                # A codelist needs at least one item (ODM schema); an all-null variable
-                # therefore gets no CodeListRef.
-                if codelist is not None and len(values):
-                    codelist_oid = f"CL.{codelist.short_name}"
-                    used_terms.setdefault(code, set()).update(values)
-                    break
-            entries: list[tuple[str, str, str | None]] = []
-            level = custom_levels.get((meta.name, column.name))
-            if level is not None and level.key in frame.columns:
-                for value_item, where_oid, values, comparator in _custom_value_level_items(
-                    prepared, column, level
-                ):
-                    where_clauses.setdefault(
-                        where_oid, (item_oid(meta.name, level.key), values, comparator)
-                    )
-                    entries.append(
-                        _register_value_item(value_item, where_oid, methods, comments, items)
-                    )
-            elif column.name in vlm_targets and vlm_key in frame.columns:
-                for value_item, where_oid, key_value in _value_level_items(
-                    prepared, column, vlm_key, origin, metadata
-                ):
-                    where_clauses.setdefault(
-                        where_oid, (item_oid(meta.name, vlm_key), (key_value,), "")
-                    )
-                    entries.append(
-                        _register_value_item(value_item, where_oid, methods, comments, items)
-                    )
-            # A ValueListDef needs at least one ItemRef (Define-XML 2.1 schema): a dataset
-            # without records (or without the key's values) gets none.
-            value_list_oid = f"VL.{meta.name}.{column.name}" if entries else None
-            if entries:
-                value_lists.append((value_list_oid, entries))
-            item = _item_for(
-                column,
-                frame[column.name],
-                oid=item_oid(meta.name, column.name),
-                label=column.label,
-                origin=origin,
-                codelist_oid=codelist_oid,
-                value_list_oid=value_list_oid,
-                comment_oid=comment_oid,
-            )
-            items[item.oid] = item
-            refs.append((column, item))
-        if meta.name in metadata.dataset_comments:
-            comments[f"COM.{meta.name}"] = metadata.dataset_comments[meta.name]
-        item_groups.append((prepared, refs))
-
     for list_oid, entries in value_lists:
         element = etree.SubElement(mdv, _def("ValueListDef"), OID=list_oid)
         for order, (oid, where_oid, method_oid) in enumerate(entries, start=1):
@@ -453,8 +504,7 @@ def build_define(
         for value in values:
             etree.SubElement(check, _odm("CheckValue")).text = value
 
-    for prepared, refs in item_groups:
-        meta = prepared.meta
+    for meta, refs in item_groups:
         is_supp = meta.name.startswith("SUPP") and len(meta.name) > 4
         class_name = (
             "RELATIONSHIP"

@@ -31,11 +31,13 @@ from sdtm.export.define_checks import check_define_structure, validate_define
 from sdtm.export.define_metadata import DefineMetadata
 from sdtm.export.define_xml import (
     SCHEMA_FILE,
-    build_define,
+    DefineContent,
+    add_to_define,
     define_bytes,
+    define_document,
     metadata_version_oid,
 )
-from sdtm.export.metadata import PreparedDataset, prepare_dataset
+from sdtm.export.metadata import prepare_dataset
 from sdtm.export.rules import make_finding
 from sdtm.export.xpt import MAX_FILE_BYTES, write_xpt, xpt_file_name
 from sdtm.findings import FindingsTable, Severity
@@ -265,14 +267,20 @@ def export_submission(
     except OSError as error:
         raise ExportError(f"cannot create {out_dir}: {error}") from error
     tables: list[FindingsTable] = []
-    prepared: dict[str, PreparedDataset] = {}
-    for name in sorted(frames):
-        dataset = prepare_dataset(name, frames[name], standards)
-        prepared[dataset.meta.name] = dataset
+    # Datasets are prepared, written and summarised for define.xml one at a time, in the
+    # order define.xml lists them, so that only one prepared copy is held at once (all of
+    # them at once took over a gigabyte on a 10,000-subject study). A name given twice in
+    # different case is one dataset: the last frame given, as before.
+    order: dict[str, str] = {}
+    for key in sorted(frames):
+        order[key.upper()] = key
+    define_content = DefineContent(metadata) if "define" in formats else None
     written: dict[Path, int | None] = {}
-    total = sum(dataset.meta.records for dataset in prepared.values())
+    total = sum(len(frames[key]) for key in order.values())
     done = 0
-    for name, dataset in prepared.items():
+    for upper in sorted(order):
+        dataset = prepare_dataset(order[upper], frames[order[upper]], standards)
+        name = dataset.meta.name
         if on_records is not None:
             on_records(done, total)
         done += dataset.meta.records
@@ -297,30 +305,35 @@ def export_submission(
                 (out_dir / folder).mkdir(exist_ok=True)
             old_files = [out_dir / folder / f"{name.lower()}.{folder}" for folder in folders]
             own_errors = dataset.findings.at_or_above(Severity.ERROR)
-            if len(own_errors):
-                for folder, old_file in zip(folders, old_files, strict=True):
-                    tables.append(_not_written(name, folder, own_errors, old_file))
-                continue
-            outcomes = write_dataset_json_pair(
-                dataset,
-                out_dir / "json",
-                out_dir / "ndjson",
-                creation_datetime=creation_datetime,
-                study=metadata.study,
-                metadata_version_oid=metadata_version_oid(metadata.study.study_oid, standards),
-                schema_dir=settings.dataset_json_schema_dir,
+            outcomes = (
+                ((None, own_errors), (None, own_errors))
+                if len(own_errors)
+                else write_dataset_json_pair(
+                    dataset,
+                    out_dir / "json",
+                    out_dir / "ndjson",
+                    creation_datetime=creation_datetime,
+                    study=metadata.study,
+                    metadata_version_oid=metadata_version_oid(metadata.study.study_oid, standards),
+                    schema_dir=settings.dataset_json_schema_dir,
+                )
             )
             for folder, old_file, (path, found) in zip(folders, old_files, outcomes, strict=True):
-                tables.append(found)
+                # A dataset refused for its own errors reports them once, in the XPT part.
+                if not len(own_errors):
+                    tables.append(found)
                 if path is None:
                     tables.append(_not_written(name, folder, found, old_file))
                 else:
                     written[path] = dataset.meta.records
+        if define_content is not None:
+            add_to_define(define_content, dataset, standards)
+        del dataset
     if on_records is not None:
         on_records(total, total)
-    if "define" in formats and prepared:
-        tree, found = build_define(
-            prepared, standards, metadata=metadata, creation_datetime=creation_datetime
+    if define_content is not None and order:
+        tree, found = define_document(
+            define_content, standards, creation_datetime=creation_datetime
         )
         document = define_bytes(tree)
         tables.append(found)
