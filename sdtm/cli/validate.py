@@ -176,7 +176,6 @@ def register(app: click.Group) -> None:
             raise click.UsageError(f"--format {output_format} needs --output FILE")
         from rich.console import Console
 
-        from sdtm.export.report import write_report
         from sdtm.findings import Severity
         from sdtm.read.sdtm_package import read_sdtm_package
         from sdtm.standards import load_standards
@@ -205,6 +204,10 @@ def register(app: click.Group) -> None:
         reported = {rule.id for rule in ran} | set(findings.frame["rule_id"].dropna())
         rules = [registry.rules[i] for i in sorted(reported) if i in registry.rules]
         if output is not None and output_format != "text":
+            # Imported here: the export package costs a third of a second to import, and
+            # the default text output does not need it.
+            from sdtm.export.report import write_report
+
             write_report(
                 findings,
                 output_format,
