@@ -24,11 +24,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
 
+import numpy as np
 import pandas as pd
 
 from sdtm.errors import InputError
 from sdtm.findings import FindingsTable, Stage
 from sdtm.read.options import DEFAULT_OPTIONS, RAW_SUFFIXES, ReadOptions, file_format
+from sdtm.read.text import text_values
 from sdtm.safe_parse import MAX_COLUMNS, MAX_VALUE_CHARS
 
 SRC_FILE = "_src_file"
@@ -253,12 +255,14 @@ def _check_limits(frame: pd.DataFrame) -> None:
             f"{len(columns):,} columns, more than the limit of {MAX_COLUMNS:,}; refused"
         )
     for column in columns:
-        lengths = frame[column].astype("string").str.len()
-        if lengths.gt(MAX_VALUE_CHARS).any():
-            first = int(lengths.gt(MAX_VALUE_CHARS).to_numpy().argmax())
+        positions, text = text_values(frame[column])
+        lengths = np.fromiter(map(len, text), dtype=np.int64, count=len(text))
+        over = np.flatnonzero(lengths > MAX_VALUE_CHARS)
+        if len(over):
+            first = int(positions[over[0]])
             row = frame[SRC_ROW].iloc[first] if SRC_ROW in frame.columns else first + 2
             raise ValueError(
-                f"row {row} column {column}: a value of {int(lengths.iloc[first]):,} characters, "
+                f"row {row} column {column}: a value of {int(lengths[over[0]]):,} characters, "
                 f"more than the limit of {MAX_VALUE_CHARS:,}; refused"
             )
 
