@@ -298,11 +298,11 @@ def _layout(data: bytes, where: str) -> _Layout:
                 f"{variable.position}, outside the observation of {row_length} bytes"
             )
     data_start = obs_header_at + RECORD
-    body = data[data_start:]
-    next_member = body.find(_MEMBER_HEADER)
-    while next_member != -1 and next_member % RECORD:
-        next_member = body.find(_MEMBER_HEADER, next_member + 1)
-    data_end = data_start + (next_member if next_member != -1 else len(body))
+    # Searched in place: a slice of the data would copy the whole file once more.
+    next_member = data.find(_MEMBER_HEADER, data_start)
+    while next_member != -1 and (next_member - data_start) % RECORD:
+        next_member = data.find(_MEMBER_HEADER, next_member + 1)
+    data_end = next_member if next_member != -1 else len(data)
     rest = (data_end - data_start) % row_length
     if rest:
         tail_at = data_end - rest
@@ -336,7 +336,8 @@ def _member(data: bytes, where: str) -> tuple[XptMetadata, np.ndarray]:
     library = data[RECORD : 2 * RECORD]
     descriptor = data[5 * RECORD : 6 * RECORD]
     descriptor2 = data[6 * RECORD : 7 * RECORD]
-    body = data[layout.data_start : layout.data_end]
+    # A view, not a copy: the observations of a large dataset are most of the file.
+    body = memoryview(data)[layout.data_start : layout.data_end]
     row_length = layout.row_length
     records = len(body) // row_length
     matrix = np.frombuffer(body[: records * row_length], dtype=np.uint8).reshape(
