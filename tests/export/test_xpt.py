@@ -459,3 +459,25 @@ def test_a_value_ending_in_blanks_is_refused_because_no_reader_gives_them_back(
     assert result.path is None
     assert result.findings.rows(["rule_id"]) == [["XP0016"]]
     assert "B values in 1 record(s), first record 1" in result.findings.frame["message"][0]
+
+
+def test_a_value_the_numpy_writer_cannot_encode_leaves_the_whole_file_to_pyreadstat(
+    tmp_path, tiny_standards, ae_frame, creation, monkeypatch
+):
+    # The preflight refuses every such value today (XP0007, XP0008), so the fallback is forced
+    # here: the file must then be exactly pyreadstat's, and pass the read-back.
+    calls = []
+
+    def cannot(values, length):
+        calls.append(length)
+        return None
+
+    monkeypatch.setattr(xpt_module, "_text_bytes", cannot)
+    prepared = prepare_dataset("AE", ae_frame, tiny_standards)
+    result = write_xpt(prepared, tmp_path, creation_datetime=creation)
+    assert calls, "the numpy writer was not tried"
+    assert result.path is not None
+    assert result.findings.rows(["rule_id"]) == []
+    reference = tmp_path / "reference"
+    reference.mkdir()
+    assert result.path.read_bytes() == _pyreadstat_bytes(prepared, reference / "ae.xpt", creation)
