@@ -337,18 +337,10 @@ def build_define(
 
 def add_to_define(content: DefineContent, prepared: PreparedDataset, standards: Standards) -> None:
     """Add one dataset to ``content``; datasets are added in name order, as define lists them."""
-    metadata = content.metadata
-    value_lists = content.value_lists
-    where_clauses = content.where_clauses
-    item_groups = content.item_groups
-    items = content.items
-    used_terms = content.used_terms
-    methods = content.methods
-    comments = content.comments
-    custom_levels = {(v.dataset, v.variable): v for v in metadata.value_levels}
+    custom_levels = {(v.dataset, v.variable): v for v in content.metadata.value_levels}
     dictionary_of = {
         variable: dictionary
-        for dictionary in metadata.external_codelists
+        for dictionary in content.metadata.external_codelists
         for variable in dictionary.variables
     }
 
@@ -359,13 +351,13 @@ def add_to_define(content: DefineContent, prepared: PreparedDataset, standards: 
     if meta.name.startswith("SUPP") and "QNAM" in frame.columns:
         vlm_key, vlm_targets = "QNAM", ("QVAL",)
     for column in meta.columns:
-        origin = metadata.origin(meta.name, column.name)
+        origin = content.metadata.origin(meta.name, column.name)
         if origin.method_id:
-            methods.setdefault(origin.method_id, origin.method_text or origin.method_id)
+            content.methods.setdefault(origin.method_id, origin.method_text or origin.method_id)
         comment_oid = None
         if origin.comment:
             comment_oid = f"COM.{meta.name}.{column.name}"
-            comments[comment_oid] = origin.comment
+            content.comments[comment_oid] = origin.comment
         codelist_oid = None
         dictionary = dictionary_of.get((meta.name, column.name))
         if dictionary is not None and frame[column.name].notna().any():
@@ -377,7 +369,7 @@ def add_to_define(content: DefineContent, prepared: PreparedDataset, standards: 
             # therefore gets no CodeListRef.
             if codelist is not None and len(values):
                 codelist_oid = f"CL.{codelist.short_name}"
-                used_terms.setdefault(code, set()).update(values)
+                content.used_terms.setdefault(code, set()).update(values)
                 break
         entries: list[tuple[str, str, str | None]] = []
         level = custom_levels.get((meta.name, column.name))
@@ -385,27 +377,31 @@ def add_to_define(content: DefineContent, prepared: PreparedDataset, standards: 
             for value_item, where_oid, values, comparator in _custom_value_level_items(
                 prepared, column, level
             ):
-                where_clauses.setdefault(
+                content.where_clauses.setdefault(
                     where_oid, (item_oid(meta.name, level.key), values, comparator)
                 )
                 entries.append(
-                    _register_value_item(value_item, where_oid, methods, comments, items)
+                    _register_value_item(
+                        value_item, where_oid, content.methods, content.comments, content.items
+                    )
                 )
         elif column.name in vlm_targets and vlm_key in frame.columns:
             for value_item, where_oid, key_value in _value_level_items(
-                prepared, column, vlm_key, origin, metadata
+                prepared, column, vlm_key, origin, content.metadata
             ):
-                where_clauses.setdefault(
+                content.where_clauses.setdefault(
                     where_oid, (item_oid(meta.name, vlm_key), (key_value,), "")
                 )
                 entries.append(
-                    _register_value_item(value_item, where_oid, methods, comments, items)
+                    _register_value_item(
+                        value_item, where_oid, content.methods, content.comments, content.items
+                    )
                 )
         # A ValueListDef needs at least one ItemRef (Define-XML 2.1 schema): a dataset
         # without records (or without the key's values) gets none.
         value_list_oid = f"VL.{meta.name}.{column.name}" if entries else None
         if entries:
-            value_lists.append((value_list_oid, entries))
+            content.value_lists.append((value_list_oid, entries))
         item = _item_for(
             column,
             frame[column.name],
@@ -416,11 +412,11 @@ def add_to_define(content: DefineContent, prepared: PreparedDataset, standards: 
             value_list_oid=value_list_oid,
             comment_oid=comment_oid,
         )
-        items[item.oid] = item
+        content.items[item.oid] = item
         refs.append((column, item))
-    if meta.name in metadata.dataset_comments:
-        comments[f"COM.{meta.name}"] = metadata.dataset_comments[meta.name]
-    item_groups.append((meta, refs))
+    if meta.name in content.metadata.dataset_comments:
+        content.comments[f"COM.{meta.name}"] = content.metadata.dataset_comments[meta.name]
+    content.item_groups.append((meta, refs))
 
 
 def define_document(
@@ -431,15 +427,7 @@ def define_document(
     Returns:
         The document and its findings (none today, as ``build_define``).
     """
-    metadata = content.metadata
-    value_lists = content.value_lists
-    where_clauses = content.where_clauses
-    item_groups = content.item_groups
-    items = content.items
-    used_terms = content.used_terms
-    methods = content.methods
-    comments = content.comments
-    study = metadata.study
+    study = content.metadata.study
     mdv_oid = metadata_version_oid(study.study_oid, standards)
     root = etree.Element(_odm("ODM"), nsmap=dict(NSMAP))
     root.set("ODMVersion", "1.3.2")
@@ -483,7 +471,7 @@ def define_document(
         Status="Final",
     )
 
-    for list_oid, entries in value_lists:
+    for list_oid, entries in content.value_lists:
         element = etree.SubElement(mdv, _def("ValueListDef"), OID=list_oid)
         for order, (oid, where_oid, method_oid) in enumerate(entries, start=1):
             ref = etree.SubElement(
@@ -492,7 +480,7 @@ def define_document(
             if method_oid:
                 ref.set("MethodOID", method_oid)
             etree.SubElement(ref, _def("WhereClauseRef"), WhereClauseOID=where_oid)
-    for where_oid, (key_item, values, comparator) in where_clauses.items():
+    for where_oid, (key_item, values, comparator) in content.where_clauses.items():
         element = etree.SubElement(mdv, _def("WhereClauseDef"), OID=where_oid)
         check = etree.SubElement(
             element,
@@ -504,7 +492,7 @@ def define_document(
         for value in values:
             etree.SubElement(check, _odm("CheckValue")).text = value
 
-    for meta, refs in item_groups:
+    for meta, refs in content.item_groups:
         is_supp = meta.name.startswith("SUPP") and len(meta.name) > 4
         class_name = (
             "RELATIONSHIP"
@@ -529,7 +517,7 @@ def define_document(
         group.set(_def("Structure"), meta.structure or "One record per row of the dataset")
         group.set(_def("StandardOID"), "STD.SDTMIG")
         group.set(_def("ArchiveLocationID"), f"LF.{meta.name}")
-        if f"COM.{meta.name}" in comments:
+        if f"COM.{meta.name}" in content.comments:
             group.set(_def("CommentOID"), f"COM.{meta.name}")
         _description(group, meta.label)
         for order, (column, item) in enumerate(refs, start=1):
@@ -560,7 +548,7 @@ def define_document(
         leaf.set(f"{{{XLINK_NS}}}href", xpt_file_name(meta.name))
         etree.SubElement(leaf, _def("title")).text = xpt_file_name(meta.name)
 
-    for item in items.values():
+    for item in content.items.values():
         element = etree.SubElement(
             mdv,
             _odm("ItemDef"),
@@ -585,7 +573,7 @@ def define_document(
         if item.value_list_oid:
             etree.SubElement(element, _def("ValueListRef"), ValueListOID=item.value_list_oid)
 
-    for code in sorted(used_terms, key=lambda c: standards.codelists[c].short_name):
+    for code in sorted(content.used_terms, key=lambda c: standards.codelists[c].short_name):
         codelist = standards.codelists[code]
         element = etree.SubElement(
             mdv,
@@ -595,7 +583,7 @@ def define_document(
             DataType="text",
         )
         element.set(_def("StandardOID"), "STD.CT")
-        for order, value in enumerate(sorted(used_terms[code]), start=1):
+        for order, value in enumerate(sorted(content.used_terms[code]), start=1):
             term = codelist.term(value)
             entry = etree.SubElement(
                 element, _odm("EnumeratedItem"), CodedValue=value, OrderNumber=str(order)
@@ -605,8 +593,8 @@ def define_document(
             elif codelist.extensible:
                 entry.set(_def("ExtendedValue"), "Yes")
         etree.SubElement(element, _odm("Alias"), Context="nci:ExtCodeID", Name=codelist.code)
-    used_dictionaries = {item.codelist_oid for item in items.values() if item.codelist_oid}
-    for dictionary in metadata.external_codelists:
+    used_dictionaries = {item.codelist_oid for item in content.items.values() if item.codelist_oid}
+    for dictionary in content.metadata.external_codelists:
         if dictionary.oid not in used_dictionaries:
             continue
         element = etree.SubElement(
@@ -623,7 +611,7 @@ def define_document(
             Version=dictionary.version,
         )
 
-    for method_id in sorted(methods):
+    for method_id in sorted(content.methods):
         element = etree.SubElement(
             mdv,
             _odm("MethodDef"),
@@ -631,10 +619,10 @@ def define_document(
             Name=method_id,
             Type="Computation",
         )
-        _description(element, methods[method_id])
-    for comment_oid in sorted(comments):
+        _description(element, content.methods[method_id])
+    for comment_oid in sorted(content.comments):
         element = etree.SubElement(mdv, _def("CommentDef"), OID=comment_oid)
-        _description(element, comments[comment_oid])
+        _description(element, content.comments[comment_oid])
 
     tree = etree.ElementTree(root)
     stylesheet = etree.ProcessingInstruction(
