@@ -13,7 +13,6 @@ from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from sdtm.findings import FindingsTable, Stage
@@ -22,6 +21,7 @@ from sdtm.mapping.check import missing_raw_columns
 from sdtm.mapping.engine import REC, DomainResult
 from sdtm.mapping.spec import MappingSpec
 from sdtm.read.raw import RawFile
+from sdtm.read.text import per_distinct
 from sdtm.standards import Standards
 
 ACCOUNTING_RULES = MappingProxyType(
@@ -278,12 +278,13 @@ def raw_sources(spec: MappingSpec) -> Mapping[tuple[str, str, str], str]:
 
 def _not_numbers(values: pd.Series) -> pd.Series:
     """True where a value is not blank and cannot be read as a number (once per distinct)."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    distinct = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
-    text = distinct.astype("string").str.strip()
-    lost = text.notna() & (text != "") & pd.to_numeric(distinct, errors="coerce").isna()
-    answers = np.append(lost.fillna(False).to_numpy(dtype=bool), False)
-    return pd.Series(answers[codes], index=values.index)
+
+    def lost(distinct: pd.Series) -> pd.Series:
+        text = distinct.astype("string").str.strip()
+        unread = text.notna() & (text != "") & pd.to_numeric(distinct, errors="coerce").isna()
+        return unread.fillna(False).astype(bool)
+
+    return per_distinct(values, lost, False).astype(bool)
 
 
 def find_values_not_numbers(

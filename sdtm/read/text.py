@@ -12,6 +12,7 @@ chains they replace. Where a column repeats values, the work is done once per di
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from itertools import repeat
 
 import numpy as np
@@ -58,6 +59,21 @@ def _distinct_text(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         codes, uniques = pd.factorize(text, use_na_sentinel=True)
         uniques = np.asarray(uniques, dtype=object)
     return codes, uniques
+
+
+def per_distinct(
+    values: pd.Series, compute: Callable[[pd.Series], pd.Series], fill: object
+) -> pd.Series:
+    """Apply ``compute`` once to each distinct value of ``values`` and spread the answers back.
+
+    ``compute`` gets the distinct non-missing values (as objects) and returns one answer per
+    value; rows with a missing value get ``fill``. Codes, units, results and dates repeat
+    across records, so a per-value test done this way runs once per distinct value.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    answers = compute(pd.Series(np.asarray(uniques, dtype=object), dtype=object))
+    taken = pd.api.extensions.take(answers.array, codes, allow_fill=True, fill_value=fill)
+    return pd.Series(taken, index=values.index)
 
 
 def stripped(values: pd.Series) -> pd.Series:

@@ -43,3 +43,19 @@ def test_numbers_keep_their_own_text_form():
 def test_regex_mask_follows_the_re_method(how, expected):
     values = np.array(["2024", "x2024y", "20"], dtype=object)
     assert regex_mask(values, r"\d{4}", how).tolist() == expected
+
+
+def test_per_distinct_computes_each_distinct_value_once_and_fills_missing_rows():
+    from sdtm.read.text import per_distinct
+
+    seen = []
+
+    def lengths(distinct):
+        seen.extend(distinct.tolist())
+        return distinct.str.len()
+
+    values = pd.Series(["ab", None, "ab", "xyz", None], index=[10, 11, 12, 13, 14], dtype="string")
+    got = per_distinct(values, lengths, -1)
+    assert seen == ["ab", "xyz"]
+    assert got.index.tolist() == [10, 11, 12, 13, 14]
+    assert got.tolist() == [2, -1, 2, 3, -1]

@@ -9,7 +9,7 @@ dataset as given.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
 
 import numpy as np
@@ -17,7 +17,7 @@ import pandas as pd
 
 from sdtm.derive.dates import compute_dtc_compare
 from sdtm.findings import FINDING_COLUMNS, FindingsTable
-from sdtm.read.text import stripped_or_missing
+from sdtm.read.text import per_distinct, stripped_or_missing
 
 # Canonical ISO 8601 date-time prefix: only leading components that are fully known count.
 # "2024---15" (unknown month) therefore has year precision; comparisons use this prefix.
@@ -175,25 +175,13 @@ def number(frame: pd.DataFrame, column: str) -> pd.Series:
     return pd.to_numeric(frame[column], errors="coerce").astype("float64")
 
 
-def _per_distinct(
-    values: pd.Series, compute: Callable[[pd.Series], pd.Series], fill: object
-) -> pd.Series:
-    """``compute`` applied to each distinct text of ``values`` once, spread back to the rows.
-
-    Codes, units, results and dates repeat across records; ``fill`` stands where a value is
-    missing (``compute`` must give it for a missing value too).
-    """
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    answers = compute(pd.Series(np.asarray(uniques, dtype=object), dtype="string"))
-    taken = pd.api.extensions.take(answers.array, codes, allow_fill=True, fill_value=fill)
-    return pd.Series(taken, index=values.index)
-
-
 def _matches(values: pd.Series, pattern: str) -> pd.Series:
     if not isinstance(values.dtype, pd.StringDtype):
         return values.str.match(pattern).fillna(False).astype(bool)
-    return _per_distinct(
-        values, lambda text: text.str.match(pattern).fillna(False).astype(bool), False
+    return per_distinct(
+        values,
+        lambda text: text.astype("string").str.match(pattern).fillna(False).astype(bool),
+        False,
     ).astype(bool)
 
 
@@ -217,7 +205,7 @@ def complete_date(values: pd.Series) -> pd.Series:
     if not isinstance(values.dtype, pd.StringDtype):
         return _complete_date(values)
     # Each distinct date-time text is parsed once (a lab draw time is shared by its tests).
-    return _per_distinct(values, _complete_date, pd.NaT)
+    return per_distinct(values, lambda text: _complete_date(text.astype("string")), pd.NaT)
 
 
 def is_partial_date(values: pd.Series) -> pd.Series:
