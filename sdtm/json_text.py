@@ -34,19 +34,12 @@ def _float_text(value: float) -> str:
 
 
 def _key_text(key: Any) -> str:
-    # Keys as the standard encoder turns them into strings (skipkeys=False).
+    # Keys as the standard encoder turns them into strings (skipkeys=False): a number, bool
+    # or None key is its JSON value text, quoted.
     if isinstance(key, str):
         return encode_basestring(key)
-    if isinstance(key, float):
-        return encode_basestring(_float_text(key))
-    if key is True:
-        return '"true"'
-    if key is False:
-        return '"false"'
-    if key is None:
-        return '"null"'
-    if isinstance(key, int):
-        return encode_basestring(int.__repr__(key))
+    if key is None or isinstance(key, int | float):
+        return encode_basestring(_render(key, "", 0))
     raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
 
 
