@@ -305,10 +305,11 @@ def export_submission(
                 (out_dir / folder).mkdir(exist_ok=True)
             old_files = [out_dir / folder / f"{name.lower()}.{folder}" for folder in folders]
             own_errors = dataset.findings.at_or_above(Severity.ERROR)
-            outcomes = (
-                ((None, own_errors), (None, own_errors))
-                if len(own_errors)
-                else write_dataset_json_pair(
+            if len(own_errors):
+                for folder, old_file in zip(folders, old_files, strict=True):
+                    tables.append(_not_written(name, folder, own_errors, old_file))
+            else:
+                outcomes = write_dataset_json_pair(
                     dataset,
                     out_dir / "json",
                     out_dir / "ndjson",
@@ -317,15 +318,14 @@ def export_submission(
                     metadata_version_oid=metadata_version_oid(metadata.study.study_oid, standards),
                     schema_dir=settings.dataset_json_schema_dir,
                 )
-            )
-            for folder, old_file, (path, found) in zip(folders, old_files, outcomes, strict=True):
-                # A dataset refused for its own errors reports them once, in the XPT part.
-                if not len(own_errors):
+                for folder, old_file, (path, found) in zip(
+                    folders, old_files, outcomes, strict=True
+                ):
                     tables.append(found)
-                if path is None:
-                    tables.append(_not_written(name, folder, found, old_file))
-                else:
-                    written[path] = dataset.meta.records
+                    if path is None:
+                        tables.append(_not_written(name, folder, found, old_file))
+                    else:
+                        written[path] = dataset.meta.records
         if define_content is not None:
             add_to_define(define_content, dataset, standards)
         del dataset
