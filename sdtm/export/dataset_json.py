@@ -349,33 +349,16 @@ def validate_ndjson_metadata(
 
 
 def _atomic_write(target: Path, chunks: Iterable[str]) -> None:
-    try:
-        handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    except OSError as error:
-        raise ExportError(f"cannot write to {target.parent}: {error}") from error
-    temp = Path(temp_name)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            for chunk in chunks:
-                stream.write(chunk)
-        os.chmod(temp, 0o644)
-        os.replace(temp, target)
-    except OSError as error:
-        raise ExportError(f"cannot write {target}: {error}") from error
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            temp.unlink()
+    _atomic_write_files((target,), ((chunk,) for chunk in chunks))
 
 
-def _atomic_write_pair(targets: tuple[Path, Path], chunks: Iterable[tuple[str, str]]) -> None:
-    """Write two files side by side from pairs of text chunks, each atomically."""
+def _atomic_write_files(targets: tuple[Path, ...], chunks: Iterable[tuple[str, ...]]) -> None:
+    """Write files side by side, each atomically: each chunk holds one text per file."""
     temps: list[Path] = []
     try:
         for target in targets:
             try:
-                handle, temp_name = tempfile.mkstemp(
-                    prefix=f".{target.name}.", dir=target.parent
-                )
+                handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
             except OSError as error:
                 raise ExportError(f"cannot write to {target.parent}: {error}") from error
             os.close(handle)
@@ -386,14 +369,15 @@ def _atomic_write_pair(targets: tuple[Path, Path], chunks: Iterable[tuple[str, s
                     stack.enter_context(temp.open("w", encoding="utf-8", newline="\n"))
                     for temp in temps
                 ]
-                for first, second in chunks:
-                    streams[0].write(first)
-                    streams[1].write(second)
+                for texts in chunks:
+                    for stream, text in zip(streams, texts, strict=True):
+                        stream.write(text)
             for temp, target in zip(temps, targets, strict=True):
                 os.chmod(temp, 0o644)
                 os.replace(temp, target)
         except OSError as error:
-            raise ExportError(f"cannot write {targets[0]} and {targets[1]}: {error}") from error
+            names = " and ".join(str(target) for target in targets)
+            raise ExportError(f"cannot write {names}: {error}") from error
     finally:
         for temp in temps:
             with contextlib.suppress(FileNotFoundError):
@@ -486,7 +470,7 @@ def write_dataset_json_pair(
             )
         yield "]}\n", ""
 
-    _atomic_write_pair(targets, chunks())
+    _atomic_write_files(targets, chunks())
     return (targets[0], checks[0]), (targets[1], checks[1])
 
 
