@@ -121,6 +121,7 @@ def run_study(
     creation_datetime: datetime | None = None,
     keep_invalid_records: bool = False,
     progress: Progress | None = None,
+    jobs: int = 1,
 ) -> RunResult:
     """Run read -> map -> derive -> validate -> export on one study.
 
@@ -142,6 +143,8 @@ def run_study(
             duplicate raw row, Required value missing) in the datasets; by default they are
             withheld and reported (MP0040), their raw rows counted as reported.
         progress: Called with a short message at each stage.
+        jobs: Processes that share out the conformance checks (:mod:`sdtm.workers`); the
+            outputs are byte-identical for any number.
 
     Returns:
         The datasets, findings, per-file counts and lineage.
@@ -205,7 +208,8 @@ def run_study(
         _say(progress, "validating")
         cutoff = spec.settings.get("data_cutoff")
         findings = findings + locate_findings(
-            validate_datasets(final, standards, registry, data_cutoff=cutoff), provenance
+            validate_datasets(final, standards, registry, data_cutoff=cutoff, jobs=jobs),
+            provenance,
         )
     findings = apply_study_waivers(findings, mapping_dir, registry)
     follows = registry.follows() if registry is not None else {}

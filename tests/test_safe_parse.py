@@ -28,3 +28,39 @@ def test_bare_equals_sign_is_text():
 
 def test_empty_document():
     assert (compose_yaml(""), load_yaml("")) == (None, None)
+
+
+def _documents() -> list:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    return sorted([*root.glob("specs/**/*.yaml"), *root.glob("mappings/**/*.yaml")])
+
+
+def test_libyaml_and_pure_python_loaders_read_the_project_yaml_alike():
+    import yaml
+
+    from sdtm import safe_parse
+
+    documents = _documents()
+    assert len(documents) > 250  # the rule files alone are more than that
+    for path in documents:
+        text = path.read_text(encoding="utf-8")
+        pure = yaml.load(text, Loader=safe_parse._SafeLoader)
+        assert load_yaml(text) == pure, path
+
+
+def test_nesting_is_measured_before_libyaml_builds_the_nodes():
+    from sdtm.safe_parse import _nesting_within
+
+    # The mapping is one level, each [ another.
+    assert _nesting_within("a: " + "[" * 199 + "]" * 199 + "\n", 200)
+    assert not _nesting_within("a: " + "[" * 200 + "]" * 200 + "\n", 200)
+    assert not _nesting_within("a: [1, 2\n", 200)  # not valid YAML: left to the pure loader
+
+
+def test_a_document_nested_a_hundred_thousand_deep_is_refused():
+    from sdtm.safe_parse import UnsafeYamlError
+
+    with pytest.raises(UnsafeYamlError, match="nesting deeper than 200 levels"):
+        load_yaml("[" * 100_000 + "]" * 100_000)

@@ -25,6 +25,7 @@ BASE = (
     "stage",
     "fileio",
     "json_text",
+    "workers",
     "safe_parse",
     "__version__",
 )

@@ -38,3 +38,9 @@ REVIEW_THRESHOLD = 0.8
 
 COMPARE_FORMATS: tuple[str, ...] = ("text", "json", "xlsx", "html")
 """``sdtm.comparison.report.COMPARE_FORMATS``."""
+
+JOBS_HELP = (
+    "Processes that share out the conformance checks (default: the usable CPUs, at most 4; "
+    "1 runs everything in this process). The findings are the same for any number."
+)
+"""Help of ``--jobs`` (``sdtm.workers.default_jobs`` is the default)."""

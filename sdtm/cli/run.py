@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from sdtm.cli.defaults import DEFAULT_MAPPINGS_DIR, DEFAULT_STUDY_DIR, SEVERITIES
+from sdtm.cli.defaults import DEFAULT_MAPPINGS_DIR, DEFAULT_STUDY_DIR, JOBS_HELP, SEVERITIES
 from sdtm.cli.export import creation_datetime_from
 
 if TYPE_CHECKING:
@@ -131,6 +131,7 @@ def register(app: click.Group) -> None:
         help="Also write the HTML review (sdtm report) beside the output folder, as "
         "<OUT>-report.html.",
     )
+    @click.option("--jobs", type=click.IntRange(min=1), default=None, help=JOBS_HELP)
     @click.option(
         "--quiet",
         "-q",
@@ -149,6 +150,7 @@ def register(app: click.Group) -> None:
         fail_on: str | None,
         write_report: bool,
         quiet: bool,
+        jobs: int | None,
     ) -> int:
         """Map a study's raw files to SDTM and write datasets plus findings.
 
@@ -158,6 +160,7 @@ def register(app: click.Group) -> None:
 
         from sdtm.cli.progress import StageProgress
         from sdtm.pipeline import fails, run_study
+        from sdtm.workers import default_jobs
 
         stderr = Console(stderr=True)
         # --ct is the old name of --ct-version, kept hidden so existing scripts still work.
@@ -186,6 +189,7 @@ def register(app: click.Group) -> None:
                 creation_datetime=moment,
                 keep_invalid_records=keep_invalid_records,
                 progress=progress,
+                jobs=jobs or default_jobs(),
             )
         progress.print_throughput(
             int(result.counts["rows_in"].sum()), sum(len(f) for f in result.frames.values())

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from sdtm.cli.defaults import SEVERITIES
+from sdtm.cli.defaults import JOBS_HELP, SEVERITIES
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -142,6 +142,7 @@ def register(app: click.Group) -> None:
         help="Exit 1 when findings at or above this severity exist.",
     )
     @click.option("--ct-version", default=None, help="CT package date (default: newest).")
+    @click.option("--jobs", type=click.IntRange(min=1), default=None, help=JOBS_HELP)
     @click.option(
         "--specs",
         "specs_dir",
@@ -166,6 +167,7 @@ def register(app: click.Group) -> None:
         encoding: str,
         waivers_file: Path | None,
         select: tuple[str, ...],
+        jobs: int | None,
     ) -> int:
         """Validate the SDTM datasets (.xpt) in PATH (a folder or one file).
 
@@ -182,6 +184,7 @@ def register(app: click.Group) -> None:
         from sdtm.validate.package import standards_info, tool_info, validate_package
         from sdtm.validate.registry import build_registry
         from sdtm.validate.waivers import load_waivers
+        from sdtm.workers import default_jobs
 
         standards = load_standards(specs_dir, ct_version)
         registry = build_registry(specs_dir / "rules" if specs_dir else None)
@@ -196,7 +199,12 @@ def register(app: click.Group) -> None:
         waivers = load_waivers(waivers_file) if waivers_file is not None else ()
         frames, read_findings = read_sdtm_package(path, encoding=encoding)
         findings = read_findings + validate_package(
-            frames, standards, registry=registry, waivers=waivers, select=select or None
+            frames,
+            standards,
+            registry=registry,
+            waivers=waivers,
+            select=select or None,
+            jobs=jobs or default_jobs(),
         )
         level = Severity(fail_on)
         document_args = {"tool": tool_info(), "standards": standards_info(standards)}

@@ -9,8 +9,9 @@ module is the place to combine both (see ``extra_checks``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
+from functools import partial
 from importlib import metadata
 from typing import Any
 
@@ -19,7 +20,7 @@ import pandas as pd
 from sdtm.findings import FindingsTable, link_causes
 from sdtm.standards.model import DomainSpec, Standards
 from sdtm.standards.rules import findings_frame
-from sdtm.validate.registry import Registry, build_registry, run_rules
+from sdtm.validate.registry import Registry, build_registry, check_calls
 from sdtm.validate.schema import validate_dataset
 from sdtm.validate.waivers import Waiver, apply_waivers
 
@@ -80,6 +81,8 @@ def validate_frames(
     *,
     extra_checks: Iterable[PackageCheck] = (),
     on_records: Callable[[int, int], None] | None = None,
+    jobs: int = 1,
+    extra_calls: Sequence[Callable[[], FindingsTable]] = (),
 ) -> FindingsTable:
     """Validate every dataset of a package.
 
@@ -90,43 +93,63 @@ def validate_frames(
         standards: The SDTMIG metadata and CT package.
         extra_checks: Further package-level checks (e.g. the rule registry's cross-dataset
             checks), run after the per-dataset schemas.
-        on_records: Called after each dataset with (records validated so far, records in
-            all datasets), for a progress display.
+        on_records: Called before each dataset this process validates with (records of the
+            datasets started so far, records in all datasets), and once with (total, total)
+            at the end, for a progress display.
+        jobs: Processes that share out the datasets and the extra calls
+            (:func:`sdtm.workers.run_calls`); the findings are the same for any number.
+        extra_calls: Further calls returning findings (e.g. one per check rule, from
+            :func:`sdtm.validate.registry.check_calls`), shared out with the datasets.
 
     Returns:
-        All findings, dataset by dataset in name order, then those of ``extra_checks``.
+        All findings, dataset by dataset in name order, then those of ``extra_checks``, then
+        those of ``extra_calls``.
     """
-    tables = []
+    from sdtm.workers import run_calls
+
+    extra_checks = tuple(extra_checks)
+    names = sorted(frames)
     total = sum(len(frame) for frame in frames.values())
-    done = 0
-    for name in sorted(frames):
-        frame = frames[name]
-        done += len(frame)
-        if on_records is not None:
-            on_records(done - len(frame), total)
-        source_file = frame.attrs.get("source_file")
-        spec = resolve_spec(name, frame, standards)
-        if spec is None:
-            rows = pd.DataFrame({"rule_id": ["ST0015"]})
-            tables.append(
-                FindingsTable.from_frame(
-                    findings_frame(rows, dataset=name.upper(), source_file=source_file)
-                )
-            )
-            continue
-        keys = frame.attrs.get("natural_keys")
-        if keys:
-            # The sponsor's define.xml keys (read_sdtm_package) identify its records (ST0013).
-            spec = replace(spec, keys=tuple(keys))
-        tables.append(_label_findings(name.upper(), frame, spec, source_file))
-        tables.append(
-            validate_dataset(frame, spec, standards, dataset=name.upper(), source_file=source_file)
-        )
+    started = 0
+
+    def announce(index: int) -> None:
+        nonlocal started
+        if on_records is not None and index < len(names):
+            on_records(started, total)
+            started += len(frames[names[index]])
+
+    calls: list[Callable[[], FindingsTable]] = [
+        partial(_validate_one, name, frames[name], standards) for name in names
+    ]
+    calls += [partial(check, frames, standards) for check in extra_checks]
+    calls += extra_calls
+    # A dataset's schema costs about its number of values; a package check, the whole package;
+    # a single rule's check is not known, and fills the gaps last.
+    package_size = float(sum(frame.size for frame in frames.values()))
+    costs = [float(frames[name].size) for name in names]
+    costs += [package_size] * len(extra_checks) + [0.0] * len(extra_calls)
+    tables = run_calls(calls, jobs=jobs, costs=costs, on_start=announce)
     if on_records is not None:
         on_records(total, total)
-    for check in extra_checks:
-        tables.append(check(frames, standards))
     return FindingsTable.concat(tables)
+
+
+def _validate_one(name: str, frame: pd.DataFrame, standards: Standards) -> FindingsTable:
+    """The label findings and schema findings of one dataset, or ST0015 without a spec."""
+    source_file = frame.attrs.get("source_file")
+    spec = resolve_spec(name, frame, standards)
+    if spec is None:
+        rows = pd.DataFrame({"rule_id": ["ST0015"]})
+        return FindingsTable.from_frame(
+            findings_frame(rows, dataset=name.upper(), source_file=source_file)
+        )
+    keys = frame.attrs.get("natural_keys")
+    if keys:
+        # The sponsor's define.xml keys (read_sdtm_package) identify its records (ST0013).
+        spec = replace(spec, keys=tuple(keys))
+    return _label_findings(name.upper(), frame, spec, source_file) + validate_dataset(
+        frame, spec, standards, dataset=name.upper(), source_file=source_file
+    )
 
 
 def validate_package(
@@ -138,6 +161,7 @@ def validate_package(
     select: Iterable[str] | None = None,
     ignore: Iterable[str] = (),
     include_optional: bool = False,
+    jobs: int = 1,
 ) -> FindingsTable:
     """Validate a package completely: per-dataset schemas, cross-dataset rules, waivers.
 
@@ -150,24 +174,23 @@ def validate_package(
         select: Check rule ids or prefixes to run (default: all that are on by default).
         ignore: Check rule ids or prefixes to skip.
         include_optional: Also run the check rules that are off by default.
+        jobs: Processes that share out the datasets and the checks
+            (:func:`sdtm.workers.run_calls`); the findings are the same for any number.
 
     Returns:
         Schema findings, then check findings, then unused-waiver findings; findings that
         follow from another one name it in ``caused_by``.
     """
     registry = registry or build_registry()
-
-    def checks(package: Mapping[str, pd.DataFrame], loaded: Standards) -> FindingsTable:
-        return run_rules(
-            package,
-            loaded,
-            registry,
-            select=select,
-            ignore=ignore,
-            include_optional=include_optional,
-        )
-
-    findings = validate_frames(frames, standards, extra_checks=(checks,))
+    checks = check_calls(
+        frames,
+        standards,
+        registry,
+        select=select,
+        ignore=ignore,
+        include_optional=include_optional,
+    )
+    findings = validate_frames(frames, standards, extra_calls=checks, jobs=jobs)
     # One finding per cause: findings that follow from another one name it (caused_by).
     return link_causes(apply_waivers(findings, waivers, registry=registry), registry.follows())
 

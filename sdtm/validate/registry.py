@@ -17,6 +17,7 @@ import re
 import string
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -378,6 +379,7 @@ def run_rules(
     select: Iterable[str] | None = None,
     ignore: Iterable[str] = (),
     include_optional: bool = False,
+    jobs: int = 1,
 ) -> FindingsTable:
     """Run the registry's checks on a package and return their findings.
 
@@ -391,21 +393,54 @@ def run_rules(
         select: Rule ids or prefixes to run (see :meth:`Registry.check_rules`).
         ignore: Rule ids or prefixes to skip.
         include_optional: Also run rules that are off by default.
+        jobs: Processes that share out the checks (:func:`sdtm.workers.run_calls`); the
+            findings are the same for any number.
 
     Returns:
         All findings, in rule order.
     """
+    from sdtm.workers import run_calls
+
+    calls = check_calls(
+        frames,
+        standards,
+        registry,
+        select=select,
+        ignore=ignore,
+        include_optional=include_optional,
+    )
+    return FindingsTable.concat(run_calls(calls, jobs=jobs))
+
+
+def check_calls(
+    frames: Mapping[str, pd.DataFrame],
+    standards: Standards,
+    registry: Registry,
+    *,
+    select: Iterable[str] | None = None,
+    ignore: Iterable[str] = (),
+    include_optional: bool = False,
+) -> list[Callable[[], FindingsTable]]:
+    """One call per check rule to run, in rule order (arguments as for :func:`run_rules`).
+
+    The frames' text columns are normalised here, once for all the calls
+    (:func:`sdtm.validate.checks.common.prepare_frames`); each call returns its rule's
+    finalized findings.
+    """
     from sdtm.validate.checks.common import prepare_frames
 
-    frames = prepare_frames(frames)
-    tables = []
-    for rule in registry.check_rules(
-        select=select, ignore=ignore, include_optional=include_optional
-    ):
-        found = registry.checks[rule.id](frames, standards)
-        if len(found):
-            tables.append(finalize(found, rule))
-    return FindingsTable.concat(tables)
+    prepared = prepare_frames(frames)
+    rules = registry.check_rules(select=select, ignore=ignore, include_optional=include_optional)
+    return [
+        partial(_run_check, registry.checks[rule.id], rule, prepared, standards) for rule in rules
+    ]
+
+
+def _run_check(
+    check: Check, rule: Rule, frames: Mapping[str, pd.DataFrame], standards: Standards
+) -> FindingsTable:
+    found = check(frames, standards)
+    return finalize(found, rule) if len(found) else FindingsTable()
 
 
 def finalize(found: FindingsTable, rule: Rule) -> FindingsTable:

@@ -45,6 +45,7 @@ def validate_datasets(
     registry: Registry,
     *,
     data_cutoff: str | None = None,
+    jobs: int = 1,
 ) -> FindingsTable:
     """Validate the datasets: per-dataset schemas, then the registry's cross-record checks.
 
@@ -54,15 +55,17 @@ def validate_datasets(
         registry: Rules and checks.
         data_cutoff: The study's data cut-off (``study.yaml`` setting ``data_cutoff``); when
             TS has no DCUTDTC, dates after it are reported by XR0073 all the same.
+        jobs: Processes that share out the datasets and the checks
+            (:func:`sdtm.workers.run_calls`); the findings are the same for any number.
     """
 
     def schemas() -> FindingsTable:
         from sdtm.validate.package import validate_frames
 
-        return validate_frames(frames, standards)
+        return validate_frames(frames, standards, jobs=jobs)
 
     def rules() -> FindingsTable:
-        return rule_registry.run_rules(frames, standards, registry)
+        return rule_registry.run_rules(frames, standards, registry, jobs=jobs)
 
     def cutoff() -> FindingsTable:
         from sdtm.validate.checks.review import data_cutoff_of, find_dates_after_cutoff

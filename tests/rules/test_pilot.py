@@ -4,6 +4,7 @@ Runs without crashing, and every error-level finding of the check rules is liste
 the reason it is a true issue of that data under SDTMIG 3.4 / the rule's authority.
 """
 
+import pandas as pd
 import pytest
 
 from sdtm.findings import root_causes
@@ -212,3 +213,12 @@ def test_pilot_problems_core_reports_are_reported(
     pilot_package_findings, rule_id, core_id, core_count
 ):
     assert _count(pilot_package_findings, rule_id) == core_count, core_id
+
+
+def test_pilot_findings_are_the_same_with_two_jobs(
+    pilot_dir, standards, registry, pilot_package_findings
+):
+    frames, _ = read_sdtm_package(pilot_dir)
+    shared_out = validate_package(frames, standards, registry=registry, jobs=2)
+    assert len(shared_out) == len(pilot_package_findings) > 1000
+    pd.testing.assert_frame_equal(shared_out.frame, pilot_package_findings.frame)
