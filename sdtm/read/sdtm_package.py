@@ -29,7 +29,7 @@ from sdtm.read.manifest import (
     read_manifest,
     verify_package,
 )
-from sdtm.read.xpt_v5 import check_xpt_file
+from sdtm.read.xpt_v5 import check_xpt_file, iter_xpt_columns
 from sdtm.standards.rules import findings_frame
 
 RULE_IDS: tuple[str, ...] = ("ST0016", "ST0017", "ST0021", "ST0022")
@@ -37,6 +37,28 @@ RULE_IDS: tuple[str, ...] = ("ST0016", "ST0017", "ST0021", "ST0022")
 
 FALLBACK_ENCODING = "cp1252"
 """Encoding tried for values that are not valid in the requested one."""
+
+# Formats of numbers that pyreadstat reads as numbers (it turns date, time and datetime formats
+# into dates); SAS documents each (the "F" format is also written without a name, as "8.2").
+_NUMBER_FORMATS = frozenset(
+    {
+        "",
+        "BEST",
+        "BESTD",
+        "COMMA",
+        "COMMAX",
+        "D",
+        "DOLLAR",
+        "DOLLARX",
+        "E",
+        "F",
+        "FRACT",
+        "NUMX",
+        "PERCENT",
+        "PVALUE",
+        "Z",
+    }
+)
 
 # Latin-1 maps every byte to one character, so reading with it never fails and keeps the
 # original bytes recoverable (``str.encode("latin-1")``).
@@ -84,17 +106,63 @@ def _redecode(frame: pd.DataFrame, encoding: str) -> tuple[pd.DataFrame, pd.Data
     return out, rows
 
 
-def _read_xpt(path: Path, encoding: str) -> tuple[pd.DataFrame, object, pd.DataFrame]:
-    """Read one file; decoding failures fall back per value (see module docstring)."""
+def _read_xpt(path: Path, encoding: str) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
+    """Read one file: the frame, its metadata attrs, and the rows that needed the fallback."""
+    plain = _read_plain_xpt(path, encoding)
+    if plain is not None:
+        return plain[0], plain[1], pd.DataFrame()
     try:
         frame, meta = pyreadstat.read_xport(str(path), encoding=encoding)
-        return frame, meta, pd.DataFrame()
+        return frame, _pyreadstat_attrs(meta), pd.DataFrame()
     except (UnicodeDecodeError, pyreadstat.ReadstatError) as error:
         if not _is_encoding_error(error):
             raise
     frame, meta = pyreadstat.read_xport(str(path), encoding=_BYTE_PRESERVING)
     frame, fallback_rows = _redecode(frame, encoding)
-    return frame, meta, fallback_rows
+    return frame, _pyreadstat_attrs(meta), fallback_rows
+
+
+def _read_plain_xpt(path: Path, encoding: str) -> tuple[pd.DataFrame, dict] | None:
+    """Read a file with the project's own XPT v5 reader, when it gives what pyreadstat gives.
+
+    It does (the values are compared on the CDISC pilot and on hypothesis-generated files in
+    the tests) unless a text value is not valid in ``encoding`` (pyreadstat's path reports each
+    such value, ST0016) or a number has a format pyreadstat turns into dates or times; for
+    those, and for an encoding Python does not know, ``None`` leaves the file to pyreadstat.
+    The own reader is more than twice as fast.
+    """
+    try:
+        meta, _, columns = iter_xpt_columns(path, encoding=encoding)
+        names = [variable.name for variable in meta.variables]
+        if len(set(names)) < len(names) or any(
+            variable.data_type == "Num" and variable.format_name.upper() not in _NUMBER_FORMATS
+            for variable in meta.variables
+        ):
+            return None
+        frame = pd.DataFrame({v.name: values for v, values in columns}, columns=names)
+    except (InputError, LookupError):
+        return None
+    attrs = {
+        "dataset_label": meta.label,
+        "labels": {v.name: v.label for v in meta.variables},
+        "types": {v.name: v.data_type for v in meta.variables},
+        "lengths": {v.name: v.length for v in meta.variables},
+        "formats": {v.name: v.format_text for v in meta.variables},
+    }
+    return frame, attrs
+
+
+def _pyreadstat_attrs(meta: object) -> dict:
+    kinds = dict(getattr(meta, "readstat_variable_types", {}) or {})
+    # pyreadstat reports the NAMESTR format (name, width and decimals) as the "original type".
+    formats = dict(getattr(meta, "original_variable_types", {}) or {})
+    return {
+        "dataset_label": getattr(meta, "file_label", None) or "",
+        "labels": dict(getattr(meta, "column_names_to_labels", {}) or {}),
+        "types": {name: "Char" if kind == "string" else "Num" for name, kind in kinds.items()},
+        "lengths": dict(getattr(meta, "variable_storage_width", {}) or {}),
+        "formats": {name: text or "" for name, text in formats.items()},
+    }
 
 
 def _is_encoding_error(error: Exception) -> bool:
@@ -123,23 +191,14 @@ def read_sdtm_dataset(
         # pyreadstat returns the whole observations before a cut without complaint: the
         # record structure is checked first, so a truncated file is refused with its offset.
         check_xpt_file(path)
-        frame, meta, fallback_rows = _read_xpt(path, encoding)
+        frame, attrs, fallback_rows = _read_xpt(path, encoding)
     except (pyreadstat.ReadstatError, OSError, UnicodeDecodeError, ValueError) as error:
         detail = f"{type(error).__name__}: {error}"
         return None, _unreadable(dataset, path.name, detail)
     except InputError as error:
         return None, _unreadable(dataset, path.name, str(error))
     frame.attrs["source_file"] = path.name
-    frame.attrs["dataset_label"] = getattr(meta, "file_label", None) or ""
-    frame.attrs["labels"] = dict(getattr(meta, "column_names_to_labels", {}) or {})
-    kinds = dict(getattr(meta, "readstat_variable_types", {}) or {})
-    frame.attrs["types"] = {
-        name: "Char" if kind == "string" else "Num" for name, kind in kinds.items()
-    }
-    frame.attrs["lengths"] = dict(getattr(meta, "variable_storage_width", {}) or {})
-    # pyreadstat reports the NAMESTR format (name, width and decimals) as the "original type".
-    formats = dict(getattr(meta, "original_variable_types", {}) or {})
-    frame.attrs["formats"] = {name: text or "" for name, text in formats.items()}
+    frame.attrs.update(attrs)
     if fallback_rows.empty:
         return frame, FindingsTable()
     fallback_rows["rule_id"] = "ST0016"
@@ -292,6 +351,7 @@ def _not_read(folder: Path, read: list[Path]) -> FindingsTable:
         )
     return FindingsTable.concat(tables)
 
+
 DEFINE_FILE = "define.xml"
 """The package's Define-XML, next to its datasets."""
 NATURAL_KEYS = "natural_keys"
@@ -332,7 +392,6 @@ def read_define_keys(path: Path) -> dict[str, tuple[str, ...]]:
         if ordered and group.get("Name"):
             keys[str(group.get("Name")).upper()] = ordered
     return keys
-
 
 
 # Dataset-JSON input (export helper's branch): a folder without .xpt files may hold CDISC

@@ -83,6 +83,19 @@ class XptVariable:
     """Offset of the value in an observation."""
     format_name: str
     """SAS format name, empty when none."""
+    format_width: int = 0
+    """Format field length (``nfl``), 0 when none."""
+    format_decimals: int = 0
+    """Format number of decimals (``nfd``)."""
+
+    @property
+    def format_text(self) -> str:
+        """The format as SAS writes it (``$12.``, ``8.2``, ``DATE9.``), empty when none."""
+        if self.format_decimals:
+            return f"{self.format_name}{self.format_width}.{self.format_decimals}"
+        if self.format_width:
+            return f"{self.format_name}{self.format_width}."
+        return self.format_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,6 +298,8 @@ def _layout(data: bytes, where: str) -> _Layout:
                 length=fields[2],
                 position=fields[14],
                 format_name=_text(fields[6]),
+                format_width=fields[7],
+                format_decimals=fields[8],
             )
         )
     obs_header_at = start + -(-count * namestr_size // RECORD) * RECORD

@@ -4,9 +4,16 @@ from pathlib import Path
 import pandas as pd
 import pyreadstat
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sdtm.errors import InputError
-from sdtm.read.sdtm_package import read_define_keys, read_sdtm_dataset, read_sdtm_package
+from sdtm.read.sdtm_package import (
+    _read_plain_xpt,
+    read_define_keys,
+    read_sdtm_dataset,
+    read_sdtm_package,
+)
 from sdtm.read.xpt_v5 import read_xpt_v5
 
 TS_RIGHT_QUOTE_ROWS = [8, 28]  # TSVAL records of the pilot ts.xpt holding byte 0x92
@@ -50,8 +57,9 @@ def test_corrupt_file_is_a_finding_and_others_are_still_read(
         ["ST0017", "error", "XX", "xx.xpt"],
         ["ST0021", "notice", "NOTES", "notes.txt"],
     ]
-    assert "cannot read the file (xx.xpt: not a SAS transport v5 file" in (
-        findings.rows(["message"])[0][0]
+    assert (
+        "cannot read the file (xx.xpt: not a SAS transport v5 file"
+        in (findings.rows(["message"])[0][0])
     )
 
 
@@ -136,3 +144,77 @@ def test_define_xml_keys_of_the_pilot_are_read(pilot_dir):
 
 def test_a_folder_without_define_xml_has_no_declared_keys(tmp_path):
     assert read_define_keys(tmp_path / "define.xml") == {}
+
+
+def _pyreadstat_read(path: Path, encoding: str) -> tuple[pd.DataFrame, dict]:
+    """What pyreadstat reads from a file, in the attrs read_sdtm_dataset sets (the oracle)."""
+    frame, meta = pyreadstat.read_xport(str(path), encoding=encoding)
+    kinds = meta.readstat_variable_types
+    attrs = {
+        "dataset_label": meta.file_label or "",
+        "labels": dict(meta.column_names_to_labels),
+        "types": {name: "Char" if kind == "string" else "Num" for name, kind in kinds.items()},
+        "lengths": dict(meta.variable_storage_width),
+        "formats": {name: text or "" for name, text in meta.original_variable_types.items()},
+    }
+    return frame, attrs
+
+
+def _assert_read_as_pyreadstat_reads(path: Path, encoding: str) -> None:
+    frame, findings = read_sdtm_dataset(path, encoding=encoding)
+    expected, attrs = _pyreadstat_read(path, encoding)
+    pd.testing.assert_frame_equal(frame, expected)
+    assert {key: frame.attrs[key] for key in attrs} == attrs
+    assert len(findings) == 0
+
+
+@pytest.mark.parametrize(
+    "name", ["ae", "dm", "lbch", "suppae", "ta", "ts", "vs"], ids=lambda name: name
+)
+def test_pilot_datasets_are_read_as_pyreadstat_reads_them(pilot_dir: Path, name: str) -> None:
+    _assert_read_as_pyreadstat_reads(pilot_dir / f"{name}.xpt", "cp1252")
+
+
+_TEXT = st.text(
+    alphabet=st.characters(min_codepoint=32, max_codepoint=0x24F, exclude_characters="\x7f"),
+    max_size=12,
+).map(str.rstrip)
+_NUMBER = st.one_of(
+    st.none(),
+    st.floats(allow_nan=False, allow_infinity=False, min_value=-1e30, max_value=1e30),
+    st.integers(min_value=-(10**9), max_value=10**9).map(float),
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(rows=st.lists(st.tuples(_TEXT, _NUMBER, _TEXT), min_size=1, max_size=30))
+def test_generated_files_are_read_as_pyreadstat_reads_them(tmp_path: Path, rows) -> None:
+    frame = pd.DataFrame(rows, columns=["USUBJID", "AESEQ", "AETERM"])
+    frame["AESEQ"] = frame["AESEQ"].astype("float64")
+    path = tmp_path / "ae.xpt"
+    pyreadstat.write_xport(
+        frame,
+        str(path),
+        file_format_version=5,
+        table_name="AE",
+        file_label="Adverse Events",
+        column_labels=["Unique Subject Identifier", "Sequence Number", "Reported Term"],
+        variable_format={"USUBJID": "$12.", "AESEQ": "8.2"},
+    )
+    assert _read_plain_xpt(path, "utf-8") is not None  # the project's own reader read it
+    _assert_read_as_pyreadstat_reads(path, "utf-8")
+
+
+def test_a_number_with_a_date_format_is_read_as_pyreadstat_reads_it(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"USUBJID": ["1", "2"], "BRTHDT": [0.0, 20000.0]})
+    path = tmp_path / "dm.xpt"
+    pyreadstat.write_xport(
+        frame, str(path), file_format_version=5, variable_format={"BRTHDT": "DATE9."}
+    )
+    assert _read_plain_xpt(path, "utf-8") is None  # left to pyreadstat
+    read, _ = read_sdtm_dataset(path)
+    # pyreadstat turns SAS day numbers with a date format into dates: 0 is 1960-01-01.
+    assert str(read.loc[0, "BRTHDT"]) == "1960-01-01"
+    assert read.attrs["formats"] == {"USUBJID": "", "BRTHDT": "DATE9."}
