@@ -7,7 +7,12 @@ Prints wall time (time.perf_counter; best of --repeat runs) and peak RSS (resour
 1. the CDISC pilot package (reading excluded and included),
 2. a synthetic package made of --copies copies of the pilot with renamed subjects,
 3. optionally CDISC CORE on the pilot (bench/core_harness.py in a separate environment),
-   restricted to the CORE rules our rule YAML cites, and the speed ratio.
+   restricted to the CORE rules our rule YAML cites, and the speed ratio;
+4. optionally (``--core-oracle <shared>/tools/core-oracle/core_validate.sh``) the whole
+   command lines end to end, each in its own process, wall time including start-up and
+   reading: ``sdtm validate PILOT`` (--repeat runs; ``--jobs`` passed on when given) and
+   the shared oracle running every CORE rule on the same folder (once; it reads CORE_VENV,
+   CORE_CACHE and the other settings its header lists from the environment).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import re
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -77,7 +83,13 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--core-python", type=Path, default=None)
     parser.add_argument("--core-cache", type=Path, default=None)
+    parser.add_argument("--core-oracle", type=Path, default=None, help="core_validate.sh")
+    parser.add_argument("--encoding", default="cp1252", help="of the pilot's text values")
+    parser.add_argument("--jobs", type=int, default=None, help="sdtm validate --jobs")
     args = parser.parse_args()
+    if args.core_oracle is not None:
+        compare_with_core_oracle(args)
+        return
 
     standards = load_standards()
     registry = build_registry()
@@ -131,6 +143,36 @@ def main() -> None:
             f"{core_wall / ours:.0f}x (wall, incl. reading)"
         )
         print(f"CORE findings per rule: {report['findings']}")
+
+
+def compare_with_core_oracle(args: argparse.Namespace) -> None:
+    """Time ``sdtm validate`` and the shared CORE oracle end to end on the same folder."""
+    command = [sys.executable, "-m", "sdtm", "validate", str(args.pilot)]
+    command += ["--encoding", args.encoding]
+    if args.jobs is not None:
+        command += ["--jobs", str(args.jobs)]
+    ours = []
+    for _ in range(args.repeat):
+        start = time.perf_counter()
+        subprocess.run(command, stdout=subprocess.DEVNULL, check=False)
+        ours.append(time.perf_counter() - start)
+    print(f"sdtm validate: {', '.join(f'{t:.2f}' for t in ours)} s wall ({' '.join(command[3:])})")
+    with tempfile.TemporaryDirectory(prefix="core-oracle-") as out:
+        oracle = ["bash", str(args.core_oracle), str(args.pilot), out, "--encoding", args.encoding]
+        start = time.perf_counter()
+        completed = subprocess.run(oracle, capture_output=True, text=True, check=False)
+        core_wall = time.perf_counter() - start
+        if completed.returncode != 0:
+            print("CORE oracle failed:", completed.stderr[-2000:], file=sys.stderr)
+            return
+        summary = Path(out, "core_summary.txt")
+        first = summary.read_text(encoding="utf-8").splitlines()[:1] if summary.is_file() else []
+    print(f"CORE oracle (core_validate.sh): {core_wall:.2f} s wall; " + " | ".join(first))
+    median = sorted(ours)[len(ours) // 2]
+    print(
+        f"speed-up (wall, whole command lines): {core_wall / median:.1f}x "
+        "(against the median of the sdtm validate runs)"
+    )
 
 
 if __name__ == "__main__":
