@@ -143,8 +143,8 @@ def run_study(
             duplicate raw row, Required value missing) in the datasets; by default they are
             withheld and reported (MP0040), their raw rows counted as reported.
         progress: Called with a short message at each stage.
-        jobs: Processes that share out the conformance checks (:mod:`sdtm.workers`); the
-            outputs are byte-identical for any number.
+        jobs: Processes that share out the conformance checks and the datasets' export
+            (:mod:`sdtm.workers`); the outputs are byte-identical for any number.
 
     Returns:
         The datasets, findings, per-file counts and lineage.
@@ -239,6 +239,7 @@ def run_study(
             export=export,
             follows=follows,
             waivers=mapping_dir / WAIVERS_FILE,
+            jobs=jobs,
         )
         findings = package.findings
         notes.extend(package.notes)

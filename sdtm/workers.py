@@ -9,8 +9,9 @@ returned in the order of the calls whichever process ran them, so what a caller 
 them does not depend on the number of jobs.
 
 With one job, fewer than two calls, or no ``os.fork`` (Windows), the calls run one after the
-other in this process. Nothing is lost when a worker dies (killed, out of memory): the calls it
-took and did not report are run again here. A call that raises is re-raised here, the one
+other in this process. Nothing is lost when a worker fails (killed, out of memory, a result
+that cannot be pickled): the calls it took and did not report are run again here, and a
+``RuntimeWarning`` says why. A call that raises is re-raised here, the one
 first in call order, as it would be if the calls ran one after the other.
 
 The calls run in a forked copy of this process, so they must not rely on side effects (a
@@ -25,6 +26,7 @@ import os
 import pickle
 import signal
 import tempfile
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -170,6 +172,9 @@ def _work_and_exit(
         with result_file.open("wb") as stream:
             pickle.dump(_picklable(outcomes), stream, protocol=pickle.HIGHEST_PROTOCOL)
         status = 0
+    except BaseException as error:
+        # Said by the main process, which runs this worker's calls again.
+        _error_file(result_file).write_text(f"{type(error).__name__}: {error}", "utf-8")
     finally:
         # The worker is a copy of the parent: it must not run the parent's exit handlers
         # nor flush the parent's buffered output a second time.
@@ -189,10 +194,26 @@ def _picklable(outcomes: dict[int, _Outcome]) -> dict[int, _Outcome]:
     return out
 
 
+def _error_file(result_file: Path) -> Path:
+    return result_file.with_suffix(".error")
+
+
 def _collect(pid: int, result_file: Path) -> dict[int, _Outcome]:
-    """Wait for one worker; its outcomes, or none when it died before writing them."""
+    """Wait for one worker; its outcomes, or none (with a warning) when it failed."""
     _, status = os.waitpid(pid, 0)
-    if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0 or not result_file.is_file():
-        return {}
-    with result_file.open("rb") as stream:
-        return pickle.load(stream)  # written by our own forked worker
+    if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0 and result_file.is_file():
+        with result_file.open("rb") as stream:
+            return pickle.load(stream)  # written by our own forked worker
+    if _error_file(result_file).is_file():
+        reason = _error_file(result_file).read_text("utf-8")
+    elif os.WIFSIGNALED(status):
+        reason = f"killed by signal {os.WTERMSIG(status)}"
+    else:
+        reason = f"exit status {os.WEXITSTATUS(status)}"
+    # The results are complete all the same; the warning says why the work took longer.
+    warnings.warn(
+        f"a worker process failed ({reason}); its calls ran again in the main process",
+        RuntimeWarning,
+        stacklevel=4,
+    )
+    return {}

@@ -69,6 +69,7 @@ def test_the_first_failing_call_in_call_order_is_raised(jobs):
 def _die_in_a_worker(parent: int, value: int) -> int:
     if os.getpid() != parent:
         os._exit(3)
+    time.sleep(0.05)  # the worker takes a call meanwhile
     return value
 
 
@@ -76,7 +77,8 @@ def _die_in_a_worker(parent: int, value: int) -> int:
 def test_calls_of_a_worker_that_died_are_run_here():
     parent = os.getpid()
     calls = [_call(_die_in_a_worker, parent, n) for n in range(6)]
-    assert run_calls(calls, jobs=2) == list(range(6))
+    with pytest.warns(RuntimeWarning, match=r"worker process failed \(exit status 3\)"):
+        assert run_calls(calls, jobs=2) == list(range(6))
 
 
 @needs_fork
@@ -88,7 +90,8 @@ def test_a_result_that_cannot_be_pickled_is_computed_again_here():
         # A worker's lambda cannot travel back; the one made here can be returned as it is.
         return lambda: (number, os.getpid() == parent)
 
-    results = run_calls([_call(unpicklable, n) for n in range(4)], jobs=2)
+    with pytest.warns(RuntimeWarning, match=r"failed \(.*pickle.*\); its calls ran again"):
+        results = run_calls([_call(unpicklable, n) for n in range(4)], jobs=2)
     assert [result() for result in results] == [(n, True) for n in range(4)]
 
 

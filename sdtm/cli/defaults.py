@@ -40,7 +40,8 @@ COMPARE_FORMATS: tuple[str, ...] = ("text", "json", "xlsx", "html")
 """``sdtm.comparison.report.COMPARE_FORMATS``."""
 
 JOBS_HELP = (
-    "Processes that share out the conformance checks (default: the usable CPUs, at most 4; "
-    "1 runs everything in this process). The findings are the same for any number."
+    "Processes that share out the conformance checks and the datasets' export (default: the "
+    "usable CPUs, at most 4; 1 runs everything in this process). The outputs are the same "
+    "for any number."
 )
 """Help of ``--jobs`` (``sdtm.workers.default_jobs`` is the default)."""

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from sdtm.cli.defaults import EXPORT_FORMATS, SEVERITIES
+from sdtm.cli.defaults import EXPORT_FORMATS, JOBS_HELP, SEVERITIES
 from sdtm.errors import InputError
 
 if TYPE_CHECKING:
@@ -117,6 +117,7 @@ def register(app: click.Group) -> None:
         default=None,
         help="Write all findings as JSON to this file.",
     )
+    @click.option("--jobs", type=click.IntRange(min=1), default=None, help=JOBS_HELP)
     def export_command(
         what: str,
         src_dir: Path,
@@ -130,6 +131,7 @@ def register(app: click.Group) -> None:
         encoding: str,
         fail_on: str,
         findings_file: Path | None,
+        jobs: int | None,
     ) -> int:
         """Export an SDTM package (folder of .xpt or Dataset-JSON) as WHAT into --out.
 
@@ -153,6 +155,7 @@ def register(app: click.Group) -> None:
         from sdtm.mapping.stage import load_mapping
         from sdtm.read.sdtm_package import read_sdtm_package
         from sdtm.standards import load_standards
+        from sdtm.workers import default_jobs
 
         stderr = Console(stderr=True)
         moment = creation_datetime_from(creation_datetime, os.environ.get("SOURCE_DATE_EPOCH"))
@@ -203,6 +206,7 @@ def register(app: click.Group) -> None:
                     dataset_json_schema_dir=schema_dir if schema_dir.is_dir() else None,
                     define_schema_dir=define_schema,
                 ),
+                jobs=jobs or default_jobs(),
             )
             package.commit(inventory, creation_datetime=moment)
         findings = read_findings + left_findings(inventory) + findings

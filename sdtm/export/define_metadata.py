@@ -141,6 +141,27 @@ class DefineMetadata:
                 return candidate
         return None
 
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        # Worker processes (sdtm.workers) send their results back pickled, and a mappingproxy
+        # cannot be pickled: the comments travel as a dict and are wrapped again.
+        comments = dict(self.dataset_comments)
+        return (
+            _define_metadata,
+            (self.study, self.origins, comments, self.external_codelists, self.value_levels),
+        )
+
+
+def _define_metadata(
+    study: StudyInfo,
+    origins: tuple[VariableOrigin, ...],
+    comments: dict[str, str],
+    external_codelists: tuple[ExternalDictionary, ...],
+    value_levels: tuple[ValueLevel, ...],
+) -> DefineMetadata:
+    return DefineMetadata(
+        study, origins, MappingProxyType(comments), external_codelists, value_levels
+    )
+
 
 _GENERIC_METHODS: Mapping[str, str] = MappingProxyType(
     {

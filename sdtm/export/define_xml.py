@@ -419,6 +419,25 @@ def add_to_define(content: DefineContent, prepared: PreparedDataset, standards: 
     content.item_groups.append((meta, refs))
 
 
+def merge_define_content(content: DefineContent, part: DefineContent) -> None:
+    """Add ``part`` (datasets summarised on their own) to ``content``, as if added in order.
+
+    ``add_to_define`` keeps the first method text and where clause of an OID and the last
+    item and comment; merged in dataset order, the result is the one of adding every dataset
+    to one ``content`` in that order, so a process can summarise its datasets on its own.
+    """
+    content.value_lists.extend(part.value_lists)
+    for oid, clause in part.where_clauses.items():
+        content.where_clauses.setdefault(oid, clause)
+    content.item_groups.extend(part.item_groups)
+    content.items.update(part.items)
+    for code, terms in part.used_terms.items():
+        content.used_terms.setdefault(code, set()).update(terms)
+    for method_id, text in part.methods.items():
+        content.methods.setdefault(method_id, text)
+    content.comments.update(part.comments)
+
+
 def define_document(
     content: DefineContent, standards: Standards, *, creation_datetime: datetime
 ) -> tuple[etree._ElementTree, FindingsTable]:

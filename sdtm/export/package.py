@@ -122,11 +122,13 @@ def export_datasets(
     creation_datetime: datetime,
     specs_dir: Path | None = None,
     inputs: tuple[InputFile, ...] | None = None,
+    jobs: int = 1,
 ) -> tuple[FindingsTable, bool]:
     """Export XPT / Define-XML / Dataset-JSON when the export package provides it.
 
     The Dataset-JSON and Define-XML schemas come from the standards folder of the run
-    (``specs_dir``; default the bundled one), like the standards and the rules.
+    (``specs_dir``; default the bundled one), like the standards and the rules. ``jobs``
+    processes share out the datasets (:func:`sdtm.workers.run_calls`).
     """
 
     def call() -> FindingsTable:
@@ -151,6 +153,7 @@ def export_datasets(
             creation_datetime=creation_datetime,
             settings=settings,
             inputs=inputs,
+            jobs=jobs,
         )
 
     value, failed = guarded(Stage.EXPORT, "export", call)
@@ -185,6 +188,7 @@ def write_package(
     export: bool = True,
     follows: Mapping[str, Sequence[str]] | None = None,
     waivers: Path | None = None,
+    jobs: int = 1,
 ) -> PackageResult:
     """Clear the earlier run's outputs, export the datasets and write the run's own files.
 
@@ -204,6 +208,7 @@ def write_package(
         follows: Rule id -> rules its findings can follow from (the registry's
             ``follows()``), so export findings name their cause too.
         waivers: The study's waivers file the run applied (copied into the folder).
+        jobs: Processes that share out the datasets' export (:mod:`sdtm.workers`).
 
     Returns:
         The findings (with the export's), the files written and notes for the summary.
@@ -229,7 +234,9 @@ def write_package(
     with PackageWriter(out_dir) as package:
         staging = package.staging
         export_findings, exported = (
-            export_datasets(frames, standards, staging, spec, created[0], specs_dir, inputs)
+            export_datasets(
+                frames, standards, staging, spec, created[0], specs_dir, inputs, jobs
+            )
             if export
             else (FindingsTable(), False)
         )

@@ -20,6 +20,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -35,6 +36,7 @@ from sdtm.export.define_xml import (
     add_to_define,
     define_bytes,
     define_document,
+    merge_define_content,
     metadata_version_oid,
 )
 from sdtm.export.metadata import prepare_dataset
@@ -42,6 +44,7 @@ from sdtm.export.rules import make_finding
 from sdtm.export.xpt import MAX_FILE_BYTES, write_xpt, xpt_file_name
 from sdtm.findings import FindingsTable, Severity
 from sdtm.standards.model import Standards
+from sdtm.workers import run_calls
 
 RULE_IDS: tuple[str, ...] = ("XP0024",)
 
@@ -217,6 +220,78 @@ def _not_written(dataset: str, what: str, findings: FindingsTable, stale: Path) 
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _ExportedDataset:
+    """What exporting one dataset gave: findings, files written, its define.xml summary."""
+
+    findings: list[FindingsTable]
+    written: dict[Path, int | None]
+    define: DefineContent | None
+
+
+def _export_dataset(
+    key: str,
+    frame: pd.DataFrame,
+    *,
+    standards: Standards,
+    out_dir: Path,
+    metadata: DefineMetadata,
+    creation_datetime: datetime,
+    formats: tuple[str, ...],
+    settings: ExportSettings,
+) -> _ExportedDataset:
+    """Prepare one dataset, write its files and summarise it for define.xml."""
+    dataset = prepare_dataset(key, frame, standards)
+    name = dataset.meta.name
+    tables: list[FindingsTable] = []
+    written: dict[Path, int | None] = {}
+    if "xpt" in formats:
+        result = write_xpt(
+            dataset,
+            out_dir,
+            creation_datetime=creation_datetime,
+            max_file_bytes=settings.max_xpt_bytes,
+        )
+        tables.append(result.findings)
+        if result.path is None:
+            stale = out_dir / xpt_file_name(name)
+            tables.append(_not_written(name, "XPT", result.findings, stale))
+        else:
+            written[result.path] = dataset.meta.records
+    else:
+        tables.append(dataset.findings)
+    if "dataset-json" in formats:
+        folders = ("json", "ndjson")
+        for folder in folders:
+            (out_dir / folder).mkdir(exist_ok=True)
+        old_files = [out_dir / folder / f"{name.lower()}.{folder}" for folder in folders]
+        own_errors = dataset.findings.at_or_above(Severity.ERROR)
+        if len(own_errors):
+            for folder, old_file in zip(folders, old_files, strict=True):
+                tables.append(_not_written(name, folder, own_errors, old_file))
+        else:
+            outcomes = write_dataset_json_pair(
+                dataset,
+                out_dir / "json",
+                out_dir / "ndjson",
+                creation_datetime=creation_datetime,
+                study=metadata.study,
+                metadata_version_oid=metadata_version_oid(metadata.study.study_oid, standards),
+                schema_dir=settings.dataset_json_schema_dir,
+            )
+            for folder, old_file, (path, found) in zip(folders, old_files, outcomes, strict=True):
+                tables.append(found)
+                if path is None:
+                    tables.append(_not_written(name, folder, found, old_file))
+                else:
+                    written[path] = dataset.meta.records
+    define = None
+    if "define" in formats:
+        define = DefineContent(metadata)
+        add_to_define(define, dataset, standards)
+    return _ExportedDataset(findings=tables, written=written, define=define)
+
+
 def export_submission(
     frames: Mapping[str, pd.DataFrame],
     standards: Standards,
@@ -228,6 +303,7 @@ def export_submission(
     settings: ExportSettings | None = None,
     inputs: Iterable[InputFile] | None = None,
     on_records: Callable[[int, int], None] | None = None,
+    jobs: int = 1,
 ) -> FindingsTable:
     """Export SDTM datasets as XPT v5, Define-XML 2.1 and Dataset-JSON 1.1, plus a manifest.
 
@@ -246,8 +322,11 @@ def export_submission(
             ``default_export_settings()``.
         inputs: The files the run read (:func:`input_files`), fingerprinted in the manifest;
             ``None`` writes the manifest without them.
-        on_records: Called as each dataset is written with (records written so far, records
-            in all datasets), for a progress display.
+        on_records: Called before each dataset this process exports with (records of the
+            datasets started so far, records in all datasets), and once with (total, total)
+            at the end, for a progress display.
+        jobs: Processes that share out the datasets (:func:`sdtm.workers.run_calls`); every
+            file written is byte-identical for any number.
 
     Returns:
         All findings of the export. A dataset with error findings is not written in the
@@ -266,69 +345,47 @@ def export_submission(
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise ExportError(f"cannot create {out_dir}: {error}") from error
-    tables: list[FindingsTable] = []
-    # Datasets are prepared, written and summarised for define.xml one at a time, in the
-    # order define.xml lists them, so that only one prepared copy is held at once (all of
-    # them at once took over a gigabyte on a 10,000-subject study). A name given twice in
-    # different case is one dataset: the last frame given, as before.
+    # Datasets are prepared, written and summarised for define.xml one at a time per
+    # process, so that a process holds one prepared copy at once (all of them at once took
+    # over a gigabyte on a 10,000-subject study). A name given twice in different case is one
+    # dataset: the last frame given, as before.
     order: dict[str, str] = {}
     for key in sorted(frames):
         order[key.upper()] = key
-    define_content = DefineContent(metadata) if "define" in formats else None
-    written: dict[Path, int | None] = {}
+    names = sorted(order)
+    export = partial(
+        _export_dataset,
+        standards=standards,
+        out_dir=out_dir,
+        metadata=metadata,
+        creation_datetime=creation_datetime,
+        formats=formats,
+        settings=settings,
+    )
     total = sum(len(frames[key]) for key in order.values())
-    done = 0
-    for upper in sorted(order):
-        dataset = prepare_dataset(order[upper], frames[order[upper]], standards)
-        name = dataset.meta.name
+    started = 0
+
+    def announce(index: int) -> None:
+        nonlocal started
         if on_records is not None:
-            on_records(done, total)
-        done += dataset.meta.records
-        if "xpt" in formats:
-            result = write_xpt(
-                dataset,
-                out_dir,
-                creation_datetime=creation_datetime,
-                max_file_bytes=settings.max_xpt_bytes,
-            )
-            tables.append(result.findings)
-            if result.path is None:
-                stale = out_dir / xpt_file_name(name)
-                tables.append(_not_written(name, "XPT", result.findings, stale))
-            else:
-                written[result.path] = dataset.meta.records
-        else:
-            tables.append(dataset.findings)
-        if "dataset-json" in formats:
-            folders = ("json", "ndjson")
-            for folder in folders:
-                (out_dir / folder).mkdir(exist_ok=True)
-            old_files = [out_dir / folder / f"{name.lower()}.{folder}" for folder in folders]
-            own_errors = dataset.findings.at_or_above(Severity.ERROR)
-            if len(own_errors):
-                for folder, old_file in zip(folders, old_files, strict=True):
-                    tables.append(_not_written(name, folder, own_errors, old_file))
-            else:
-                outcomes = write_dataset_json_pair(
-                    dataset,
-                    out_dir / "json",
-                    out_dir / "ndjson",
-                    creation_datetime=creation_datetime,
-                    study=metadata.study,
-                    metadata_version_oid=metadata_version_oid(metadata.study.study_oid, standards),
-                    schema_dir=settings.dataset_json_schema_dir,
-                )
-                for folder, old_file, (path, found) in zip(
-                    folders, old_files, outcomes, strict=True
-                ):
-                    tables.append(found)
-                    if path is None:
-                        tables.append(_not_written(name, folder, found, old_file))
-                    else:
-                        written[path] = dataset.meta.records
-        if define_content is not None:
-            add_to_define(define_content, dataset, standards)
-        del dataset
+            on_records(started, total)
+        started += len(frames[order[names[index]]])
+
+    exported = run_calls(
+        [partial(export, order[upper], frames[order[upper]]) for upper in names],
+        jobs=jobs,
+        costs=[float(frames[order[upper]].size) for upper in names],
+        on_start=announce,
+    )
+    tables: list[FindingsTable] = []
+    written: dict[Path, int | None] = {}
+    define_content = DefineContent(metadata) if "define" in formats else None
+    # In define.xml's order, whichever process exported each dataset.
+    for one in exported:
+        tables.extend(one.findings)
+        written.update(one.written)
+        if define_content is not None and one.define is not None:
+            merge_define_content(define_content, one.define)
     if on_records is not None:
         on_records(total, total)
     if define_content is not None and order:

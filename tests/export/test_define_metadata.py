@@ -26,3 +26,21 @@ def test_given_origin_wins_over_default():
     metadata = DefineMetadata(origins=(given,))
     assert metadata.origin("AE", "AESEQ") is given
     assert metadata.origin("CM", "CMSEQ").origin_type == "Derived"
+
+
+def test_define_metadata_survives_pickling_with_its_read_only_comments():
+    """Worker processes send results holding the metadata back pickled (sdtm.workers)."""
+    import pickle
+    from types import MappingProxyType
+
+    from sdtm.export.define_metadata import DefineMetadata, StudyInfo, VariableOrigin
+
+    metadata = DefineMetadata(
+        study=StudyInfo(study_oid="S1"),
+        origins=(VariableOrigin("AE", "AESEV", "Collected"),),
+        dataset_comments=MappingProxyType({"AE": "One record per event"}),
+    )
+    copy = pickle.loads(pickle.dumps(metadata))
+    assert copy == metadata
+    assert isinstance(copy.dataset_comments, MappingProxyType)
+    assert copy.origin("AE", "AESEV").origin_type == "Collected"

@@ -280,3 +280,41 @@ def test_pilot_define_with_real_standards(pilot_dir, creation, define_schema_dir
     sex = root.find(".//odm:CodeList[@OID='CL.SEX']", NS)
     assert [e.get("CodedValue") for e in sex.iterfind("odm:EnumeratedItem", NS)] == ["F", "M"]
     assert sex.find("odm:Alias", NS).get("Name") == "C66731"
+
+
+def test_datasets_summarised_apart_and_merged_give_the_same_define(pilot_dir, repo_dir):
+    """What a worker process summarises on its own merges into the document of one pass."""
+    from datetime import datetime
+
+    from sdtm.export.define_xml import (
+        DefineContent,
+        add_to_define,
+        define_document,
+        merge_define_content,
+    )
+    from sdtm.read.sdtm_package import read_sdtm_package
+    from sdtm.standards import load_standards
+
+    standards = load_standards(repo_dir / "specs")
+    frames, _ = read_sdtm_package(pilot_dir, encoding="cp1252")
+    metadata = DefineMetadata(
+        study=StudyInfo(study_oid="CDISCPILOT01"),
+        dataset_comments={"DM": "One record per subject", "AE": "Treatment-emergent"},
+    )
+    names = ["AE", "DM", "LBCH", "SUPPAE", "SUPPDM", "TS", "VS"]
+    prepared = [prepare_dataset(name, frames[name], standards) for name in names]
+
+    one_pass = DefineContent(metadata)
+    for dataset in prepared:
+        add_to_define(one_pass, dataset, standards)
+    merged = DefineContent(metadata)
+    for dataset in prepared:
+        part = DefineContent(metadata)
+        add_to_define(part, dataset, standards)
+        merge_define_content(merged, part)
+
+    created = datetime(2024, 11, 1, 12)
+    expected = define_bytes(define_document(one_pass, standards, creation_datetime=created)[0])
+    actual = define_bytes(define_document(merged, standards, creation_datetime=created)[0])
+    assert b"ValueListDef" in expected and b"CodeList " in expected  # value lists, codelists
+    assert actual == expected
