@@ -11,7 +11,9 @@ runs:
 4. derive (``sdtm.derive.plan.run_derivations``), account for every raw row
    (``sdtm.mapping.stage.account_study``) and finalize the datasets;
 5. validate and apply the study's waivers (``sdtm.validate.stage``);
-6. write the package (``sdtm.export.package.write_package``).
+6. write the package (``sdtm.export.package.write_package``). With several jobs, step 5 runs
+   while worker processes export the datasets: their files do not depend on the findings,
+   and the run's own files (findings, manifest) are written once both have ended.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from types import MappingProxyType
 
@@ -165,7 +168,7 @@ def run_study(
     config = load_study_config(spec)
 
     _say(progress, f"reading raw files in {study_dir}")
-    raw = read_study_tables(study_dir, spec.read_plan)
+    raw = read_study_tables(study_dir, spec.read_plan, jobs=jobs)
     # A draft spec (sdtm propose) runs, but says so until a reviewer has approved it.
     findings = FindingsTable.concat([*(f.findings for f in raw.values()), draft_findings(spec)])
 
@@ -204,25 +207,35 @@ def run_study(
     # to every step that needs rule metadata (DESIGN section 1).
     registry, failed = build_run_registry(specs_dir)
     findings = findings + failed
-    if validate and registry is not None:
-        _say(progress, "validating")
-        cutoff = spec.settings.get("data_cutoff")
-        findings = findings + locate_findings(
-            validate_datasets(final, standards, registry, data_cutoff=cutoff, jobs=jobs),
-            provenance,
-        )
-    findings = apply_study_waivers(findings, mapping_dir, registry)
     follows = registry.follows() if registry is not None else {}
-    findings = link_causes(findings, follows)
+
+    def conformance(jobs: int = jobs) -> FindingsTable:
+        """Every finding of the run: validation, the study's waivers, causes linked."""
+        found = findings
+        if validate and registry is not None:
+            cutoff = spec.settings.get("data_cutoff")
+            found = found + locate_findings(
+                validate_datasets(final, standards, registry, data_cutoff=cutoff, jobs=jobs),
+                provenance,
+            )
+        return link_causes(apply_study_waivers(found, mapping_dir, registry), follows)
 
     package = None
     created = resolve_creation_datetime(creation_datetime, config) if write else None
-    if created is not None:
-        _say(progress, f"exporting to {out_dir}")
+    if created is None:
+        if validate and registry is not None:
+            _say(progress, "validating")
+        findings = conformance()
+    else:
+        # The dataset files do not depend on the findings: the datasets are validated while
+        # the workers export them (one stage for the progress display).
+        doing = "validating and exporting" if validate and registry is not None else "exporting"
+        _say(progress, f"{doing} to {out_dir}")
         package = write_package(
             out_dir,
             final,
-            findings,
+            # The export's workers hold the other jobs (at least one: memory, docs/scaling.md).
+            partial(conformance, max(1, jobs - 1)),
             lineage=accounting.lineage,
             counts=accounting.counts,
             provenance=provenance,

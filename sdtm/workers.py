@@ -8,6 +8,10 @@ next call nobody has taken yet, so one slow call does not hold the others up. Th
 returned in the order of the calls whichever process ran them, so what a caller builds from
 them does not depend on the number of jobs.
 
+While the workers work, this process can do other work first (``alongside``): a run
+validates its datasets while they are exported, since the files written do not depend on the
+findings.
+
 With one job, fewer than two calls, or no ``os.fork`` (Windows), the calls run one after the
 other in this process. Nothing is lost when a worker fails (killed, out of memory, a result
 that cannot be pickled): the calls it took and did not report are run again here, and a
@@ -68,6 +72,7 @@ def run_calls(
     jobs: int = 1,
     costs: Sequence[float] | None = None,
     on_start: Callable[[int], None] | None = None,
+    alongside: Callable[[], None] | None = None,
 ) -> list[T]:
     """Run every call and return their results in call order.
 
@@ -79,6 +84,10 @@ def run_calls(
             job, calls start in order.
         on_start: Called in this process with a call's index before this process runs it
             (a progress display); calls run by a worker are not announced.
+        alongside: Other work for this process: called here once the workers have started
+            and before this process takes a call, so that it runs while the workers work
+            (the run's validation while its datasets are exported). With one process it is
+            called before the calls. An exception it raises stops the workers and is raised.
 
     Returns:
         ``[call() for call in calls]``.
@@ -87,13 +96,16 @@ def run_calls(
         Exception: The exception of the first call, in call order, that raised one.
     """
     order = list(range(len(calls)))
-    workers = min(jobs, len(calls)) - 1
+    # Work alongside keeps this process busy: one call is then enough for a worker.
+    workers = min(jobs, len(calls) + (alongside is not None)) - 1
     if workers < 1 or not can_fork():
+        if alongside is not None:
+            alongside()
         outcomes = dict(_run_taken(calls, iter(order), on_start))
     else:
         if costs is not None:
             order.sort(key=lambda index: -costs[index])
-        outcomes = _run_forked(calls, order, workers, on_start)
+        outcomes = _run_forked(calls, order, workers, on_start, alongside)
     results = []
     for index in range(len(calls)):
         succeeded, value = outcomes[index]
@@ -123,6 +135,7 @@ def _run_forked(
     order: list[int],
     workers: int,
     on_start: Callable[[int], None] | None,
+    alongside: Callable[[], None] | None,
 ) -> dict[int, _Outcome]:
     import multiprocessing
 
@@ -148,6 +161,8 @@ def _run_forked(
                 if pid == 0:  # pragma: no cover - runs in the worker; its results are tested
                     _work_and_exit(calls, take(), result_file)
                 children[pid] = result_file
+            if alongside is not None:
+                alongside()
             outcomes.update(_run_taken(calls, take(), on_start))
             for pid, result_file in children.items():
                 outcomes.update(_collect(pid, result_file))

@@ -605,3 +605,39 @@ def test_dates_after_the_study_data_cutoff_are_reported_without_a_ts_dcutdtc(tin
     assert found[["dataset", "variable", "value", "source_row"]].values.tolist() == [
         ["AE", "AESTDTC", "2024-04-01", 5]
     ]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_validation_alongside_the_export_gives_the_findings_of_a_run_without_export(
+    tiny_copy, tmp_path, jobs
+):
+    study, mapping = tiny_copy
+    alone = run_study(study, mapping, write=False, export=False)
+    exported = run_study(
+        study, mapping, tmp_path / "out", jobs=jobs, creation_datetime=datetime(2024, 1, 1)
+    )
+    columns = ["rule_id", "dataset", "row", "variable", "message", "source_file", "caused_by"]
+    validated = alone.findings.frame[columns]
+    # The written run also has the export's findings: the validation's come first, unchanged.
+    assert exported.findings.frame[columns].head(len(validated)).equals(validated)
+    written = json.loads((tmp_path / "out" / "findings.json").read_text("utf-8"))
+    assert len(written["findings"]) == len(exported.findings)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_validation_that_breaks_during_the_export_is_raised_not_taken_for_the_export(
+    tiny_copy, tmp_path, monkeypatch, jobs
+):
+    import sdtm.pipeline
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("validation broke")
+
+    monkeypatch.setattr(sdtm.pipeline, "validate_datasets", broken)
+    study, mapping = tiny_copy
+    with pytest.raises(RuntimeError, match="validation broke"):
+        run_study(
+            study, mapping, tmp_path / "out", jobs=jobs, creation_datetime=datetime(2024, 1, 1)
+        )
+    # The staged package is not switched in: no manifest, no findings of a half run.
+    assert not (tmp_path / "out" / "findings.json").exists()

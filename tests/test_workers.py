@@ -112,3 +112,42 @@ def test_an_exception_that_cannot_be_pickled_travels_as_its_text():
 def test_default_jobs_is_between_one_and_four():
     assert 1 <= default_jobs() <= 4
     assert default_jobs() <= (os.cpu_count() or 1)
+
+
+@needs_fork
+def test_work_alongside_runs_here_while_a_worker_takes_the_calls():
+    # A single call and work alongside: the call goes to a worker, which has finished it by
+    # the time the work here (which waits for the worker's file) ends.
+    import tempfile
+    from pathlib import Path
+
+    marker = Path(tempfile.mkdtemp()) / "done"
+    seen: list[bool] = []
+
+    def mark() -> int:
+        marker.write_text("x")
+        return os.getpid()
+
+    def wait_for_the_worker() -> None:
+        deadline = time.monotonic() + 10
+        while not marker.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        seen.append(marker.exists())
+
+    pids = run_calls([mark], jobs=2, alongside=wait_for_the_worker)
+    assert seen == [True]
+    assert pids[0] != os.getpid()
+
+
+def test_with_one_job_the_work_alongside_comes_before_the_calls():
+    happened: list[str] = []
+    calls = [_call(happened.append, f"call {n}") for n in range(2)]
+    run_calls(calls, jobs=1, alongside=lambda: happened.append("alongside"))
+    assert happened == ["alongside", "call 0", "call 1"]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_an_error_of_the_work_alongside_is_raised(jobs):
+    calls = [_call(_square, n) for n in range(4)]
+    with pytest.raises(KeyError, match="alongside"):
+        run_calls(calls, jobs=jobs, alongside=lambda: _fail(KeyError, "alongside"))

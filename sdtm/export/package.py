@@ -12,7 +12,7 @@ own files (lineage, counts, findings, run summary) complete the package.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -123,12 +123,15 @@ def export_datasets(
     specs_dir: Path | None = None,
     inputs: tuple[InputFile, ...] | None = None,
     jobs: int = 1,
+    alongside: Callable[[], None] | None = None,
 ) -> tuple[FindingsTable, bool]:
     """Export XPT / Define-XML / Dataset-JSON when the export package provides it.
 
     The Dataset-JSON and Define-XML schemas come from the standards folder of the run
     (``specs_dir``; default the bundled one), like the standards and the rules. ``jobs``
-    processes share out the datasets (:func:`sdtm.workers.run_calls`).
+    processes share out the datasets (:func:`sdtm.workers.run_calls`); ``alongside`` is
+    work this process does meanwhile. It must not raise: an exception it raised would be
+    reported as the export's.
     """
 
     def call() -> FindingsTable:
@@ -154,6 +157,7 @@ def export_datasets(
             settings=settings,
             inputs=inputs,
             jobs=jobs,
+            alongside=alongside,
         )
 
     value, failed = guarded(Stage.EXPORT, "export", call)
@@ -175,7 +179,7 @@ class PackageResult:
 def write_package(
     out_dir: Path,
     frames: Mapping[str, pd.DataFrame],
-    findings: FindingsTable,
+    findings: FindingsTable | Callable[[], FindingsTable],
     *,
     lineage: pd.DataFrame,
     counts: pd.DataFrame,
@@ -195,7 +199,10 @@ def write_package(
     Args:
         out_dir: Output folder.
         frames: Final datasets.
-        findings: Every finding of the run so far.
+        findings: Every finding of the run so far, or the call that gives them: it is
+            called while the datasets are exported (a run validates them meanwhile, since
+            the dataset files do not depend on the findings), and its exception, if any, is
+            raised once the export has ended.
         lineage: ``lineage.csv`` rows.
         counts: ``counts.csv`` rows.
         provenance: Raw file and row per dataset row, to locate export findings.
@@ -221,7 +228,6 @@ def write_package(
     # replaced; every other file stays where it is and is reported (MP0018).
     inventory = inventory_output_folder(out_dir)
     left = left_findings(inventory)
-    table = findings + left
     if inventory.left:
         listed = [item.path for item in inventory.left]
         shown = ", ".join(listed[:5]) + (", ..." if len(listed) > 5 else "")
@@ -231,17 +237,42 @@ def write_package(
         )
     # The package is written into a staging folder and switched in at the end, manifest last:
     # a killed or failed run leaves the earlier package or a folder without a manifest.
+    collected: list[FindingsTable] = []
+    failure: list[Exception] = []
+
+    def collect() -> None:
+        if collected or failure:
+            return
+        if not callable(findings):
+            collected.append(findings)
+            return
+        try:
+            collected.append(findings())
+        except Exception as error:  # raised below, not taken for the export's own failure
+            failure.append(error)
+
     with PackageWriter(out_dir) as package:
         staging = package.staging
         export_findings, exported = (
             export_datasets(
-                frames, standards, staging, spec, created[0], specs_dir, inputs, jobs
+                frames,
+                standards,
+                staging,
+                spec,
+                created[0],
+                specs_dir,
+                inputs,
+                jobs,
+                alongside=collect,
             )
             if export
             else (FindingsTable(), False)
         )
+        collect()  # not called yet when the export stopped before its datasets
+        if failure:
+            raise failure[0]
         table = link_causes(
-            table + locate_findings(export_findings, provenance), follows or {}
+            collected[0] + left + locate_findings(export_findings, provenance), follows or {}
         )
         if not exported:
             notes.append("datasets written as CSV (export to XPT/Define-XML not available)")

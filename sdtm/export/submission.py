@@ -304,6 +304,7 @@ def export_submission(
     inputs: Iterable[InputFile] | None = None,
     on_records: Callable[[int, int], None] | None = None,
     jobs: int = 1,
+    alongside: Callable[[], None] | None = None,
 ) -> FindingsTable:
     """Export SDTM datasets as XPT v5, Define-XML 2.1 and Dataset-JSON 1.1, plus a manifest.
 
@@ -327,6 +328,8 @@ def export_submission(
             at the end, for a progress display.
         jobs: Processes that share out the datasets (:func:`sdtm.workers.run_calls`); every
             file written is byte-identical for any number.
+        alongside: Other work this process does while the workers export the datasets
+            (``run_calls``'s ``alongside``): a run validates meanwhile.
 
     Returns:
         All findings of the export. A dataset with error findings is not written in the
@@ -376,6 +379,7 @@ def export_submission(
         jobs=jobs,
         costs=[float(frames[order[upper]].size) for upper in names],
         on_start=announce,
+        alongside=alongside,
     )
     tables: list[FindingsTable] = []
     written: dict[Path, int | None] = {}

@@ -11,6 +11,7 @@ rows are still accounted for.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -118,12 +119,14 @@ def _odm_tables(study_dir: Path, file: str, named: Mapping[str, ReadOptions]) ->
     return out
 
 
-def read_study_tables(study_dir: Path, plan: ReadPlan) -> dict[str, RawFile]:
+def read_study_tables(study_dir: Path, plan: ReadPlan, *, jobs: int = 1) -> dict[str, RawFile]:
     """Read every raw table of a study folder and every table the read plan names.
 
     Args:
         study_dir: The study folder.
         plan: Table key -> (file, reader options), from the mapping spec.
+        jobs: Processes that share out the files (:func:`sdtm.workers.run_calls`), largest
+            first; the tables are the same for any number.
 
     Returns:
         The tables by key: for each file (the folder's files sorted, then the others the plan
@@ -132,6 +135,8 @@ def read_study_tables(study_dir: Path, plan: ReadPlan) -> dict[str, RawFile]:
     Raises:
         InputError: when ``study_dir`` is not a folder.
     """
+    from sdtm.workers import run_calls
+
     if not study_dir.is_dir():
         raise InputError(f"study folder not found: {study_dir}")
     by_file: dict[str, dict[str, ReadOptions]] = {}
@@ -139,19 +144,45 @@ def read_study_tables(study_dir: Path, plan: ReadPlan) -> dict[str, RawFile]:
         by_file.setdefault(file, {})[key] = options
     listed = list_raw_files(study_dir)
     files = [*listed, *(f for f in by_file if f not in listed)]
+    read = run_calls(
+        [partial(_file_tables, study_dir, file, by_file.get(file, {})) for file in files],
+        jobs=jobs,
+        costs=[_read_cost(study_dir / file) for file in files],
+    )
     out: dict[str, RawFile] = {}
-    for file in files:
-        named = by_file.get(file, {})
-        kind = file_format(file)
-        if kind == "odm":
-            out.update(_odm_tables(study_dir, file, named))
-            continue
-        if not named:
-            out[file] = read_raw_file(study_dir, file)
-            continue
-        for key, options in named.items():
-            out[key] = read_raw_file(study_dir, file, options, key=key, named=True)
-        sheets = {o.sheet for o in named.values() if o.sheet}
-        if kind == "workbook" and sheets and (study_dir / file).is_file():
-            out.update(_other_sheets(study_dir, file, sheets))
+    for tables in read:
+        out.update(tables)
+    return out
+
+
+WORKBOOK_BYTE_COST = 50.0
+"""Reading a workbook byte costs about this many text-file bytes (zipped XML parsed by
+openpyxl: 1.2 s for a 0.4 MB workbook against 0.9 s for an 18 MB CSV, measured)."""
+
+
+def _read_cost(path: Path) -> float:
+    """An estimate of what reading a file costs, to start the costliest reads first."""
+    try:
+        size = float(path.stat().st_size)
+    except OSError:  # missing or unreadable: its read reports why
+        return 0.0
+    return size * WORKBOOK_BYTE_COST if file_format(path.name) == "workbook" else size
+
+
+def _file_tables(
+    study_dir: Path, file: str, named: Mapping[str, ReadOptions]
+) -> dict[str, RawFile]:
+    """The tables of one raw file: those the plan names (``named``), else the whole file."""
+    kind = file_format(file)
+    if kind == "odm":
+        return _odm_tables(study_dir, file, named)
+    if not named:
+        return {file: read_raw_file(study_dir, file)}
+    out = {
+        key: read_raw_file(study_dir, file, options, key=key, named=True)
+        for key, options in named.items()
+    }
+    sheets = {o.sheet for o in named.values() if o.sheet}
+    if kind == "workbook" and sheets and (study_dir / file).is_file():
+        out.update(_other_sheets(study_dir, file, sheets))
     return out
