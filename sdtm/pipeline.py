@@ -40,6 +40,7 @@ from sdtm.mapping.accounting import COUNTS_COLUMNS, find_values_not_numbers, raw
 from sdtm.mapping.stage import account_study, load_mapping, map_study
 from sdtm.mapping.status import draft_findings
 from sdtm.mapping.study import load_study_config, resolve_creation_datetime
+from sdtm.memory import release_free_memory
 from sdtm.read.tables import read_study_tables
 from sdtm.standards import load_standards
 from sdtm.validate.stage import (
@@ -146,8 +147,9 @@ def run_study(
             duplicate raw row, Required value missing) in the datasets; by default they are
             withheld and reported (MP0040), their raw rows counted as reported.
         progress: Called with a short message at each stage.
-        jobs: Processes that share out the conformance checks and the datasets' export
-            (:mod:`sdtm.workers`); the outputs are byte-identical for any number.
+        jobs: Processes that share out the raw files' reading, the datasets' mapping, the
+            conformance checks and the datasets' export (:mod:`sdtm.workers`); the outputs
+            are byte-identical for any number.
 
     Returns:
         The datasets, findings, per-file counts and lineage.
@@ -173,7 +175,9 @@ def run_study(
     findings = FindingsTable.concat([*(f.findings for f in raw.values()), draft_findings(spec)])
 
     _say(progress, "mapping")
-    mapped = map_study(raw, spec, standards, keep_invalid_records=keep_invalid_records)
+    mapped = map_study(
+        raw, spec, standards, keep_invalid_records=keep_invalid_records, jobs=jobs
+    )
     findings = findings + mapped.findings
 
     _say(progress, "deriving")
@@ -202,6 +206,9 @@ def run_study(
     # Raw, mapped and derived frames are not needed past this point: released so that
     # validation and export hold the final datasets only (peak memory, docs/scaling.md).
     del raw, mapped, derived, frames
+    # The stages' temporaries are freed but still held by the C heap: given back, so that
+    # they do not count in the peak nor in the pages the workers share (docs/scaling.md).
+    release_free_memory()
 
     # The rule registry is built once per run, from the standards folder's rules, and passed
     # to every step that needs rule metadata (DESIGN section 1).

@@ -35,6 +35,8 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+from sdtm.memory import release_free_memory
+
 T = TypeVar("T")
 
 MAX_DEFAULT_JOBS = 4
@@ -125,9 +127,13 @@ def _run_taken(
         if on_start is not None:
             on_start(index)
         try:
-            yield index, (True, calls[index]())
+            outcome: _Outcome = (True, calls[index]())
         except Exception as error:  # handed to the caller in call order
-            yield index, (False, error)
+            outcome = (False, error)
+        # A call's temporaries are given back before the next one adds its own: the calls
+        # of a run are large (a dataset's export), and free heap counts in the peak.
+        release_free_memory()
+        yield index, outcome
 
 
 def _run_forked(

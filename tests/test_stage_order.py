@@ -26,6 +26,7 @@ BASE = (
     "fileio",
     "json_text",
     "workers",
+    "memory",
     "safe_parse",
     "__version__",
 )

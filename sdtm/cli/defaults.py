@@ -40,7 +40,7 @@ COMPARE_FORMATS: tuple[str, ...] = ("text", "json", "xlsx", "html")
 """``sdtm.comparison.report.COMPARE_FORMATS``."""
 
 JOBS_HELP = (
-    "Processes that share out the conformance checks and the datasets' export (default: the "
+    "Processes that share out the work: reading, mapping, checks and export (default: the "
     "usable CPUs, at most 4; 1 runs everything in this process). The outputs are the same "
     "for any number."
 )

@@ -333,6 +333,8 @@ def keep_collected(
     found = []
     for column in columns:
         collected = before[column]
+        if not collected.notna().any():
+            continue  # nothing collected to keep (the common case: a column only derived)
         collected_text = key_text(collected)
         has_collected = collected_text.notna() & (collected_text != "")
         if not has_collected.any():

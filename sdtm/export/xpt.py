@@ -47,7 +47,7 @@ from sdtm.export.metadata import (
 )
 from sdtm.export.rules import findings_frame, make_finding
 from sdtm.findings import FindingsTable, Severity
-from sdtm.read.xpt_v5 import iter_xpt_columns
+from sdtm.read.xpt_v5 import iter_xpt_chunks
 
 RULE_IDS: tuple[str, ...] = (
     "XP0001",
@@ -310,8 +310,8 @@ def patch_header_datetimes(path: Path, moment: datetime) -> None:
             handle.write(stamp)
 
 
-def _value_difference(column: ColumnMeta, meant: pd.Series, got: np.ndarray) -> str | None:
-    """Say how the values of one variable read back differ from the prepared ones, if they do."""
+def _differing_rows(column: ColumnMeta, meant: pd.Series, got: np.ndarray) -> np.ndarray:
+    """Positions where the values of one variable read back differ from the prepared ones."""
     if column.data_type == "Num":
         same = np.isclose(
             got, meant.to_numpy(dtype="float64", na_value=np.nan), rtol=0, atol=0, equal_nan=True
@@ -321,25 +321,23 @@ def _value_difference(column: ColumnMeta, meant: pd.Series, got: np.ndarray) -> 
         wanted = meant.to_numpy(dtype=object, na_value=None, copy=True)
         wanted[pd.isna(wanted)] = ""
         same = np.asarray(got == wanted, dtype=bool)
-    if same.all():
-        return None
-    rows = np.flatnonzero(~same) + 1
-    return f"{column.name} values in {len(rows)} record(s), first record {rows[0]}"
+    return np.flatnonzero(~same)
 
 
 def _read_back_findings(prepared: PreparedDataset, written: Path) -> list:
     """Compare the written file with what was meant to be written; return XP0016 findings.
 
     The file is read with this project's XPT v5 reader (``sdtm.read.xpt_v5``, tested on
-    SAS-written CDISC pilot files), one variable at a time: pyreadstat's reader built every
-    value of the file as a Python object at once, several gigabytes for the LB of a
-    10,000-subject study.
+    SAS-written CDISC pilot files), a chunk of records at a time from the mapped file:
+    pyreadstat's reader built every value of the file as a Python object at once, several
+    gigabytes for the LB of a 10,000-subject study, and reading the whole file took as many
+    bytes as the file has.
     """
     meta = prepared.meta
     try:
-        found, records, columns = iter_xpt_columns(written, encoding="ascii")
+        found, records, chunks = iter_xpt_chunks(written, encoding="ascii")
     except InputError as error:
-        found, records, columns = None, 0, iter(())
+        found, records, chunks = None, 0, iter(())
         problems = [str(error)]
     else:
         problems = []
@@ -358,13 +356,23 @@ def _read_back_findings(prepared: PreparedDataset, written: Path) -> list:
             if variable.length != column.length:
                 problems.append(f"{column.name} length {variable.length}")
     if not problems:
+        differing = {column.name: 0 for column in meta.columns}
+        first: dict[str, int] = {}
         try:
-            for column, (_, values) in zip(meta.columns, columns, strict=True):
-                difference = _value_difference(column, prepared.frame[column.name], values)
-                if difference:
-                    problems.append(difference)
+            for start, values in chunks:
+                for column, got in zip(meta.columns, values, strict=True):
+                    meant = prepared.frame[column.name].iloc[start : start + len(got)]
+                    rows = _differing_rows(column, meant, got)
+                    if len(rows):
+                        differing[column.name] += len(rows)
+                        first.setdefault(column.name, start + int(rows[0]) + 1)
         except InputError as error:
             problems.append(str(error))
+        problems[:0] = [
+            f"{name} values in {count} record(s), first record {first[name]}"
+            for name, count in differing.items()
+            if count
+        ]
     return [
         make_finding(
             "XP0016",

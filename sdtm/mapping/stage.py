@@ -7,8 +7,9 @@ derivations, ``account_study`` proves that every raw row is in a record or in a 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -32,6 +33,7 @@ from sdtm.mapping.spec import MappingSpec
 from sdtm.mapping.withhold import find_required_values_missing, withhold_records
 from sdtm.read.raw import RawFile, add_missing_columns
 from sdtm.standards import Standards
+from sdtm.workers import run_calls
 
 
 def load_mapping(
@@ -93,6 +95,7 @@ def map_study(
     standards: Standards,
     *,
     keep_invalid_records: bool = False,
+    jobs: int = 1,
 ) -> MapStageResult:
     """Map every dataset of the spec from the raw files read.
 
@@ -108,6 +111,8 @@ def map_study(
         spec: The checked mapping spec.
         standards: SDTMIG metadata and CT.
         keep_invalid_records: Keep records that fail a hard rule in the datasets.
+        jobs: Processes that share out the datasets (:func:`sdtm.workers.run_calls`),
+            largest first; the result is the same for any number.
 
     Returns:
         The mapped datasets, their findings and notes.
@@ -136,8 +141,12 @@ def map_study(
         for visit in spec.visits
         for raw_name in (*visit.raw_names, visit.visit)
     }
-    results: dict[str, DomainResult] = {}
     notes: list[str] = []
+    # Each dataset is mapped apart (one call each, shared out among ``jobs`` processes); its
+    # findings keep their place among the refused blocks' findings, as one after the other.
+    calls: dict[str, Callable[[], DomainResult]] = {}
+    costs: list[float] = []
+    in_order: list[FindingsTable | str] = []
     for name, mapping in spec.domains.items():
         if any(block.table not in frames_in for block in mapping.blocks):
             readable = tuple(b for b in mapping.blocks if b.table in frames_in)
@@ -156,7 +165,7 @@ def map_study(
             if refused is None:
                 kept.append(block)
             else:
-                findings.append(refused)
+                in_order.append(refused)
         if not kept:
             notes.append(f"{name} not mapped: its raw file(s) lack columns the spec reads")
             continue
@@ -169,8 +178,14 @@ def map_study(
             unscheduled_visits=unscheduled_visit_labels(spec),
             lookups=dict(spec.lookups),
         )
-        results[name] = map_domain(unread | frames_in, mapping, context)
-        findings.append(results[name].findings)
+        calls[name] = partial(map_domain, unread | frames_in, mapping, context)
+        costs.append(float(sum(len(frames_in[block.table]) for block in kept)))
+        in_order.append(name)
+    mapped = run_calls(list(calls.values()), jobs=jobs, costs=costs)
+    results: dict[str, DomainResult] = dict(zip(calls, mapped, strict=True))
+    findings.extend(
+        results[item].findings if isinstance(item, str) else item for item in in_order
+    )
     findings.append(find_subjects_not_in_dm(results))
     findings.append(find_required_values_missing(results, standards))
     findings.append(find_columns_not_read(raw, spec))

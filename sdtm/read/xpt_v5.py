@@ -23,6 +23,7 @@ Only the first member of a file is read: a submission file holds exactly one dat
 
 from __future__ import annotations
 
+import mmap
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -231,7 +232,7 @@ class _Layout:
     """Bytes per observation."""
 
 
-def _layout(data: bytes, where: str) -> _Layout:
+def _layout(data: bytes | mmap.mmap, where: str) -> _Layout:
     """Parse the headers of the first member and check the file's record structure.
 
     SAS writes a transport file as whole 80-byte records and pads the last record of the
@@ -244,7 +245,7 @@ def _layout(data: bytes, where: str) -> _Layout:
     Raises:
         InputError: Naming the file, the byte offset and what is wrong there.
     """
-    if not data.startswith(_LIBRARY_HEADER):
+    if data[: len(_LIBRARY_HEADER)] != _LIBRARY_HEADER:  # ``data`` may be a mapped file
         raise InputError(
             f"{where}: not a SAS transport v5 file (no library header record at byte 0)"
         )
@@ -345,8 +346,14 @@ def check_xpt_file(path: Path) -> None:
     _layout(Path(path).read_bytes(), Path(path).name)
 
 
-def _member(data: bytes, where: str) -> tuple[XptMetadata, np.ndarray]:
+def _member(data: bytes | mmap.mmap, where: str) -> tuple[XptMetadata, np.ndarray]:
     """Header facts and the observation matrix (``records x row length`` bytes) of a file."""
+    meta, matrix, _ = _member_at(data, where)
+    return meta, matrix
+
+
+def _member_at(data: bytes | mmap.mmap, where: str) -> tuple[XptMetadata, np.ndarray, int]:
+    """``_member`` and the byte offset of the first observation."""
     layout = _layout(data, where)
     library = data[RECORD : 2 * RECORD]
     descriptor = data[5 * RECORD : 6 * RECORD]
@@ -377,7 +384,7 @@ def _member(data: bytes, where: str) -> tuple[XptMetadata, np.ndarray]:
         member_modified=_text(descriptor2[0:16]),
         variables=tuple(layout.variables),
     )
-    return meta, matrix[:records]
+    return meta, matrix[:records], layout.data_start
 
 
 def _column(
@@ -438,6 +445,74 @@ def iter_xpt_columns(
             yield variable, values
 
     return meta, len(matrix), columns()
+
+
+def iter_xpt_chunks(
+    path: Path, *, encoding: str = "utf-8", records: int = 20_000
+) -> tuple[XptMetadata, int, Iterator[tuple[int, list[np.ndarray]]]]:
+    """Read the header of an XPT v5 file and decode its records a chunk at a time.
+
+    The file is mapped, not read: the pages of each chunk are given back once it is decoded,
+    so checking a file of several hundred megabytes holds one chunk of its bytes, not all of
+    them (a whole-file read was the largest allocation of the export of a large LB).
+
+    Returns:
+        The header facts, the number of records, and an iterator of (index of the chunk's
+        first record, values of each variable in file order), values as for
+        :func:`iter_xpt_columns`.
+
+    Raises:
+        InputError: When the file is not an XPT v5 file, is cut short, or holds text that is
+            not ``encoding`` (raised while iterating).
+    """
+    where = Path(path).name
+    with Path(path).open("rb") as handle:
+        try:
+            data: bytes | mmap.mmap = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        except ValueError:  # an empty file cannot be mapped: refused below as not XPT
+            data = b""
+    meta, matrix, data_start = _member_at(data, where)
+    # The layout check scanned the whole file: its pages leave this process again.
+    _release_pages(data, 0, len(data))
+    chunks = _chunks(data, matrix, data_start, meta, records, encoding, where)
+    return meta, len(matrix), chunks
+
+
+def _release_pages(data: bytes | mmap.mmap, start: int, stop: int) -> None:
+    """Drop the mapped pages of ``data[start:stop]`` from this process (no-op for bytes)."""
+    if not isinstance(data, mmap.mmap) or not hasattr(mmap, "MADV_DONTNEED"):
+        return
+    first = start - start % mmap.PAGESIZE
+    if stop > first:
+        data.madvise(mmap.MADV_DONTNEED, first, stop - first)
+
+
+def _chunks(
+    data: bytes | mmap.mmap,
+    matrix: np.ndarray,
+    data_start: int,
+    meta: XptMetadata,
+    records: int,
+    encoding: str,
+    where: str,
+) -> Iterator[tuple[int, list[np.ndarray]]]:
+    row_length = matrix.shape[1]
+    for first in range(0, len(matrix), records):
+        part = matrix[first : first + records]
+        values = [
+            _column(
+                part,
+                variable,
+                encoding=encoding,
+                fallback_encoding=None,
+                where=where,
+                dataset=meta.dataset,
+            )[0]
+            for variable in meta.variables
+        ]
+        yield first, values
+        end = data_start + (first + len(part)) * row_length
+        _release_pages(data, data_start + first * row_length, end)
 
 
 def read_xpt_v5(

@@ -362,6 +362,35 @@ def test_read_back_detects_changed_values(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_read_back_counts_differences_across_chunks(
+    tmp_path, tiny_standards, ae_frame, creation, monkeypatch
+):
+    from dataclasses import replace
+
+    import sdtm.read.xpt_v5 as reader
+
+    original_write = xpt_module._observation_chunks
+    original_read = reader.iter_xpt_chunks
+
+    def altered(prepared):
+        changed = prepared.frame.copy()
+        changed.loc[1, "AESTDY"] = 11.0
+        changed.loc[len(changed) - 1, "AESTDY"] = 99.0
+        return original_write(replace(prepared, frame=changed))
+
+    def one_record_at_a_time(path, **options):
+        return original_read(path, **{**options, "records": 1})
+
+    monkeypatch.setattr(xpt_module, "_observation_chunks", altered)
+    monkeypatch.setattr(xpt_module, "iter_xpt_chunks", one_record_at_a_time)
+    prepared = prepare_dataset("AE", ae_frame, tiny_standards)
+    assert len(prepared.frame) >= 3
+    result = write_xpt(prepared, tmp_path, creation_datetime=creation)
+    assert result.path is None
+    messages = result.findings.frame["message"].tolist()
+    assert any("AESTDY values in 2 record(s), first record 2" in m for m in messages), messages
+
+
 def _pyreadstat_bytes(prepared, path, creation):
     """The file pyreadstat writes for every record itself (the writer used before)."""
     pyreadstat.write_xport(

@@ -4,7 +4,7 @@ import pyreadstat
 import pytest
 
 from sdtm.errors import InputError
-from sdtm.read.xpt_v5 import ibm_to_float, read_xpt_v5
+from sdtm.read.xpt_v5 import ibm_to_float, iter_xpt_chunks, iter_xpt_columns, read_xpt_v5
 
 
 def _ibm(*hex_words: str) -> np.ndarray:
@@ -86,3 +86,44 @@ def test_reader_drops_only_padding_rows(tmp_path, rows):
     target = tmp_path / "t.xpt"
     pyreadstat.write_xport(frame, str(target), table_name="T", file_format_version=5)
     assert read_xpt_v5(target).frame["A"].tolist() == ["ab"] * rows
+
+
+@pytest.mark.parametrize("file_name", ["dm.xpt", "ae.xpt", "lbch.xpt"], ids=str)
+def test_chunked_reader_gives_the_values_pyreadstat_reads(pilot_dir, file_name):
+    expected, _ = pyreadstat.read_xport(str(pilot_dir / file_name))
+    meta, records, chunks = iter_xpt_chunks(pilot_dir / file_name, encoding="cp1252", records=97)
+    assert records == len(expected)
+    starts = []
+    parts: list[list[np.ndarray]] = [[] for _ in meta.variables]
+    for start, values in chunks:
+        starts.append(start)
+        for part, column in zip(parts, values, strict=True):
+            part.append(column)
+    assert starts == list(range(0, records, 97))
+    for variable, part in zip(meta.variables, parts, strict=True):
+        got = np.concatenate(part)
+        wanted = expected[variable.name].to_numpy()
+        if variable.data_type == "Num":
+            np.testing.assert_array_equal(got, wanted.astype("float64"))
+        else:
+            assert got.tolist() == wanted.tolist(), variable.name
+
+
+def test_chunked_reader_agrees_with_the_column_reader_and_refuses_what_it_refuses(
+    pilot_dir, tmp_path
+):
+    _, _, columns = iter_xpt_columns(pilot_dir / "dm.xpt", encoding="cp1252")
+    _, _, chunks = iter_xpt_chunks(pilot_dir / "dm.xpt", encoding="cp1252", records=1_000_000)
+    [(start, values)] = list(chunks)
+    assert start == 0
+    for (_, column), chunk in zip(columns, values, strict=True):
+        np.testing.assert_array_equal(column, chunk)
+    data = (pilot_dir / "dm.xpt").read_bytes()
+    (tmp_path / "cut.xpt").write_bytes(data[:-7])
+    (tmp_path / "empty.xpt").write_bytes(b"")
+    for name in ("cut.xpt", "empty.xpt"):
+        with pytest.raises(InputError) as chunked:
+            iter_xpt_chunks(tmp_path / name)
+        with pytest.raises(InputError) as whole:
+            iter_xpt_columns(tmp_path / name)
+        assert str(chunked.value) == str(whole.value)
