@@ -330,9 +330,13 @@ def link_causes(table: FindingsTable, follows: Mapping[str, Sequence[str]]) -> F
     keys = (_raw_location(frame), _record_location(frame))
     caused_by = frame["caused_by"].astype("object")
     rule = frame["rule_id"]
+    # Most rules of the registry have no finding in a run: their pairs are skipped unseen.
+    present = set(rule.dropna().unique())
     for effect, causes in follows.items():
+        if effect not in present:
+            continue
         for cause in causes:
-            if cause == effect:
+            if cause == effect or cause not in present:
                 continue
             open_rows = (rule == effect) & caused_by.isna()
             if not open_rows.any():

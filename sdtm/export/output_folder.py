@@ -40,6 +40,7 @@ from sdtm.findings import FindingsTable, Stage
 from sdtm.read.manifest import (
     DATASET_SUBFOLDERS,
     MANIFEST_FILE,
+    FileDigests,
     Manifest,
     ManifestEntry,
     read_manifest,
@@ -336,6 +337,7 @@ class PackageWriter:
         creation_datetime: datetime | None = None,
         records: Mapping[str, int | None] | None = None,
         inputs: Iterable[InputFile] | None = None,
+        digests: FileDigests | None = None,
     ) -> tuple[str, ...]:
         """Replace the earlier run's package with the staged one; write ``manifest.json`` last.
 
@@ -352,6 +354,8 @@ class PackageWriter:
             records: Record count per staged file (relative path), added to those of the
                 staged export manifest.
             inputs: The run's input files, whose size and SHA-256 the manifest records.
+            digests: SHA-256 already computed (by the export), reused for files unchanged
+                since.
 
         Returns:
             Every file now in the package (relative paths), ``manifest.json`` last.
@@ -362,6 +366,7 @@ class PackageWriter:
                 message names path and operation; the folder then has no ``manifest.json``).
         """
         staging, out_dir = self.staging, self.out_dir
+        digests = digests if digests is not None else FileDigests()
         staged = _staged_files(staging)
         exported = read_manifest(staging)
         counts: dict[str, int | None] = {}
@@ -380,6 +385,7 @@ class PackageWriter:
                 {staging / relative: counts.get(relative) for relative in staged},
                 creation_datetime=creation_datetime,
                 inputs=inputs,
+                digests=digests,
             )
             fsync_file(staging / MANIFEST_FILE)
         except OSError as error:
@@ -396,7 +402,7 @@ class PackageWriter:
                 f"since ({shown}). Nothing in the folder was changed; move those files out or "
                 "choose an empty output folder"
             )
-        self._switch(staged, {name: inventory.owned[name] for name in owned})
+        self._switch(staged, {name: inventory.owned[name] for name in owned}, digests)
         return (*staged, MANIFEST_FILE)
 
     def _blocked(self, relatives: Iterable[str], owned: set[str]) -> list[str]:
@@ -411,13 +417,15 @@ class PackageWriter:
                 blocked.append(relative)
         return blocked
 
-    def _switch(self, staged: list[str], owned_digests: Mapping[str, str]) -> None:
+    def _switch(
+        self, staged: list[str], owned_digests: Mapping[str, str], digests: FileDigests
+    ) -> None:
         staging, out_dir = self.staging, self.out_dir
         owned = set(owned_digests)
         step, path = "write", out_dir / SWITCH_JOURNAL
         try:
             listed = [{"file": name, "sha256": digest} for name, digest in owned_digests.items()]
-            listed += [{"file": name, "sha256": sha256_file(staging / name)} for name in staged]
+            listed += [{"file": name, "sha256": digests.sha256(staging / name)} for name in staged]
             journal = staging / SWITCH_JOURNAL
             journal.write_text(json.dumps({"files": listed}, indent=2) + "\n", encoding="utf-8")
             fsync_file(journal)

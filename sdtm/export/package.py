@@ -30,6 +30,7 @@ from sdtm.export.output_folder import (
 from sdtm.export.submission import InputFile
 from sdtm.findings import FindingsTable, Stage, link_causes
 from sdtm.mapping.spec import MappingSpec
+from sdtm.read.manifest import FileDigests
 from sdtm.stage import guarded
 from sdtm.standards import Standards
 from sdtm.validate.stage import locate_findings
@@ -124,6 +125,7 @@ def export_datasets(
     inputs: tuple[InputFile, ...] | None = None,
     jobs: int = 1,
     alongside: Callable[[], None] | None = None,
+    digests: FileDigests | None = None,
 ) -> tuple[FindingsTable, bool]:
     """Export XPT / Define-XML / Dataset-JSON when the export package provides it.
 
@@ -131,7 +133,7 @@ def export_datasets(
     (``specs_dir``; default the bundled one), like the standards and the rules. ``jobs``
     processes share out the datasets (:func:`sdtm.workers.run_calls`); ``alongside`` is
     work this process does meanwhile. It must not raise: an exception it raised would be
-    reported as the export's.
+    reported as the export's. ``digests`` keeps the SHA-256 of the files hashed.
     """
 
     def call() -> FindingsTable:
@@ -158,6 +160,7 @@ def export_datasets(
             inputs=inputs,
             jobs=jobs,
             alongside=alongside,
+            digests=digests,
         )
 
     value, failed = guarded(Stage.EXPORT, "export", call)
@@ -251,6 +254,8 @@ def write_package(
         except Exception as error:  # raised below, not taken for the export's own failure
             failure.append(error)
 
+    # Each file is hashed once for the export's manifest, the package's and the journal.
+    digests = FileDigests()
     with PackageWriter(out_dir) as package:
         staging = package.staging
         export_findings, exported = (
@@ -264,6 +269,7 @@ def write_package(
                 inputs,
                 jobs,
                 alongside=collect,
+                digests=digests,
             )
             if export
             else (FindingsTable(), False)
@@ -296,5 +302,7 @@ def write_package(
             created=created,
             waivers=waivers,
         )
-        outputs = package.commit(inventory, creation_datetime=created[0], inputs=inputs)
+        outputs = package.commit(
+            inventory, creation_datetime=created[0], inputs=inputs, digests=digests
+        )
     return PackageResult(findings=table, outputs=tuple(outputs), notes=tuple(notes))

@@ -15,7 +15,6 @@ give the same manifest; comparing manifests proves a rerun byte-identical.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -43,6 +42,7 @@ from sdtm.export.metadata import prepare_dataset
 from sdtm.export.rules import make_finding
 from sdtm.export.xpt import MAX_FILE_BYTES, write_xpt, xpt_file_name
 from sdtm.findings import FindingsTable, Severity
+from sdtm.read.manifest import FileDigests
 from sdtm.standards.model import Standards
 from sdtm.workers import run_calls
 
@@ -89,14 +89,6 @@ def default_export_settings() -> ExportSettings:
     )
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 @dataclass(frozen=True, slots=True)
 class InputFile:
     """One file a run read, to be fingerprinted in the manifest."""
@@ -133,7 +125,9 @@ def input_files(
     return (*raw, *spec, *ct)
 
 
-def _input_entries(inputs: Iterable[InputFile]) -> dict[str, list[dict[str, object]]]:
+def _input_entries(
+    inputs: Iterable[InputFile], digests: FileDigests
+) -> dict[str, list[dict[str, object]]]:
     """Manifest entries of the inputs by group; a file that is missing is listed with nulls."""
     groups: dict[str, list[dict[str, object]]] = {}
     for item in sorted(inputs, key=lambda i: (i.group, i.name)):
@@ -142,7 +136,7 @@ def _input_entries(inputs: Iterable[InputFile]) -> dict[str, list[dict[str, obje
             {
                 "file": item.name,
                 "size": item.path.stat().st_size if present else None,
-                "sha256": _sha256(item.path) if present else None,
+                "sha256": digests.sha256(item.path) if present else None,
             }
         )
     return groups
@@ -154,6 +148,7 @@ def write_manifest(
     *,
     creation_datetime: datetime,
     inputs: Iterable[InputFile] | None = None,
+    digests: FileDigests | None = None,
 ) -> Path:
     """Write ``manifest.json``: one entry per file (path relative to ``out_dir``), sorted.
 
@@ -165,16 +160,19 @@ def write_manifest(
             ``inputs`` object with the size and SHA-256 of each, by group (``raw``, ``spec``,
             ``ct``), so that a package can be traced to the exact bytes it was made from. Kept
             apart from ``files``: those are the outputs a rerun may replace.
+        digests: Digests computed before (by the process that wrote a file), reused while
+            the file is unchanged; the ones computed here are added to it.
 
     Returns:
         The manifest path.
     """
+    digests = digests if digests is not None else FileDigests()
     entries = sorted(
         (
             {
                 "file": path.relative_to(out_dir).as_posix(),
                 "size": path.stat().st_size,
-                "sha256": _sha256(path),
+                "sha256": digests.sha256(path),
                 "records": records,
             }
             for path, records in written.items()
@@ -186,7 +184,7 @@ def write_manifest(
         "files": entries,
     }
     if inputs is not None:
-        document["inputs"] = _input_entries(inputs)
+        document["inputs"] = _input_entries(inputs, digests)
     target = out_dir / MANIFEST
     target.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     return target
@@ -227,6 +225,7 @@ class _ExportedDataset:
     findings: list[FindingsTable]
     written: dict[Path, int | None]
     define: DefineContent | None
+    digests: FileDigests
 
 
 def _export_dataset(
@@ -289,7 +288,11 @@ def _export_dataset(
     if "define" in formats:
         define = DefineContent(metadata)
         add_to_define(define, dataset, standards)
-    return _ExportedDataset(findings=tables, written=written, define=define)
+    # Hashed here, by the process that wrote them, while they are in the page cache.
+    digests = FileDigests()
+    for path in written:
+        digests.sha256(path)
+    return _ExportedDataset(findings=tables, written=written, define=define, digests=digests)
 
 
 def export_submission(
@@ -305,6 +308,7 @@ def export_submission(
     on_records: Callable[[int, int], None] | None = None,
     jobs: int = 1,
     alongside: Callable[[], None] | None = None,
+    digests: FileDigests | None = None,
 ) -> FindingsTable:
     """Export SDTM datasets as XPT v5, Define-XML 2.1 and Dataset-JSON 1.1, plus a manifest.
 
@@ -330,6 +334,8 @@ def export_submission(
             file written is byte-identical for any number.
         alongside: Other work this process does while the workers export the datasets
             (``run_calls``'s ``alongside``): a run validates meanwhile.
+        digests: Where the SHA-256 of every file written and read is kept, for the caller to
+            reuse (a run's package manifest); ``None`` keeps them to this call.
 
     Returns:
         All findings of the export. A dataset with error findings is not written in the
@@ -383,11 +389,13 @@ def export_submission(
     )
     tables: list[FindingsTable] = []
     written: dict[Path, int | None] = {}
+    digests = digests if digests is not None else FileDigests()
     define_content = DefineContent(metadata) if "define" in formats else None
     # In define.xml's order, whichever process exported each dataset.
     for one in exported:
         tables.extend(one.findings)
         written.update(one.written)
+        digests.add(one.digests)
         if define_content is not None and one.define is not None:
             merge_define_content(define_content, one.define)
     if on_records is not None:
@@ -406,5 +414,7 @@ def export_submission(
         temp.write_bytes(document)
         temp.replace(target)
         written[target] = None
-    write_manifest(out_dir, written, creation_datetime=creation_datetime, inputs=inputs)
+    write_manifest(
+        out_dir, written, creation_datetime=creation_datetime, inputs=inputs, digests=digests
+    )
     return FindingsTable.concat(tables)

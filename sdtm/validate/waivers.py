@@ -17,11 +17,13 @@ File format::
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -119,12 +121,20 @@ def load_waivers(path: Path) -> tuple[Waiver, ...]:
 
 
 def _matches(column: pd.Series, pattern: str) -> pd.Series:
-    """Vectorized shell-pattern match of a column (missing values match only ``*``)."""
-    regex = fnmatch.translate(pattern)
-    values = column.astype("object").where(column.notna(), None)
-    text = pd.Series(values, index=column.index).astype("string")
-    matched = text.str.match(regex).fillna(pattern == "*")
-    return matched.astype(bool)
+    """Shell-pattern match of a column (missing values match only ``*``).
+
+    Each distinct value is matched once: a run has thousands of findings but few distinct
+    rule ids, datasets or variables.
+    """
+    regex = re.compile(fnmatch.translate(pattern))
+    codes, distinct = pd.factorize(column, use_na_sentinel=True)
+    hit = np.fromiter(
+        (regex.match(str(value)) is not None for value in distinct), dtype=bool, count=len(distinct)
+    )
+    matched = np.full(len(column), pattern == "*", dtype=bool)
+    present = codes >= 0
+    matched[present] = hit[codes[present]]
+    return pd.Series(matched, index=column.index)
 
 
 def waiver_masks(frame: pd.DataFrame, waivers: Iterable[Waiver]) -> list[pd.Series]:

@@ -61,3 +61,29 @@ def test_manifest_that_is_not_ours_is_an_input_error(tmp_path, text):
     (tmp_path / "manifest.json").write_text(text)
     with pytest.raises(InputError, match="manifest"):
         read_manifest(tmp_path)
+
+
+def test_file_digests_are_reused_while_the_file_is_unchanged_and_redone_after(tmp_path):
+    import hashlib
+    import os
+
+    from sdtm.read.manifest import FileDigests
+
+    target = tmp_path / "lb.xpt"
+    target.write_bytes(b"first content")
+    digests = FileDigests()
+    first = digests.sha256(target)
+    assert first == hashlib.sha256(b"first content").hexdigest()
+    # Same size and time stamp: the recorded digest is reused without reading the file.
+    status = target.stat()
+    target.write_bytes(b"other content")
+    os.utime(target, ns=(status.st_atime_ns, status.st_mtime_ns))
+    assert digests.sha256(target) == first
+    # A newer time stamp (or another size): the file is read again.
+    os.utime(target, ns=(status.st_atime_ns, status.st_mtime_ns + 1_000_000))
+    assert digests.sha256(target) == hashlib.sha256(b"other content").hexdigest()
+    target.write_bytes(b"longer content than before")
+    assert digests.sha256(target) == hashlib.sha256(b"longer content than before").hexdigest()
+    merged = FileDigests()
+    merged.add(digests)
+    assert merged.known == digests.known

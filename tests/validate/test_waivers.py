@@ -113,3 +113,21 @@ def test_waivers_that_all_match_report_no_st0900(tmp_path, findings):
     result = apply_waivers(findings, load_waivers(path), registry=build_registry())
     assert "ST0900" not in set(result.frame["rule_id"])
     assert result.rows(["waived"]) == [[True], [False], [True], [False]]
+
+
+def test_scope_patterns_match_each_finding_as_a_text_match_of_its_own_value_would():
+    import fnmatch
+
+    from sdtm.validate.waivers import _matches
+
+    column = pd.Series(
+        ["LB", "lb", None, "LBX", "AE", "LB", pd.NA, "L?B", ""], dtype="object"
+    )
+    rows = pd.Series(pd.array([3, 12, None, 123, 3, 4, 5, 6, 7], dtype="Int64"))
+    for values in (column, rows):
+        for pattern in ("LB", "L*", "*", "?B", "L[?]B", "12*", "3", ""):
+            expected = [
+                pattern == "*" if pd.isna(value) else fnmatch.fnmatchcase(str(value), pattern)
+                for value in values
+            ]
+            assert _matches(values, pattern).tolist() == expected, (pattern, list(values))
