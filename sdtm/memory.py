@@ -10,7 +10,6 @@ between stages lowers the run's peak memory; it changes no data.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import functools
 from collections.abc import Callable
 
@@ -18,12 +17,11 @@ from collections.abc import Callable
 @functools.cache
 def _malloc_trim() -> Callable[[int], int] | None:
     """The C library's ``malloc_trim`` (glibc), or ``None`` where it has none (macOS, musl)."""
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return None
     try:
-        return ctypes.CDLL(name).malloc_trim  # type: ignore[no-any-return]
-    except (OSError, AttributeError):
+        # The symbols the process has loaded, the C library's among them: no search for the
+        # library file (``ctypes.util.find_library`` runs ``ldconfig`` in a child process).
+        return ctypes.CDLL(None).malloc_trim  # type: ignore[no-any-return]
+    except (OSError, AttributeError, TypeError):
         return None
 
 
