@@ -469,8 +469,8 @@ def iter_xpt_chunks(
     with Path(path).open("rb") as handle:
         try:
             data: bytes | mmap.mmap = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-        except ValueError:  # an empty file cannot be mapped: refused below as not XPT
-            data = b""
+        except (ValueError, OSError):  # empty (refused below as not XPT), or not mappable
+            data = handle.read()
     meta, matrix, data_start = _member_at(data, where)
     # The layout check scanned the whole file: its pages leave this process again.
     _release_pages(data, 0, len(data))
@@ -480,7 +480,7 @@ def iter_xpt_chunks(
 
 def _release_pages(data: bytes | mmap.mmap, start: int, stop: int) -> None:
     """Drop the mapped pages of ``data[start:stop]`` from this process (no-op for bytes)."""
-    if not isinstance(data, mmap.mmap) or not hasattr(mmap, "MADV_DONTNEED"):
+    if isinstance(data, bytes) or not hasattr(mmap, "MADV_DONTNEED"):
         return
     first = start - start % mmap.PAGESIZE
     if stop > first:

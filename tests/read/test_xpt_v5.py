@@ -127,3 +127,22 @@ def test_chunked_reader_agrees_with_the_column_reader_and_refuses_what_it_refuse
         with pytest.raises(InputError) as whole:
             iter_xpt_columns(tmp_path / name)
         assert str(chunked.value) == str(whole.value)
+
+
+def test_chunked_reader_reads_a_file_that_cannot_be_mapped(pilot_dir, monkeypatch):
+    import mmap
+
+    def refuse(*args, **kwargs):
+        raise OSError("mapping not supported here")
+
+    monkeypatch.setattr(mmap, "mmap", refuse)
+    expected, _ = pyreadstat.read_xport(str(pilot_dir / "dm.xpt"))
+    meta, records, chunks = iter_xpt_chunks(pilot_dir / "dm.xpt", encoding="cp1252", records=50)
+    assert records == len(expected)
+    values = [np.concatenate(parts) for parts in zip(*(v for _, v in chunks), strict=True)]
+    for variable, got in zip(meta.variables, values, strict=True):
+        wanted = expected[variable.name].to_numpy()
+        if variable.data_type == "Num":
+            np.testing.assert_array_equal(got, wanted.astype("float64"))
+        else:
+            assert got.tolist() == wanted.tolist(), variable.name
