@@ -189,6 +189,7 @@ def run_study(
             links={name: r.links for name, r in mapped.results.items() if r.links},
             supp={name: r.supp for name, r in mapped.results.items()},
         ),
+        jobs=jobs,
     )
     frames = derived.frames
     findings = findings + derived.findings

@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
 
 import pandas as pd
 
@@ -24,6 +26,7 @@ from sdtm.derive.steps import BuiltDatasets, DeriveInputs, Frames
 from sdtm.errors import MappingError
 from sdtm.findings import FindingsTable, Severity, Stage
 from sdtm.stage import one_finding
+from sdtm.workers import run_calls
 
 EACH = "*"
 """``Derivation.datasets`` value: every dataset the row applies to."""
@@ -374,6 +377,8 @@ def run_derivations(
     frames: Mapping[str, pd.DataFrame],
     inputs: DeriveInputs,
     plan: tuple[Derivation, ...] = DERIVATION_PLAN,
+    *,
+    jobs: int = 1,
 ) -> DeriveStageResult:
     """Run the derivation plan on the mapped datasets.
 
@@ -386,14 +391,17 @@ def run_derivations(
         frames: Mapped datasets by name (with provenance and working columns).
         inputs: Study configuration, standards, and the mapping's links and SUPP targets.
         plan: The rows to run, in order.
+        jobs: With more than one, the largest dataset's passes run in this process while a
+            worker runs the rest of the plan beside them (:func:`sdtm.workers.run_calls`);
+            the result is the same for any number.
 
     Returns:
         The derived datasets and every finding of the derivations.
     """
     current: dict[str, pd.DataFrame] = dict(frames)
-    found: list[FindingsTable] = []
+    found: list[FindingsTable | _Placeholder] = []
 
-    def apply(row: Derivation, dataset: str) -> None:
+    def apply(row: Derivation, dataset: str, current: Frames, found: list[Any]) -> None:
         try:
             result = row.run(current, inputs, dataset)
         except Exception as error:  # a broken derivation must not stop the other datasets
@@ -418,17 +426,107 @@ def run_derivations(
         if row.keep_empty or dataset in current or not frame.empty:
             current[dataset] = frame
 
-    for rows in _passes(plan):
-        if rows[0].pass_over:
-            for dataset in list(current):
+    def run_rows(
+        rows: tuple[Derivation, ...], current: Frames, found: list[Any], apart: str | None
+    ) -> None:
+        """One pass (or one row); a pass leaves ``apart`` out and marks its place."""
+        if not rows[0].pass_over:
+            if rows[0].accepts(current, inputs, rows[0].datasets[0]):
+                apply(rows[0], rows[0].datasets[0], current, found)
+            return
+        for dataset in list(current):
+            if dataset == apart:
+                found.append(_Placeholder())
+                continue
+            for row in rows:
+                if row.accepts(current, inputs, dataset):
+                    apply(row, dataset, current, found)
+
+    def the_others(span: list[tuple[Derivation, ...]], apart: str) -> _OthersOutcome:
+        """Every row of ``span`` but the passes on ``apart``, on a copy of the datasets."""
+        seen = dict(current)
+        out: list[FindingsTable | _Placeholder] = []
+        for rows in span:
+            run_rows(rows, seen, out, apart)
+        changed = {name: frame for name, frame in seen.items() if current.get(name) is not frame}
+        return changed, out
+
+    def passes_of(span: list[tuple[Derivation, ...]], apart: str, per_pass: list[Any]) -> None:
+        """The passes of ``span`` on ``apart`` alone, here; findings kept pass by pass."""
+        for rows in span:
+            if rows[0].pass_over:
+                out: list[FindingsTable] = []
                 for row in rows:
-                    if row.accepts(current, inputs, dataset):
-                        apply(row, dataset)
+                    if row.accepts(current, inputs, apart):
+                        apply(row, apart, current, out)
+                per_pass.append(out)
+
+    passes = list(_passes(plan))
+    index = 0
+    while index < len(passes):
+        stop = _span_apart(passes, index, current) if jobs > 1 else None
+        if stop is None:
+            run_rows(passes[index], current, found, None)
+            index += 1
             continue
-        row = rows[0]
-        if row.accepts(current, inputs, row.datasets[0]):
-            apply(row, row.datasets[0])
+        # This process runs the largest dataset's passes while a worker runs everything
+        # else of the span (no row of which reads that dataset); the worker's frames come
+        # back, and the largest dataset's findings take their place in each pass, as if the
+        # datasets had run one after the other.
+        span = passes[index:stop]
+        apart = max(current, key=lambda name: current[name].size)
+        per_pass: list[list[FindingsTable]] = []
+        [(changed, out)] = run_calls(
+            [partial(the_others, span, apart)],
+            jobs=jobs,
+            alongside=partial(passes_of, span, apart, per_pass),
+        )
+        current.update(changed)
+        slots = iter(per_pass)
+        found.extend(
+            item
+            for entry in out
+            for item in (next(slots) if isinstance(entry, _Placeholder) else [entry])
+        )
+        index = stop
     return DeriveStageResult(frames=current, findings=FindingsTable.concat(found))
+
+
+class _Placeholder:
+    """Where the findings of the dataset run apart go among a pass's findings."""
+
+
+_OthersOutcome = tuple[dict[str, pd.DataFrame], list[Any]]
+"""The datasets the rest of a span changed or built, and its findings (with placeholders)."""
+
+
+def _span_apart(
+    passes: list[tuple[Derivation, ...]], index: int, frames: Mapping[str, pd.DataFrame]
+) -> int | None:
+    """Where a span of passes that can run the largest dataset apart ends, or ``None``.
+
+    A pass's rows read their own dataset and DM, SE and the design, which no pass changes
+    (``steps.is_subject_dataset``, ``steps.applies_epoch``). The span starts at a pass and
+    ends before the first single row that may read the largest dataset (named by its
+    ``inputs`` as ``LB``, ``LB.<variable>`` or any dataset's ``--<variable>``) or write it.
+    """
+    if not passes[index][0].pass_over or len(frames) < 2:
+        return None
+    largest = max(frames, key=lambda name: frames[name].size)
+    stop = index
+    for position in range(index, len(passes)):
+        row = passes[position][0]
+        if not row.pass_over and _may_touch(row, largest):
+            break
+        stop = position + 1
+    return stop
+
+
+def _may_touch(row: Derivation, dataset: str) -> bool:
+    """Whether a single row may read or write ``dataset``, by its declared datasets and inputs."""
+    if dataset in row.datasets or EACH in row.datasets:
+        return True
+    return any(item == dataset or item.startswith((f"{dataset}.", "--")) for item in row.inputs)
 
 
 def render_plan_markdown(plan: tuple[Derivation, ...] = DERIVATION_PLAN) -> str:
