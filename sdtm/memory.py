@@ -2,7 +2,7 @@
 
 CPython and pandas free most of a stage's temporaries into the C library's heap, which keeps
 the pages for later use: after the derive stage of a 1,000-subject run the process held
-495 MB, of which 206 MB were free heap (measured with ``malloc_trim``). Those pages count in
+484 MiB, of which 201 MiB were free heap (measured with ``malloc_trim``). Those pages count in
 the process's resident memory, and every worker forked later shares them. Releasing them
 between stages lowers the run's peak memory; it changes no data.
 """
