@@ -23,6 +23,7 @@ Only the first member of a file is read: a submission file holds exactly one dat
 
 from __future__ import annotations
 
+import contextlib
 import mmap
 import struct
 from collections.abc import Iterator
@@ -484,7 +485,9 @@ def _release_pages(data: bytes | mmap.mmap, start: int, stop: int) -> None:
         return
     first = start - start % mmap.PAGESIZE
     if stop > first:
-        data.madvise(mmap.MADV_DONTNEED, first, stop - first)
+        # Only memory is at stake: a refusal leaves the pages mapped, the values are right.
+        with contextlib.suppress(OSError):
+            data.madvise(mmap.MADV_DONTNEED, first, stop - first)
 
 
 def _chunks(

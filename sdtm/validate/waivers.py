@@ -17,18 +17,17 @@ File format::
 from __future__ import annotations
 
 import fnmatch
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
-import numpy as np
 import pandas as pd
 import yaml
 
 from sdtm.errors import SpecError
 from sdtm.findings import FindingsTable
+from sdtm.read.text import per_distinct, regex_mask
 from sdtm.safe_parse import UnsafeYamlError, load_yaml
 from sdtm.validate.registry import Registry, finalize
 
@@ -121,20 +120,17 @@ def load_waivers(path: Path) -> tuple[Waiver, ...]:
 
 
 def _matches(column: pd.Series, pattern: str) -> pd.Series:
-    """Shell-pattern match of a column (missing values match only ``*``).
+    """Shell-pattern match of a column as text (missing values match only ``*``).
 
     Each distinct value is matched once: a run has thousands of findings but few distinct
     rule ids, datasets or variables.
     """
-    regex = re.compile(fnmatch.translate(pattern))
-    codes, distinct = pd.factorize(column, use_na_sentinel=True)
-    hit = np.fromiter(
-        (regex.match(str(value)) is not None for value in distinct), dtype=bool, count=len(distinct)
-    )
-    matched = np.full(len(column), pattern == "*", dtype=bool)
-    present = codes >= 0
-    matched[present] = hit[codes[present]]
-    return pd.Series(matched, index=column.index)
+    regex = fnmatch.translate(pattern)
+    return per_distinct(
+        column.astype("string"),
+        lambda distinct: pd.Series(regex_mask(distinct.to_numpy(), regex, "match")),
+        pattern == "*",
+    ).astype(bool)
 
 
 def waiver_masks(frame: pd.DataFrame, waivers: Iterable[Waiver]) -> list[pd.Series]:
