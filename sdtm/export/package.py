@@ -34,6 +34,7 @@ from sdtm.read.manifest import FileDigests
 from sdtm.stage import guarded
 from sdtm.standards import Standards
 from sdtm.validate.stage import locate_findings
+from sdtm.workers import run_calls
 
 RULE_IDS: tuple[str, ...] = (LEFT_RULE[0],)
 """MP0018 (a file left in the output folder) is reported here, by ``write_package``."""
@@ -56,11 +57,16 @@ def write_run_files(
     csv_names: tuple[str, ...],
     created: tuple[datetime, str],
     waivers: Path | None = None,
+    jobs: int = 1,
+    digests: FileDigests | None = None,
 ) -> list[str]:
     """Write the run's own files: CSV datasets, lineage, counts, findings and ``run.json``.
 
     The study's waivers file, when the run applied one, is copied as ``waivers.yaml`` and
     named in ``run.json``, so that validating the folder later applies the same waivers.
+    With two jobs or more, the tables (CSV datasets, lineage, counts) and the findings are
+    written by two processes at once (:func:`sdtm.workers.run_calls`); ``digests`` takes
+    the SHA-256 of the files they wrote, hashed by the process that wrote each.
 
     Returns:
         The files written, relative to ``out_dir``.
@@ -72,23 +78,34 @@ def write_run_files(
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise SdtmError(f"cannot create the output folder {out_dir}: {error}") from error
-    written = []
-    for name, frame in frames.items():
-        if name not in csv_names:
-            continue
-        target = out_dir / f"{name.lower()}.csv"
-        frame.to_csv(target, index=False)
-        written.append(target.name)
-    lineage.to_csv(out_dir / LINEAGE_FILE, index=False)
-    written.append(LINEAGE_FILE)
-    counts.to_csv(out_dir / COUNTS_FILE, index=False)
-    written.append(COUNTS_FILE)
-    findings.write_json(
-        out_dir / FINDINGS_FILE,
-        tool={"name": "sdtm", "version": __version__},
-        standards={"sdtmig": standards.sdtmig_version, "ct": standards.ct_version},
-    )
-    written.append(FINDINGS_FILE)
+
+    def tables() -> tuple[list[str], FileDigests]:
+        names = []
+        for name, frame in frames.items():
+            if name in csv_names:
+                frame.to_csv(out_dir / f"{name.lower()}.csv", index=False)
+                names.append(f"{name.lower()}.csv")
+        lineage.to_csv(out_dir / LINEAGE_FILE, index=False)
+        counts.to_csv(out_dir / COUNTS_FILE, index=False)
+        return _hashed(out_dir, [*names, LINEAGE_FILE, COUNTS_FILE])
+
+    def findings_file() -> tuple[list[str], FileDigests]:
+        findings.write_json(
+            out_dir / FINDINGS_FILE,
+            tool={"name": "sdtm", "version": __version__},
+            standards={"sdtmig": standards.sdtmig_version, "ct": standards.ct_version},
+        )
+        return _hashed(out_dir, [FINDINGS_FILE])
+
+    written: list[str] = []
+    for names, hashed in run_calls(
+        [tables, findings_file],
+        jobs=jobs,
+        costs=[float(len(lineage)), float(len(findings))],
+    ):
+        written.extend(names)
+        if digests is not None:
+            digests.add(hashed)
     recorded: dict[str, str] = {}
     if waivers is not None and waivers.is_file():
         (out_dir / RUN_WAIVERS_FILE).write_bytes(waivers.read_bytes())
@@ -113,6 +130,13 @@ def write_run_files(
     written.append(RUN_FILE)
     return written
 
+
+def _hashed(out_dir: Path, names: list[str]) -> tuple[list[str], FileDigests]:
+    """``names`` with the SHA-256 of each file, for the manifest (read while still cached)."""
+    digests = FileDigests()
+    for name in names:
+        digests.sha256(out_dir / name)
+    return names, digests
 
 
 def export_datasets(
@@ -202,10 +226,11 @@ def write_package(
     Args:
         out_dir: Output folder.
         frames: Final datasets.
-        findings: Every finding of the run so far, or the call that gives them: it is
-            called while the datasets are exported (a run validates them meanwhile, since
-            the dataset files do not depend on the findings), and its exception, if any, is
-            raised once the export has ended.
+        findings: Every finding of the run so far, causes linked (``link_causes``), or the
+            call that gives them: it is called while the datasets are exported (a run
+            validates them meanwhile, since the dataset files do not depend on the
+            findings), and its exception, if any, is raised once the export has ended.
+            Findings the export adds are linked with them.
         lineage: ``lineage.csv`` rows.
         counts: ``counts.csv`` rows.
         provenance: Raw file and row per dataset row, to locate export findings.
@@ -218,7 +243,8 @@ def write_package(
         follows: Rule id -> rules its findings can follow from (the registry's
             ``follows()``), so export findings name their cause too.
         waivers: The study's waivers file the run applied (copied into the folder).
-        jobs: Processes that share out the datasets' export (:mod:`sdtm.workers`).
+        jobs: Processes that share out the datasets' export and the run's own files
+            (:mod:`sdtm.workers`).
 
     Returns:
         The findings (with the export's), the files written and notes for the summary.
@@ -277,9 +303,10 @@ def write_package(
         collect()  # not called yet when the export stopped before its datasets
         if failure:
             raise failure[0]
-        table = link_causes(
-            collected[0] + left + locate_findings(export_findings, provenance), follows or {}
-        )
+        # The run's findings come with their causes linked; linking is done again only
+        # when the export or the output folder added findings (0.24 s for 70,000).
+        added = left + locate_findings(export_findings, provenance)
+        table = link_causes(collected[0] + added, follows or {}) if len(added) else collected[0]
         if not exported:
             notes.append("datasets written as CSV (export to XPT/Define-XML not available)")
         # Datasets the exporter could not write as XPT (findings say why) are still
@@ -301,6 +328,8 @@ def write_package(
             csv_names=csv_names,
             created=created,
             waivers=waivers,
+            jobs=jobs,
+            digests=digests,
         )
         outputs = package.commit(
             inventory, creation_datetime=created[0], inputs=inputs, digests=digests
