@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sdtm.findings import FindingsTable, Severity, Stage
+from sdtm.read.text import distinct_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,10 +188,13 @@ def key_text(series: pd.Series) -> pd.Series:
     """
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         return compute_canonical_number(series, 6)
-    text = series.astype("string").str.strip()
+    # Keys repeat (VISITNUM, --SPID): each distinct text is worked out once.
+    codes, uniques = distinct_text(series)
+    text = pd.Series(uniques, dtype="string").str.strip()
     number = pd.to_numeric(text.where(text.str.fullmatch(r"-?\d+(\.\d+)?").fillna(False)))
-    canonical = compute_canonical_number(number, 6)
-    return canonical.where(number.notna(), text).astype("string")
+    canonical = compute_canonical_number(number, 6).where(number.notna(), text)
+    taken = pd.api.extensions.take(canonical.array, codes, allow_fill=True, fill_value=pd.NA)
+    return pd.Series(taken, index=series.index, dtype="string")
 
 
 def compute_canonical_number(values: pd.Series, decimals: pd.Series | int) -> pd.Series:
@@ -220,13 +224,16 @@ def compute_canonical_number(values: pd.Series, decimals: pd.Series | int) -> pd
         chosen = (places == d) & numbers.notna()
         if not chosen.any():
             continue
+        # Each distinct number is formatted once (results, visit numbers and limits
+        # repeat); 0.0 and -0.0 fall together, and both give "0".
+        codes, distinct = pd.factorize(numbers[chosen].to_numpy())
         # printf rounding of the binary value; np.round first would add its own error.
-        text = np.char.mod(f"%.{int(d)}f", numbers[chosen].to_numpy())
+        text = np.char.mod(f"%.{int(d)}f", distinct)
         # Trailing zeros after the point, then a trailing point, go: what the regexes
         # (\.\d*?)0+$ -> \1 and \.$ -> "" do, as C string functions on the whole array.
         has_point = np.strings.find(text, ".") >= 0
         trimmed = np.strings.rstrip(np.strings.rstrip(text, "0"), ".")
         text = np.where(has_point, trimmed, text)
         text = np.where(text == "-0", "0", text)
-        out[chosen] = pd.array(text.astype(object), dtype="string")
+        out[chosen] = pd.array(text.astype(object)[codes], dtype="string")
     return out

@@ -23,6 +23,7 @@ import pandas as pd
 from sdtm.findings import FindingsTable, Stage
 from sdtm.mapping.algorithms import SRC_FILE, SRC_ID, SRC_ROW
 from sdtm.mapping.engine import REC, DomainResult
+from sdtm.read.text import stripped_or_missing
 from sdtm.standards import Standards
 
 WITHHOLD_RULES = MappingProxyType(
@@ -59,8 +60,7 @@ def find_required_values_missing(
         for variable in domain.variables:
             if variable.core != "Req" or variable.name not in frame.columns:
                 continue
-            values = frame[variable.name].astype("string").str.strip()
-            missing = values.isna() | (values == "")
+            missing = stripped_or_missing(frame[variable.name]).isna()
             if not missing.any():
                 continue
             rows = frame.loc[missing]

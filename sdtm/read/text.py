@@ -39,7 +39,7 @@ def _string_series(out: np.ndarray, index: pd.Index) -> pd.Series:
     return pd.Series(pd.array(out, dtype="string"), index=index)
 
 
-def _distinct_text(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def distinct_text(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Return (code per value, ``-1`` when missing; the distinct values as ``str``).
 
     One hashing pass (``pd.factorize``) over the column; the work per value is then done once
@@ -78,14 +78,14 @@ def per_distinct(
 
 def stripped(values: pd.Series) -> pd.Series:
     """``values.astype("string").str.strip()``: missing stays missing, blank becomes ``""``."""
-    codes, uniques = _distinct_text(values)
+    codes, uniques = distinct_text(values)
     trimmed = np.fromiter(map(str.strip, uniques), dtype=object, count=len(uniques))
     return _string_series(np.append(trimmed, None)[codes], values.index)
 
 
 def stripped_or_missing(values: pd.Series) -> pd.Series:
     """Stripped text with blank values (empty or only white space) as missing (``<NA>``)."""
-    codes, uniques = _distinct_text(values)
+    codes, uniques = distinct_text(values)
     trimmed = np.fromiter(map(str.strip, uniques), dtype=object, count=len(uniques))
     trimmed[np.fromiter(map(len, trimmed), dtype=np.int64, count=len(trimmed)) == 0] = None
     return _string_series(np.append(trimmed, None)[codes], values.index)
