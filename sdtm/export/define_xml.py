@@ -141,7 +141,13 @@ def _item_for(
     codelist_oid: str | None,
     value_list_oid: str | None,
     comment_oid: str | None,
+    longest: int | None = None,
 ) -> _Item:
+    """The ItemDef of ``column`` over ``values``.
+
+    ``longest`` is their longest text in UTF-8 bytes when already measured
+    (``PreparedDataset.text``).
+    """
     if column.data_type == "Num":
         numbers = pd.to_numeric(values, errors="coerce")
         length, digits = _number_shape(numbers)
@@ -149,8 +155,10 @@ def _item_for(
         data_type = "integer" if integer else "float"
         significant = digits if data_type == "float" else None
     else:
-        _, text = text_values(values)
-        length = max(1, int(utf8_byte_lengths(text).max())) if len(text) else 1
+        if longest is None:
+            _, text = text_values(values)
+            longest = int(utf8_byte_lengths(text).max()) if len(text) else 0
+        length = max(1, longest)
         data_type = _define_type(column)
         significant = None
     return _Item(
@@ -402,6 +410,7 @@ def add_to_define(content: DefineContent, prepared: PreparedDataset, standards: 
         value_list_oid = f"VL.{meta.name}.{column.name}" if entries else None
         if entries:
             content.value_lists.append((value_list_oid, entries))
+        summary = prepared.text_summary(column.name)
         item = _item_for(
             column,
             frame[column.name],
@@ -411,6 +420,7 @@ def add_to_define(content: DefineContent, prepared: PreparedDataset, standards: 
             codelist_oid=codelist_oid,
             value_list_oid=value_list_oid,
             comment_oid=comment_oid,
+            longest=summary.max_bytes if summary is not None else None,
         )
         content.items[item.oid] = item
         refs.append((column, item))

@@ -17,7 +17,8 @@ and are never exported.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -101,6 +102,16 @@ class DatasetMeta:
 
 
 @dataclass(frozen=True, slots=True)
+class TextSummary:
+    """What the writers' checks need to know of a ``Char`` column's values, worked out once."""
+
+    max_bytes: int
+    """The longest value in UTF-8 bytes (0 when every value is missing)."""
+    printable: bool
+    """Whether every value is printable ASCII (bytes 32-126)."""
+
+
+@dataclass(frozen=True, slots=True)
 class PreparedDataset:
     """A dataset ready to write: typed, ordered frame plus its metadata and findings."""
 
@@ -110,6 +121,19 @@ class PreparedDataset:
     """Columns in export order; ``Char`` as object (str or None), ``Num`` as float64."""
     findings: FindingsTable
     """Problems found while preparing (type conversions, missing labels)."""
+    text: Mapping[str, TextSummary] = field(default_factory=dict)
+    """Per ``Char`` column of ``text_of``: its longest value and whether all are printable
+    ASCII. The XPT, Dataset-JSON and Define-XML steps read them (``text_summary``) instead
+    of measuring every value again (four passes over each column before)."""
+    text_of: pd.DataFrame | None = None
+    """The frame ``text`` describes: the prepared one (``frame``)."""
+
+    def text_summary(self, column: str) -> TextSummary | None:
+        """The summary of ``column``, or ``None`` when ``frame`` is not the frame measured.
+
+        A copy given another frame (``dataclasses.replace``) is measured again by each step.
+        """
+        return self.text.get(column) if self.text_of is self.frame else None
 
 
 def find_domain_spec(name: str, frame: pd.DataFrame, standards: Standards) -> DomainSpec | None:
@@ -235,6 +259,7 @@ def prepare_dataset(name: str, frame: pd.DataFrame, standards: Standards) -> Pre
 
     keys = tuple(k for k in (spec.keys if spec is not None else ()) if k in data.columns)
     prepared: dict[str, pd.Series] = {}
+    summaries: dict[str, TextSummary] = {}
     columns: list[ColumnMeta] = []
     for column in ordered:
         variable = spec.declared_variable(column) if spec is not None else None
@@ -295,7 +320,9 @@ def prepare_dataset(name: str, frame: pd.DataFrame, standards: Standards) -> Pre
             values = pd.Series(values, dtype="object").reset_index(drop=True)
             prepared[column] = values
             _, text = text_values(values)
-            length = max(1, int(utf8_byte_lengths(text).max())) if len(text) else 1
+            longest = int(utf8_byte_lengths(text).max()) if len(text) else 0
+            summaries[column] = TextSummary(longest, bool(printable_ascii(text).all()))
+            length = max(1, longest)
             integer = False
         label = variable.label if variable is not None else column_labels.get(column, "")
         if not label:
@@ -355,4 +382,4 @@ def prepare_dataset(name: str, frame: pd.DataFrame, standards: Standards) -> Pre
     out = pd.DataFrame(prepared, columns=ordered)
     out.attrs = {}
     table = FindingsTable.concat([FindingsTable.from_findings(loose), *findings])
-    return PreparedDataset(meta=meta, frame=out, findings=table)
+    return PreparedDataset(meta=meta, frame=out, findings=table, text=summaries, text_of=out)

@@ -225,6 +225,9 @@ def preflight_xpt(
         loose += _label_findings(column.label, meta.name, column.name)
         values = prepared.frame[column.name]
         if column.data_type == "Char":
+            summary = prepared.text_summary(column.name)
+            if summary is not None and summary.max_bytes <= MAX_VALUE_BYTES and summary.printable:
+                continue  # no value too long, none outside printable ASCII
             positions, text = text_values(values)
             byte_lengths = utf8_byte_lengths(text)
             long_values = _mask(len(values), positions[byte_lengths > MAX_VALUE_BYTES])

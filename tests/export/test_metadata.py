@@ -151,3 +151,35 @@ def test_text_checks_equal_the_definition_value_by_value(texts):
     lengths = [len(t.encode("utf-8", "surrogatepass")) for t in texts]
     assert utf8_byte_lengths(values).tolist() == lengths
     assert printable_ascii(values).tolist() == [t.isascii() and t.isprintable() for t in texts]
+
+
+def test_prepare_measures_each_char_column_once_for_the_writers(tiny_standards):
+    from dataclasses import replace
+
+    from sdtm.export.xpt import preflight_xpt
+
+    frame = pd.DataFrame(
+        {
+            "USUBJID": ["S-1", "S-2", None],
+            # 12 characters, è and ë 2 UTF-8 bytes each: 14 bytes, more than HEADACHE's 8
+            "AETERM": ["Fièvre aiguë", "HEADACHE", "   "],
+            "AEOUT": ["RECOVERED", "NOT\tRECOVERED", None],  # a tab is not printable
+            "AESEQ": [1.0, 2.0, 3.0],
+        }
+    )
+    prepared = prepare_dataset("AE", frame, tiny_standards)
+    # Worked out by hand from the values above; Num columns have no text summary.
+    assert {name: (s.max_bytes, s.printable) for name, s in prepared.text.items()} == {
+        "USUBJID": (3, True),
+        "AETERM": (14, False),
+        "AEOUT": (13, False),
+    }
+    assert prepared.text_summary("AETERM") is prepared.text["AETERM"]
+    # The summaries do not describe another frame: a copy given one is measured again.
+    other = replace(prepared, frame=prepared.frame.copy())
+    assert other.text_summary("AETERM") is None
+    # The non-ASCII values are still found, by the summary's path and by measuring again.
+    for dataset in (prepared, other):
+        assert sorted(
+            map(tuple, preflight_xpt(dataset).rows(["rule_id", "variable", "row"]))
+        ) == [("XP0007", "AEOUT", 2), ("XP0007", "AETERM", 1)]
