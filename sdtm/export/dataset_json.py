@@ -32,11 +32,13 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import operator
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from itertools import repeat
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
@@ -153,6 +155,48 @@ def _row_chunks(prepared: PreparedDataset, size: int = ROW_CHUNK) -> Iterator[li
         for position, column in enumerate(columns):
             table[:, position] = _json_column(part[column.name], column)
         yield table.tolist()
+
+
+def _json_texts(values: pd.Series, column: ColumnMeta, encode: Callable[[Any], str]) -> np.ndarray:
+    """One column's values as the JSON text ``encode`` gives each (``null`` when missing).
+
+    Strings go through ``json``'s own string encoder and numbers through the ``repr`` it
+    uses, a value at a time in C (``map``); a column holding values of another type, or
+    numbers that are not finite (for the error ``encode`` raises), goes through ``encode``.
+    """
+    present = values.notna().to_numpy()
+    given = _json_column(values, column)[present]
+    if column.data_type == "Num":
+        kind: type = int if column.integer else float
+        finite = bool(np.isfinite(np.asarray(given, dtype="float64")).all())
+        fast = kind.__repr__ if finite and _all_exactly(given, kind) else None
+    else:
+        fast = encode_basestring if _all_exactly(given, str) else None
+    out = np.full(len(values), "null", dtype=object)
+    out[present] = list(map(fast or encode, given))
+    return out
+
+
+def _all_exactly(values: np.ndarray, kind: type) -> bool:
+    """Whether every value is of type ``kind`` itself (no subclass: bool is not an int)."""
+    return all(map(operator.is_, map(type, values), repeat(kind)))
+
+
+def _row_texts(
+    prepared: PreparedDataset, encode: Callable[[Any], str], size: int = ROW_CHUNK
+) -> Iterator[list[str]]:
+    """Yield each record as the JSON array text ``encode`` gives it, ``size`` at a time.
+
+    The same text as encoding each record's list of values (``_row_chunks``) with a compact
+    encoder, built column by column: one ``encode`` call per record cost about 4 us of
+    Python per record.
+    """
+    columns = prepared.meta.columns
+    frame = prepared.frame
+    for start in range(0, len(frame), size):
+        part = frame.iloc[start : start + size]
+        texts = [_json_texts(part[column.name], column, encode) for column in columns]
+        yield [f"[{row}]" for row in map(",".join, zip(*texts, strict=True))]
 
 
 def dataset_rows(prepared: PreparedDataset) -> list[list[Any]]:
@@ -465,8 +509,7 @@ def write_dataset_json_pair(
 
     def chunks() -> Iterator[tuple[str, str]]:
         yield head[:-1] + ',"rows":[', head + "\n"
-        for index, chunk in enumerate(_row_chunks(prepared) if meta.columns else ()):
-            lines = [encode(row) for row in chunk]
+        for index, lines in enumerate(_row_texts(prepared, encode) if meta.columns else ()):
             # "[a,b]" encoded whole is "[" + "a,b" + "]": the JSON rows are the lines joined.
             yield ("," if index else "") + ",".join(lines), "".join(
                 line + "\n" for line in lines

@@ -4,6 +4,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sdtm.export.dataset_json import (
     load_schema,
@@ -15,6 +17,7 @@ from sdtm.export.define_metadata import StudyInfo
 from sdtm.export.metadata import prepare_dataset
 from sdtm.read.dataset_json import read_dataset_json
 from sdtm.read.xpt_v5 import read_xpt_v5
+from sdtm.standards import Standards
 
 STUDY = StudyInfo(study_oid="CART1", name="CART1", originator="test")
 
@@ -301,3 +304,56 @@ def test_the_pair_writer_reports_a_bad_row_for_each_file_and_writes_neither(
     assert "ae.json: value is longer than" in " ".join(json_found.frame["message"])
     assert "ae.ndjson: value is longer than" in " ".join(ndjson_found.frame["message"])
     assert json_found.frame["variable"].tolist() == ndjson_found.frame["variable"].tolist()
+
+
+_TEXT = st.one_of(st.none(), st.text(max_size=12))  # quotes, back slashes, controls, any plane
+_WHOLE = st.one_of(st.none(), st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1))
+_REAL = st.one_of(st.none(), st.floats(allow_nan=False, allow_infinity=False, width=64))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(min_value=0, max_value=7).flatmap(
+        lambda rows: st.tuples(
+            st.lists(_TEXT, min_size=rows, max_size=rows),
+            st.lists(_WHOLE, min_size=rows, max_size=rows),
+            st.lists(_REAL, min_size=rows, max_size=rows),
+        )
+    ),
+    st.integers(min_value=1, max_value=4),
+)
+def test_rows_as_text_column_by_column_equal_json_encoding_each_row(columns, size):
+    from sdtm.export.dataset_json import _row_chunks, _row_texts
+
+    text, whole, real = columns
+    frame = pd.DataFrame(
+        {
+            "XXTEXT": pd.Series(text, dtype=object),
+            "XXWHOLE": pd.Series(whole, dtype="float64"),
+            "XXREAL": pd.Series(real, dtype="float64"),
+        }
+    )
+    frame.attrs = {"dataset_label": "X", "labels": {c: c for c in frame.columns}}
+    prepared = prepare_dataset("XX", frame, Standards("3.4", "2025-03-28", {}, {}))
+    # The oracle: json's own encoder over each record's values, as the files were written.
+    encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+    expected = [[encode(row) for row in chunk] for chunk in _row_chunks(prepared, size)]
+    assert list(_row_texts(prepared, encode, size)) == expected
+
+
+def test_rows_as_text_keep_json_errors_and_other_types():
+    from dataclasses import replace
+
+    from sdtm.export.dataset_json import _row_texts
+
+    frame = pd.DataFrame({"XXN": [1.5, 2.5], "XXC": ["a", "b"]})
+    frame.attrs = {"dataset_label": "X", "labels": {"XXN": "N", "XXC": "C"}}
+    prepared = prepare_dataset("XX", frame, Standards("3.4", "2025-03-28", {}, {}))
+    encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+    # A number that is not finite: json's error, as one record at a time gave.
+    infinite = replace(prepared, frame=prepared.frame.assign(XXN=[1.5, np.inf]))
+    with pytest.raises(ValueError, match="not JSON compliant"):
+        list(_row_texts(infinite, encode))
+    # A value that is not text in a Char column is written as json writes it.
+    mixed = replace(prepared, frame=prepared.frame.assign(XXC=pd.Series(["a", 7], dtype=object)))
+    assert list(_row_texts(mixed, encode)) == [['[1.5,"a"]', "[2.5,7]"]]
