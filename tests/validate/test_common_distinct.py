@@ -41,3 +41,38 @@ def test_a_repeated_date_is_read_for_every_row_and_a_partial_one_is_not():
     got = common.complete_date(series)
     assert got.tolist()[0] == pd.Timestamp("2024-03-12") == got.tolist()[3]
     assert got.isna().tolist() == [False, True, True, False]
+
+
+def test_numbers_as_text_worked_out_by_hand():
+    frame = pd.DataFrame(
+        {
+            "X": [9.299999999999999, 12.0, None, 12.0, 0.5],
+            "WHOLE": [3.0, None, 3.0, 10.0, -2.0],
+            "ZEROS": [-0.0, 0.0, 1.5, -0.0, None],
+        },
+        index=range(7, 12),
+    )
+    assert common.text(frame, "X").tolist() == ["9.3", "12", pd.NA, "12", "0.5"]
+    assert common.text(frame, "WHOLE").tolist() == ["3", pd.NA, "3", "10", "-2"]
+    # -0.0 and 0.0 are one value to a hash table but two texts here (as before).
+    assert common.text(frame, "ZEROS").tolist() == ["-0", "0", "1.5", "-0", pd.NA]
+    assert list(common.text(frame, "X").index) == list(range(7, 12))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.sampled_from([0.0, -0.0, 1.0, 2.5, 9.299999999999999, 1e15, -3.25]),
+            st.floats(min_value=-1e12, max_value=1e12, allow_nan=False),
+        ),
+        max_size=30,
+    )
+)
+def test_numbers_as_text_once_per_distinct_equal_the_whole_column(values):
+    series = pd.Series(values, dtype="float64")
+    frame = pd.DataFrame({"N": series})
+    expected = common._float_text(series)
+    expected = expected.where(expected.str.len() > 0)
+    pd.testing.assert_series_equal(common.text(frame, "N"), expected, check_names=False)

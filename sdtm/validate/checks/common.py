@@ -154,18 +154,32 @@ def text(frame: pd.DataFrame, column: str) -> pd.Series:
     if frame.attrs.get(_PREPARED) and isinstance(series.dtype, pd.StringDtype):
         return series
     if pd.api.types.is_float_dtype(series):
-        # Round away binary noise (9.299999999999999 is the 9.3 someone typed) and show
-        # integral numbers without ".0", so numeric keys compare like the text a person sees.
-        rounded = series.round(9)
-        if ((rounded % 1 == 0) | rounded.isna()).all():
-            as_text = rounded.astype("Int64").astype("string")
+        numbers = series.to_numpy(dtype="float64", na_value=np.nan)
+        if np.signbit(numbers[numbers == 0]).any():
+            as_text = _float_text(series)  # -0.0 and 0.0 are one value to factorize
         else:
-            as_text = rounded.astype("string").str.replace(r"\.0$", "", regex=True)
+            # Numbers repeat (visit numbers, results): each distinct one is written once.
+            codes, uniques = pd.factorize(numbers, use_na_sentinel=True)
+            distinct = _float_text(pd.Series(uniques, dtype="float64"))
+            taken = pd.api.extensions.take(
+                distinct.array, codes, allow_fill=True, fill_value=pd.NA
+            )
+            as_text = pd.Series(taken, index=series.index, dtype="string")
     elif pd.api.types.is_string_dtype(series) or series.dtype == object:
         return stripped_or_missing(series)
     else:
         as_text = series.astype("string")
     return as_text.where(as_text.str.len() > 0)
+
+
+def _float_text(series: pd.Series) -> pd.Series:
+    """Numbers as the text a person sees, for ``text``."""
+    # Round away binary noise (9.299999999999999 is the 9.3 someone typed) and show
+    # integral numbers without ".0", so numeric keys compare like the text a person sees.
+    rounded = series.round(9)
+    if ((rounded % 1 == 0) | rounded.isna()).all():
+        return rounded.astype("Int64").astype("string")
+    return rounded.astype("string").str.replace(r"\.0$", "", regex=True)
 
 
 def number(frame: pd.DataFrame, column: str) -> pd.Series:

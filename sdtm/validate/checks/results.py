@@ -328,11 +328,12 @@ def check_unit_or_range_without_result(frames: Frames, standards: Standards) -> 
         if not columns:
             continue
         no_result = text(frame, orres).isna()
-        named = pd.Series("", index=frame.index, dtype="string")
+        # Only the records without a result can be named: their text alone is built.
+        named = pd.Series("", index=frame.index[no_result.to_numpy()], dtype="string")
         for column in columns:
-            value = text(frame, column)
+            value = text(frame, column).loc[named.index]
             named = named + (column + " is " + value + ", ").where(value.notna(), "")
-        bad = no_result & (named != "")
+        bad = no_result & (named != "").reindex(frame.index, fill_value=False)
         detail = named.str.slice(0, -2)
         tables.append(make_findings(name, frame, bad, variable=orres, detail=detail, code=code))
     return collect(tables)

@@ -18,6 +18,7 @@ import pandas as pd
 
 from sdtm.derive.study_day import compute_study_day
 from sdtm.findings import FindingsTable
+from sdtm.read.text import per_distinct
 from sdtm.standards.model import Standards
 from sdtm.validate.checks.common import (
     EMPTY,
@@ -454,17 +455,20 @@ def check_text_result_in_numeric_test(frames: Frames, standards: Standards) -> F
         numeric_tests = set(tests[text(frame, f"{code}STRESU").notna()].dropna())
         # The standardized result when there is one: a BLQ written as <50 there is censored.
         values = text(frame, f"{code}STRESC").fillna(text(frame, orres))
-        bare = values.str.replace(r"^\s*[<>]=?\s*", "", regex=True)
-        is_text = (
-            values.notna()
-            & ~is_canonical_number(bare)
-            & ~bare.str.match(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$").fillna(False).astype(bool)
-        )
+        # Results repeat: each distinct one is judged once.
+        is_text = values.notna() & per_distinct(values, _not_a_number, False).astype(bool)
         no_status = text(frame, f"{code}STAT").isna() & text(frame, f"{code}REASND").isna()
         bad = is_text & no_status & tests.isin(numeric_tests)
         detail = Detail(testcd, " ", tests.fillna(""), " has numeric results in a unit")
         tables.append(make_findings(name, frame, bad, variable=orres, detail=detail, code=code))
     return collect(tables)
+
+
+def _not_a_number(values: pd.Series) -> pd.Series:
+    """True where a result is no number, censored (``<50``) or not, canonical or not."""
+    bare = values.astype("string").str.replace(r"^\s*[<>]=?\s*", "", regex=True)
+    number = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
+    return ~is_canonical_number(bare) & ~bare.str.match(number).fillna(False).astype(bool)
 
 
 def _term_codes(standards: Standards) -> dict[str, list[str]]:
