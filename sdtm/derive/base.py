@@ -156,6 +156,19 @@ def require_columns(df: pd.DataFrame, columns: tuple[str, ...] | list[str], what
         raise MappingError(f"{what} needs column(s) {', '.join(missing)}, which the frame lacks")
 
 
+def parse_numbers(values: pd.Series) -> pd.Series:
+    """``pd.to_numeric(values, errors="coerce")`` as float64, once per distinct value.
+
+    Results, limits and ranges repeat across records; each text is read once and the number
+    spread back to its rows (null where missing or not a number).
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    numbers = pd.to_numeric(pd.Series(uniques), errors="coerce").to_numpy(
+        dtype="float64", na_value=np.nan
+    )
+    return pd.Series(np.append(numbers, np.nan)[codes], index=values.index, dtype="float64")
+
+
 def compute_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Read numbers from a column, telling blanks apart from values that are not numbers.
 

@@ -21,12 +21,13 @@ from sdtm.derive.base import (
     compute_canonical_number,
     compute_numbers,
     located_message,
+    parse_numbers,
     require_columns,
     row_findings,
 )
 from sdtm.findings import FindingsTable, Severity
 from sdtm.mapping.design import ResultStandards, StandardUnit
-from sdtm.read.text import stripped, stripped_or_missing
+from sdtm.read.text import per_distinct, stripped, stripped_or_missing
 
 UNIT_WITHOUT_CONVERSION = DeriveRule("MP0540", "unit-without-conversion", Severity.WARNING)
 STANDARD_UNIT_NOT_DECLARED = DeriveRule("MP0541", "standard-unit-not-declared", Severity.WARNING)
@@ -141,8 +142,13 @@ def compute_limit_text(
         index=source.index,
     )
     # Limits repeat (a range bound per test, an LLOQ per assay): each distinct combination
-    # of limit, factor and decimals is worked out once and spread to its rows.
-    group = rows.groupby(list(rows.columns), dropna=False, sort=False).ngroup().to_numpy()
+    # of limit, factor and decimals is worked out once and spread to its rows. The
+    # combination is numbered in order of appearance from the columns' codes, missing being
+    # a code too (as grouping with dropna=False); the numbers stay below the row count.
+    group = np.zeros(len(rows), dtype="int64")
+    for column in rows.columns:
+        codes, uniques = pd.factorize(rows[column], use_na_sentinel=True)
+        group = pd.factorize(group * (len(uniques) + 1) + (codes + 1))[0]
     _, first = np.unique(group, return_index=True)
     distinct = rows.iloc[first].reset_index(drop=True)
     texts = _limit_texts(distinct["source"], distinct["factor"], distinct["decimals"])
@@ -219,13 +225,17 @@ def derive_standard_results(
     orresu = stripped_or_missing(df[orresu_var])
     lookup = result_standards.factors(df[testcd_var], orresu)
     parsed = compute_parsed_result(orres)
-    upper = orres.str.upper()
-    is_blq = upper.isin([v.upper() for v in result_standards.blq_values]).fillna(False)
+    blq_texts = [v.upper() for v in result_standards.blq_values]
+    is_blq = per_distinct(
+        orres, lambda text: text.astype("string").str.upper().isin(blq_texts), False
+    ).astype(bool)
     is_number = parsed["number"].notna()
     is_text = orres.notna() & (orres != "") & ~is_number & ~is_blq
     # "1,5" is most likely 1.5 written with a decimal comma: it is reported as not a number
     # (not copied to --STRESC as text, where it would pass as a character result), issue 12.
-    decimal_comma = is_text & orres.str.fullmatch(_DECIMAL_COMMA).fillna(False)
+    decimal_comma = is_text & per_distinct(
+        orres, lambda text: text.astype("string").str.fullmatch(_DECIMAL_COMMA), False
+    ).fillna(False).astype(bool)
     is_text = is_text & ~decimal_comma
     factor = lookup["factor"]
     decimals = lookup["decimals"].fillna(0).astype("int64")
@@ -254,7 +264,7 @@ def derive_standard_results(
     if infer_lloq_from_censored:
         lloq_source = lloq_source.fillna(parsed["text"].where(censored_low))
     lloq_text = compute_limit_text(lloq_source, factor, decimals)
-    lloq_std = pd.to_numeric(lloq_text, errors="coerce")
+    lloq_std = parse_numbers(lloq_text)
 
     stresc = pd.Series(pd.NA, index=df.index, dtype="string")
     has_op = parsed["op"].notna()
@@ -262,7 +272,7 @@ def derive_standard_results(
     stresc = stresc.mask(is_number & has_op, parsed["op"] + bound_text)
     stresc = stresc.mask(is_blq, "<" + lloq_text)
     stresc = stresc.mask(is_text, orres)
-    stresn = pd.to_numeric(stresc.where(is_number & ~has_op), errors="coerce").astype("float64")
+    stresn = parse_numbers(stresc.where(is_number & ~has_op))
     stresu = (
         lookup["std_unit"]
         .astype("string")
@@ -280,10 +290,8 @@ def derive_standard_results(
         if source not in df.columns:
             continue
         range_text = stripped_or_missing(df[source])
-        bound = pd.to_numeric(range_text, errors="coerce")
-        value = pd.to_numeric(
-            compute_limit_text(range_text, factor, decimals), errors="coerce"
-        ).astype("float64")
+        bound = parse_numbers(range_text)
+        value = parse_numbers(compute_limit_text(range_text, factor, decimals))
         # A range describes a result: none where there is no numeric result (CORE-000298/
         # CORE-000299).
         out[f"{domain}STNR{side}"] = value.where((is_number | is_blq) & stresc.notna())

@@ -124,13 +124,15 @@ def derive_visit(
     position, previous = _previous_planned(days, dated)
     has_previous = (~planned) & days.notna() & (position >= 0)
     previous = previous.where(has_previous)
+    # Only the unscheduled rows with a previous planned visit are numbered: their text alone.
+    chosen = has_previous.to_numpy()
     own = pd.DataFrame(
         {
-            "USUBJID": df["USUBJID"].astype("string"),
-            "previous": previous,
-            "date": df[source_var].astype("string").str.slice(0, 10),
+            "USUBJID": df["USUBJID"][chosen].astype("string"),
+            "previous": previous[chosen],
+            "date": df[source_var][chosen].astype("string").str.slice(0, 10),
         }
-    )[has_previous]
+    )
     pool = [own]
     if study_dates is not None:
         require_columns(study_dates, ("USUBJID", "DY", "DTC"), "derive_visit study_dates")
@@ -157,9 +159,11 @@ def derive_visit(
     numbered = has_previous & (rank <= _MAX_UNSCHEDULED)
     unscheduled_num = (previous + rank / 100).round(2).where(numbered)
     # Keep two decimals in the label ("11.10", not "11.1") so labels sort like their numbers.
-    unscheduled_label = "UNSCHEDULED " + pd.Series(
-        np.char.mod("%.2f", unscheduled_num.fillna(0).to_numpy()), index=df.index, dtype="string"
-    )
+    unscheduled_label = pd.Series(pd.NA, index=df.index, dtype="string")
+    labelled = numbered.to_numpy()
+    unscheduled_label[labelled] = "UNSCHEDULED " + pd.Series(
+        np.char.mod("%.2f", unscheduled_num[labelled].to_numpy()), dtype="string"
+    ).to_numpy()
 
     out = df.copy()
     out["VISITNUM"] = visitnum.where(planned, unscheduled_num)
@@ -183,7 +187,7 @@ def derive_visit(
             located_message(not_numbered, ": unscheduled visit not numbered: ", reason),
             dataset=dataset,
             variable="VISITNUM",
-            value=df[source_var].astype("string"),
+            value=df[source_var],  # text of the selected rows (row_findings)
         ),
         row_findings(
             df,
@@ -192,12 +196,12 @@ def derive_visit(
             located_message(
                 not_in_plan,
                 ": VISITNUM ",
-                visitnum.astype("string").fillna(""),
+                visitnum.astype("string").fillna("") if not_in_plan.any() else "",
                 " is not in the study visit map; VISIT and VISITDY left null",
             ),
             dataset=dataset,
             variable="VISITNUM",
-            value=visitnum.astype("string"),
+            value=visitnum,  # text of the selected rows (row_findings)
         ),
     ]
     return DeriveResult(out, FindingsTable.concat(findings))

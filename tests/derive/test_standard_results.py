@@ -382,3 +382,53 @@ def test_a_limit_keeps_its_written_digits_per_row_when_values_repeat():
     factor = pd.Series([1.0, 17.1, 1.0, 1.0])
     got = compute_limit_text(source, factor, pd.Series([0, 1, 0, 1]))
     assert got.tolist() == ["62.5", "3.4", "62.5", "0.2"]
+
+
+_LIMITS = st.one_of(st.none(), st.sampled_from(["62.5", "<1.5", "0.2", "fifty", " 3 ", "1e3", ""]))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            _LIMITS,
+            st.one_of(st.none(), st.sampled_from([1.0, 17.1, 0.001])),
+            st.integers(min_value=0, max_value=3),
+        ),
+        max_size=25,
+    )
+)
+def test_limit_text_once_per_distinct_equals_every_row_worked_out(rows):
+    from sdtm.derive.standard_results import _limit_texts
+
+    source = pd.Series([r[0] for r in rows], dtype="string", index=range(5, 5 + len(rows)))
+    factor = pd.Series([r[1] for r in rows], dtype="float64", index=source.index)
+    decimals = pd.Series([r[2] for r in rows], dtype="int64", index=source.index)
+    expected = _limit_texts(source, factor, decimals.astype("float64"))
+    out = compute_limit_text(source, factor, decimals)
+    assert out.index.equals(source.index)
+    assert [None if pd.isna(v) else v for v in out] == [
+        None if pd.isna(v) else v for v in expected
+    ]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.sampled_from(["12", "12.50", "-0", "1e400", "inf", "fifty", "9007199254740993"]),
+            st.text(alphabet="0123456789.-e ", max_size=6),
+        ),
+        max_size=25,
+    )
+)
+def test_parse_numbers_equals_to_numeric_of_each_value(values):
+    from sdtm.derive.base import parse_numbers
+
+    series = pd.Series(values, dtype="string")
+    expected = [
+        np.nan if value is None else float(pd.to_numeric(pd.Series([value]), errors="coerce")[0])
+        for value in values
+    ]
+    np.testing.assert_array_equal(parse_numbers(series).to_numpy(), np.array(expected, float))
