@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from types import MappingProxyType
 
+import numpy as np
 import pandas as pd
 
 from sdtm.findings import FindingsTable, Stage
@@ -109,8 +110,32 @@ def _causes(findings: pd.DataFrame) -> pd.Series:
             "RD0005": "its raw row is an exact duplicate of an earlier row",
         }
     )
-    table = pd.DataFrame({"label": label.to_numpy(), "detail": detail.to_numpy()}, index=where)
+    table = pd.DataFrame(
+        {
+            "label": label.to_numpy(),
+            "detail": detail.to_numpy(),
+            "row": hard["source_row"].astype("int64").to_numpy(),
+        },
+        index=where,
+    )
     return table[~table.index.duplicated()]
+
+
+def _candidate_locations(
+    frame: pd.DataFrame, causes: pd.DataFrame
+) -> tuple[np.ndarray, pd.Series]:
+    """Positions and ``<raw file>:<row>`` of the records that may be withheld.
+
+    With whole-number rows, a record's text can only equal a cause's when the row numbers
+    are equal, so the text is built for those records alone (every record's text took
+    seconds at 10,000 subjects); other row types get every record's text, as before.
+    """
+    rows = frame[SRC_ROW]
+    if pd.api.types.is_integer_dtype(rows):
+        positions = np.flatnonzero(rows.isin(causes["row"].unique()).fillna(False).to_numpy())
+    else:
+        positions = np.arange(len(frame))
+    return positions, _location(frame.iloc[positions])
 
 
 def withhold_records(
@@ -145,13 +170,17 @@ def withhold_records(
         if dataset in NEVER_WITHHELD or SRC_FILE not in frame.columns:
             out[dataset] = result
             continue
-        where = _location(frame)
-        withheld = where.isin(causes.index).fillna(False).astype(bool)
-        if not withheld.any():
+        positions, candidates = _candidate_locations(frame, causes)
+        hit = candidates.isin(causes.index).fillna(False).astype(bool).to_numpy()
+        if not hit.any():
             out[dataset] = result
             continue
+        where = candidates[hit]
+        chosen = np.zeros(len(frame), dtype=bool)
+        chosen[positions[hit]] = True
+        withheld = pd.Series(chosen, index=frame.index)
         rows = frame.loc[withheld]
-        cause = causes.reindex(where[withheld].to_numpy())
+        cause = causes.reindex(where.to_numpy())
         parts.append(
             pd.DataFrame(
                 {
@@ -166,7 +195,7 @@ def withhold_records(
                     "value": cause["label"].str.split(" ").str[0].to_numpy(),
                     "caused_by": cause["label"].to_numpy(),
                     "message": (
-                        where[withheld]
+                        where
                         + f": {dataset} record withheld from the datasets because "
                         + cause["detail"].to_numpy()
                         + f"; run with --keep-invalid-records to keep it [MP0040 {name}]"
@@ -174,12 +203,14 @@ def withhold_records(
                 }
             ).reset_index(drop=True)
         )
-        removed = set(frame.loc[withheld, REC])
-        kept_lineage = result.lineage[~result.lineage[REC].isin(removed)]
+        removed = result.lineage[REC].isin(set(frame.loc[withheld, REC]))
+        kept_lineage = result.lineage[~removed]
         # Raw rows of withheld records are reported, unless another record still uses them
-        # (a lookup row joined to several records).
-        still_used = set(kept_lineage[SRC_ID].astype(str))
-        lost = set(result.lineage.loc[result.lineage[REC].isin(removed), SRC_ID].astype(str))
+        # (a lookup row joined to several records). Ids are text: only the kept ones equal
+        # to a lost one (or missing, which reads "nan" as text) are turned into text.
+        lost = set(result.lineage.loc[removed, SRC_ID].astype(str))
+        kept_ids = kept_lineage[SRC_ID]
+        still_used = set(kept_ids[kept_ids.isin(lost) | kept_ids.isna()].astype(str))
         out[dataset] = replace(
             result,
             frame=frame.loc[~withheld].reset_index(drop=True),
