@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sdtm.findings import FindingsTable, Severity, Stage
-from sdtm.read.text import distinct_text
+from sdtm.read.text import distinct_text, per_distinct
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,11 +162,10 @@ def parse_numbers(values: pd.Series) -> pd.Series:
     Results, limits and ranges repeat across records; each text is read once and the number
     spread back to its rows (null where missing or not a number).
     """
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    numbers = pd.to_numeric(pd.Series(uniques), errors="coerce").to_numpy(
-        dtype="float64", na_value=np.nan
+    numbers = per_distinct(
+        values, lambda distinct: pd.to_numeric(distinct, errors="coerce").astype("float64"), np.nan
     )
-    return pd.Series(np.append(numbers, np.nan)[codes], index=values.index, dtype="float64")
+    return numbers.astype("float64")
 
 
 def compute_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:

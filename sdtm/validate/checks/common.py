@@ -159,12 +159,9 @@ def text(frame: pd.DataFrame, column: str) -> pd.Series:
             as_text = _float_text(series)  # -0.0 and 0.0 are one value to factorize
         else:
             # Numbers repeat (visit numbers, results): each distinct one is written once.
-            codes, uniques = pd.factorize(numbers, use_na_sentinel=True)
-            distinct = _float_text(pd.Series(uniques, dtype="float64"))
-            taken = pd.api.extensions.take(
-                distinct.array, codes, allow_fill=True, fill_value=pd.NA
-            )
-            as_text = pd.Series(taken, index=series.index, dtype="string")
+            as_text = per_distinct(
+                series, lambda distinct: _float_text(distinct.astype("float64")), pd.NA
+            ).astype("string")
     elif pd.api.types.is_string_dtype(series) or series.dtype == object:
         return stripped_or_missing(series)
     else:
